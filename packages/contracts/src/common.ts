@@ -1,0 +1,80 @@
+// Shared building blocks for every contract: the envelope, RPC frames, error codes, units.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Stable domain error codes; every dialect in the gateway maps these. Add new ones here only. */
+export const ERROR_CODES = [
+  'VALIDATION',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'WAITING_AREA_FULL',
+  'ALREADY_QUEUED',
+  'NOT_MODIFIABLE',
+  'PILE_STATE',
+  'STATION_BUSY',
+  'RATE_LIMITED',
+  'TIMEOUT',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export const ErrorCodeSchema = Type.Union(ERROR_CODES.map((c) => Type.Literal(c)));
+
+/** Epoch milliseconds (clock time). */
+export const EpochMs = (opts: { description?: string } = {}) => Type.Integer({ minimum: 0, ...opts });
+/** Energy in watt-milliseconds: exact integer; 1 Wh = 3 600 000 Wms, 1 kWh = 3 600 000 000 Wms. */
+export const EnergyWms = (opts: { description?: string } = {}) => Type.Integer({ minimum: 0, ...opts });
+/** Money in fen (0.01 yuan), exact integer. */
+export const FeeFen = (opts: { description?: string } = {}) => Type.Integer({ minimum: 0, ...opts });
+export const WMS_PER_WH = 3_600_000;
+export const WMS_PER_KWH = 3_600_000_000;
+
+export const Id = Type.String({ minLength: 1, maxLength: 128 });
+export const ChargeMode = Type.Union([Type.Literal('fast'), Type.Literal('slow')]);
+export type ChargeMode = Static<typeof ChargeMode>;
+
+/** Every message on the bus. Mirrored in AMQP properties messageId/type/correlationId/timestamp. */
+export const EnvelopeSchema = Type.Object({
+  id: Id,
+  type: Type.String({ minLength: 1, maxLength: 128 }),
+  occurredAt: Type.String({ description: 'ISO 8601 with offset, from the kit clock' }),
+  correlationId: Type.String({ minLength: 1, maxLength: 128 }),
+  payload: Type.Unknown(),
+});
+export type EnvelopeBase = Static<typeof EnvelopeSchema>;
+
+export const RpcRequestSchema = Type.Object({
+  id: Id,
+  method: Type.String({ minLength: 1 }),
+  correlationId: Type.String({ minLength: 1 }),
+  deadline: EpochMs({ description: 'real epoch ms after which the server must not answer' }),
+  params: Type.Unknown(),
+});
+export type RpcRequest = Static<typeof RpcRequestSchema>;
+
+export const RpcErrorSchema = Type.Object({
+  code: Type.String({ minLength: 1 }),
+  message: Type.String(),
+  details: Type.Optional(Type.Unknown()),
+});
+export type RpcError = Static<typeof RpcErrorSchema>;
+
+export const RpcReplySchema = Type.Union([
+  Type.Object({ ok: Type.Literal(true), result: Type.Unknown() }),
+  Type.Object({ ok: Type.Literal(false), error: RpcErrorSchema }),
+]);
+export type RpcReply = Static<typeof RpcReplySchema>;
+
+/** A page request and a page answer, for every list. */
+export const PageParams = {
+  pageNum: Type.Integer({ minimum: 1, default: 1 }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+};
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), total: Type.Integer({ minimum: 0 }), pageNum: Type.Integer(), pageSize: Type.Integer() });
+
+export interface RpcSchemaPair {
+  params: TSchema;
+  result: TSchema;
+}

@@ -1,0 +1,146 @@
+// Order service: the charging order's lifecycle events and RPC.
+import { Type, type Static } from '@sinclair/typebox';
+import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Page, PageParams, type RpcSchemaPair } from './common.js';
+
+export const OrderState = Type.Union([
+  Type.Literal('waiting'), // in the waiting area
+  Type.Literal('dispatched'), // in a pile queue, not yet at its head
+  Type.Literal('charging'),
+  Type.Literal('fault-queued'), // re-queued after a pile fault
+  Type.Literal('finished'),
+  Type.Literal('cancelled'),
+  Type.Literal('refused'),
+]);
+export type OrderState = Static<typeof OrderState>;
+
+// ---- events (published by the scheduler through its outbox; order service consumes) ----
+export const OrderQueued = Type.Object({
+  orderId: Id,
+  userId: Id,
+  carId: Type.Optional(Id),
+  stationId: Id,
+  mode: ChargeMode,
+  energyWms: EnergyWms({ description: 'requested energy' }),
+  queueNo: Type.String({ description: 'F1, T3 ...' }),
+  seq: Type.Integer({ minimum: 0, description: 'global issue order; the real waiting order' }),
+  queuedAt: EpochMs(),
+});
+export type OrderQueued = Static<typeof OrderQueued>;
+
+export const OrderDispatched = Type.Object({
+  orderId: Id,
+  userId: Id,
+  stationId: Id,
+  queueNo: Type.String(),
+  pileNo: Type.String(),
+  place: Type.Integer({ minimum: 0, description: '0 = head of the pile queue' }),
+  dispatchedAt: EpochMs(),
+});
+export type OrderDispatched = Static<typeof OrderDispatched>;
+
+export const OrderModified = Type.Object({
+  orderId: Id,
+  userId: Id,
+  stationId: Id,
+  mode: ChargeMode,
+  energyWms: EnergyWms(),
+  queueNo: Type.String(),
+  previousQueueNo: Type.String(),
+  modifiedAt: EpochMs(),
+});
+export type OrderModified = Static<typeof OrderModified>;
+
+export const OrderCancelled = Type.Object({
+  orderId: Id,
+  userId: Id,
+  stationId: Id,
+  queueNo: Type.String(),
+  cancelledAt: EpochMs(),
+  reason: Type.Optional(Type.String()),
+  sessionId: Type.Optional(Id), // set when charging was stopped by the cancel (a session.ended follows)
+});
+export type OrderCancelled = Static<typeof OrderCancelled>;
+
+export const OrderRequeued = Type.Object({
+  orderId: Id,
+  userId: Id,
+  stationId: Id,
+  queueNo: Type.String(),
+  fromPileNo: Type.String(),
+  remainingEnergyWms: EnergyWms(),
+  reason: Type.String({ description: 'fault | pile-off | recovery-redispatch ...' }),
+  requeuedAt: EpochMs(),
+});
+export type OrderRequeued = Static<typeof OrderRequeued>;
+
+export const OrderFinished = Type.Object({
+  orderId: Id,
+  userId: Id,
+  stationId: Id,
+  queueNo: Type.String(),
+  energyWms: EnergyWms({ description: 'delivered over all sessions of the order' }),
+  finishedAt: EpochMs(),
+});
+export type OrderFinished = Static<typeof OrderFinished>;
+
+export const orderMessages = {
+  'order.queued': OrderQueued,
+  'order.dispatched': OrderDispatched,
+  'order.modified': OrderModified,
+  'order.cancelled': OrderCancelled,
+  'order.requeued': OrderRequeued,
+  'order.finished': OrderFinished,
+} as const;
+
+// ---- RPC (order service serves) ----
+export const OrderView = Type.Object({
+  orderId: Id,
+  userId: Id,
+  carId: Type.Optional(Id),
+  stationId: Id,
+  mode: ChargeMode,
+  energyWms: EnergyWms({ description: 'requested' }),
+  chargedWms: EnergyWms({ description: 'delivered so far' }),
+  feeFen: FeeFen({ description: 'billed so far' }),
+  state: OrderState,
+  queueNo: Type.Optional(Type.String()),
+  pileNo: Type.Optional(Type.String()),
+  position: Type.Optional(Type.Integer({ minimum: 0, description: 'cars ahead' })),
+  billIds: Type.Array(Id),
+  createdAt: EpochMs(),
+  updatedAt: EpochMs(),
+});
+export type OrderView = Static<typeof OrderView>;
+
+export const OrderRequestParams = Type.Object({
+  userId: Id,
+  carId: Type.Optional(Id),
+  stationId: Id,
+  mode: ChargeMode,
+  energyWms: EnergyWms(),
+});
+export type OrderRequestParams = Static<typeof OrderRequestParams>;
+
+export const OrderGetParams = Type.Object({ orderId: Id, userId: Type.Optional(Id) });
+export const OrderListParams = Type.Object({
+  userId: Type.Optional(Id),
+  stationId: Type.Optional(Id),
+  states: Type.Optional(Type.Array(OrderState)),
+  ...PageParams,
+});
+export const OrderModifyParams = Type.Object({
+  orderId: Id,
+  userId: Type.Optional(Id),
+  mode: Type.Optional(ChargeMode),
+  energyWms: Type.Optional(EnergyWms()),
+});
+export const OrderCancelParams = Type.Object({ orderId: Id, userId: Type.Optional(Id), reason: Type.Optional(Type.String()) });
+export const OrderList = Page(OrderView);
+
+export const orderRpc = {
+  'order.request': { params: OrderRequestParams, result: OrderView },
+  'order.get': { params: OrderGetParams, result: OrderView },
+  'order.list': { params: OrderListParams, result: OrderList },
+  'order.modify': { params: OrderModifyParams, result: OrderView },
+  'order.cancel': { params: OrderCancelParams, result: OrderView },
+} as const satisfies Record<string, RpcSchemaPair>;

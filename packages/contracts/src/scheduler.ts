@@ -1,0 +1,215 @@
+// Scheduler: sessions and pile state events, station RPC, clock RPC.
+import { Type, type Static } from '@sinclair/typebox';
+import { ChargeMode, EnergyWms, EpochMs, Id, type RpcSchemaPair } from './common.js';
+
+export const MeteredInterval = Type.Object({
+  fromMs: EpochMs(),
+  toMs: EpochMs(),
+  energyWms: EnergyWms(),
+});
+export type MeteredInterval = Static<typeof MeteredInterval>;
+
+export const SessionEndReason = Type.Union([
+  Type.Literal('completed'),
+  Type.Literal('cancelled'),
+  Type.Literal('fault'),
+  Type.Literal('pile-off'),
+  Type.Literal('stopped'),
+]);
+export type SessionEndReason = Static<typeof SessionEndReason>;
+
+export const SessionStarted = Type.Object({
+  sessionId: Id,
+  orderId: Id,
+  userId: Id,
+  carId: Type.Optional(Id),
+  stationId: Id,
+  pileNo: Type.String(),
+  queueNo: Type.String(),
+  mode: ChargeMode,
+  powerW: Type.Integer({ minimum: 0 }),
+  targetEnergyWms: EnergyWms({ description: 'what this session is meant to deliver' }),
+  startedAt: EpochMs(),
+});
+export type SessionStarted = Static<typeof SessionStarted>;
+
+export const SessionEnded = Type.Object({
+  sessionId: Id,
+  orderId: Id,
+  userId: Id,
+  carId: Type.Optional(Id),
+  stationId: Id,
+  pileNo: Type.String(),
+  queueNo: Type.String(),
+  mode: Type.Optional(ChargeMode),
+  startedAt: EpochMs(),
+  endedAt: EpochMs(),
+  energyWms: EnergyWms({ description: 'delivered in this session' }),
+  powerW: Type.Integer({ minimum: 0 }),
+  reason: SessionEndReason,
+  intervals: Type.Optional(Type.Array(MeteredInterval, { description: 'metered piles: energy by interval' })),
+});
+export type SessionEnded = Static<typeof SessionEnded>;
+
+export const PileState = Type.Union([
+  Type.Literal('idle'),
+  Type.Literal('charging'),
+  Type.Literal('off'),
+  Type.Literal('fault'),
+  Type.Literal('offline'),
+]);
+export type PileState = Static<typeof PileState>;
+
+export const PileStatusChanged = Type.Object({
+  stationId: Id,
+  pileNo: Type.String(),
+  status: PileState,
+  previous: Type.Optional(PileState),
+  changedAt: EpochMs(),
+});
+export type PileStatusChanged = Static<typeof PileStatusChanged>;
+
+export const PileFaulted = Type.Object({
+  stationId: Id,
+  pileNo: Type.String(),
+  reason: Type.Optional(Type.String()),
+  faultedAt: EpochMs(),
+});
+export type PileFaulted = Static<typeof PileFaulted>;
+
+export const PileRecovered = Type.Object({
+  stationId: Id,
+  pileNo: Type.String(),
+  recoveredAt: EpochMs(),
+});
+export type PileRecovered = Static<typeof PileRecovered>;
+
+export const schedulerMessages = {
+  'session.started': SessionStarted,
+  'session.ended': SessionEnded,
+  'pile.status-changed': PileStatusChanged,
+  'pile.faulted': PileFaulted,
+  'pile.recovered': PileRecovered,
+} as const;
+
+// ---- RPC ----
+export const SubmitParams = Type.Object({
+  orderId: Id,
+  userId: Id,
+  carId: Type.Optional(Id),
+  stationId: Id,
+  mode: ChargeMode,
+  energyWms: EnergyWms(),
+});
+export const QueueState = Type.Union([
+  Type.Literal('waiting'),
+  Type.Literal('dispatched'),
+  Type.Literal('charging'),
+  Type.Literal('fault-queued'),
+  Type.Literal('finished'),
+  Type.Literal('cancelled'),
+]);
+export const QueueEntryView = Type.Object({
+  orderId: Id,
+  userId: Id,
+  carId: Type.Optional(Id),
+  queueNo: Type.String(),
+  mode: ChargeMode,
+  energyWms: EnergyWms({ description: 'requested' }),
+  chargedWms: EnergyWms({ description: 'delivered in the current session' }),
+  state: QueueState,
+  pileNo: Type.Optional(Type.String()),
+  carsAhead: Type.Integer({ minimum: 0 }),
+  waitingMs: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+export type QueueEntryView = Static<typeof QueueEntryView>;
+
+export const ModifyParams = Type.Object({
+  orderId: Id,
+  stationId: Id,
+  mode: Type.Optional(ChargeMode),
+  energyWms: Type.Optional(EnergyWms()),
+});
+export const CancelParams = Type.Object({ orderId: Id, stationId: Id });
+export const CancelResult = Type.Object({
+  orderId: Id,
+  state: Type.Literal('cancelled'),
+  sessionId: Type.Optional(Id),
+});
+export const PositionParams = Type.Object({ orderId: Id, stationId: Id });
+
+export const FaultPolicy = Type.Union([Type.Literal('priority'), Type.Literal('time-order')]);
+export const DispatchMode = Type.Union([
+  Type.Literal('default'),
+  Type.Literal('single-min-total'),
+  Type.Literal('batch-min-total'),
+]);
+export const StationConfig = Type.Object({
+  stationId: Id,
+  fastPiles: Type.Integer({ minimum: 0, maximum: 100 }),
+  slowPiles: Type.Integer({ minimum: 0, maximum: 100 }),
+  fastPowerW: Type.Integer({ minimum: 1 }),
+  slowPowerW: Type.Integer({ minimum: 1 }),
+  waitingAreaSize: Type.Integer({ minimum: 0, maximum: 10_000 }),
+  pileQueueLength: Type.Integer({ minimum: 1, maximum: 100 }),
+  faultPolicy: FaultPolicy,
+  dispatchMode: DispatchMode,
+});
+export type StationConfig = Static<typeof StationConfig>;
+export const ConfigureParams = Type.Composite([
+  Type.Object({ stationId: Id }),
+  Type.Partial(Type.Omit(StationConfig, ['stationId'])),
+]);
+
+export const PileView = Type.Object({
+  stationId: Id,
+  pileNo: Type.String(),
+  mode: ChargeMode,
+  powerW: Type.Integer({ minimum: 0 }),
+  state: PileState,
+  queue: Type.Array(QueueEntryView),
+});
+export type PileView = Static<typeof PileView>;
+export const BoardResult = Type.Object({
+  stationId: Id,
+  timeMs: EpochMs(),
+  piles: Type.Array(PileView),
+  waitingArea: Type.Array(QueueEntryView),
+  faultQueue: Type.Array(QueueEntryView),
+});
+export type BoardResult = Static<typeof BoardResult>;
+export const PileStatusParams = Type.Object({
+  stationId: Id,
+  pileNo: Type.String(),
+  status: Type.Union([Type.Literal('on'), Type.Literal('off'), Type.Literal('fault'), Type.Literal('repair')]),
+});
+
+export const ClockMode = Type.Union([Type.Literal('real'), Type.Literal('scaled'), Type.Literal('manual')]);
+export const ClockView = Type.Object({
+  mode: ClockMode,
+  timeMs: EpochMs(),
+  speed: Type.Number({ exclusiveMinimum: 0 }),
+});
+export type ClockView = Static<typeof ClockView>;
+export const ClockSetParams = Type.Object({
+  mode: ClockMode,
+  timeMs: Type.Optional(EpochMs()),
+  speed: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
+});
+export const ClockAdvanceParams = Type.Object({
+  toMs: Type.Optional(EpochMs()),
+  seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+});
+
+export const schedulerRpc = {
+  'scheduler.submit': { params: SubmitParams, result: QueueEntryView },
+  'scheduler.modify': { params: ModifyParams, result: QueueEntryView },
+  'scheduler.cancel': { params: CancelParams, result: CancelResult },
+  'scheduler.position': { params: PositionParams, result: QueueEntryView },
+  'scheduler.board': { params: Type.Object({ stationId: Id }), result: BoardResult },
+  'scheduler.configure': { params: ConfigureParams, result: StationConfig },
+  'scheduler.pileStatus': { params: PileStatusParams, result: PileView },
+  'scheduler.clockSet': { params: ClockSetParams, result: ClockView },
+  'scheduler.clockAdvance': { params: ClockAdvanceParams, result: ClockView },
+  'scheduler.clockGet': { params: Type.Object({}), result: ClockView },
+} as const satisfies Record<string, RpcSchemaPair>;
