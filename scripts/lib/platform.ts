@@ -1,0 +1,212 @@
+// Starts the whole platform as child processes: the embedded MongoDB (unless MONGODB_URI is set), the six
+// services and optionally the pile simulator. One piece of code serves both `scripts/start` and the
+// end-to-end tests, so what the tests start is exactly what an operator starts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const SERVICE_NAMES = ['auth', 'order', 'scheduler', 'billing', 'device-bridge', 'gateway'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Default health/HTTP port of each service (ARCH: gateway 8080 … device-bridge 8085). */
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
+  gateway: 8080,
+  auth: 8081,
+  order: 8082,
+  scheduler: 8083,
+  billing: 8084,
+  'device-bridge': 8085,
+};
+
+export interface PlatformOptions {
+  /** Prefix of every exchange, queue, Redis key and database of this run. */
+  namespace: string;
+  /** Pick free ports instead of the defaults (tests). */
+  randomPorts?: boolean;
+  /** Data directory of the embedded MongoDB; in memory when absent. */
+  mongoDbPath?: string;
+  /** Extra environment for every service (e.g. VOLTQ_ADMIN_PASSWORD). */
+  env?: Record<string, string>;
+  /** Per-service extra environment. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Where child output goes: 'inherit' (start), 'pipe' (tests keep the last lines for failures). */
+  output?: 'inherit' | 'pipe';
+  readyTimeoutMs?: number;
+}
+
+export interface RunningProcess {
+  name: string;
+  child: ChildProcess;
+  /** The last lines the process printed, for error messages. */
+  tail(): string;
+}
+
+export interface Platform {
+  namespace: string;
+  mongoUri: string;
+  ports: Record<ServiceName, number>;
+  gatewayUrl: string;
+  env: Record<string, string>;
+  processes: Map<string, RunningProcess>;
+  /** Starts (or restarts) one service and waits until its /readyz answers. */
+  startService(name: ServiceName): Promise<RunningProcess>;
+  /** SIGKILLs one service (crash tests). */
+  killService(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+function spawnTsx(name: string, script: string, args: string[], env: Record<string, string>, output: 'inherit' | 'pipe'): RunningProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(line);
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { name, child, tail: () => lines.slice(-30).join('\n') };
+}
+
+async function waitReady(url: string, proc: RunningProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      throw new Error(`${proc.name} exited (${proc.child.exitCode ?? proc.child.signalCode}) before it was ready:\n${proc.tail()}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+      lastError = `HTTP ${res.status} ${await res.text()}`;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${proc.name} not ready at ${url} after ${timeoutMs} ms (${lastError}):\n${proc.tail()}`);
+}
+
+async function startMongo(dbPath: string | undefined, output: 'inherit' | 'pipe'): Promise<{ uri: string; proc: RunningProcess }> {
+  const port = await freePort();
+  const args = ['--port', String(port), ...(dbPath ? ['--dbpath', dbPath] : [])];
+  const proc = spawnTsx('embedded-mongo', join(repoRoot, 'packages/embedded-mongo/src/cli.ts'), args, {}, 'pipe');
+  const deadline = Date.now() + 30_000;
+  let seen = '';
+  const uri = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (Date.now() > deadline) reject(new Error(`embedded MongoDB did not start:\n${proc.tail()}`));
+    }, 500);
+    proc.child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = /ready (mongodb:\/\/\S+)/.exec(seen);
+      if (match) {
+        clearInterval(timer);
+        resolve(match[1]!);
+      }
+      if (output === 'inherit') process.stdout.write(chunk);
+    });
+    proc.child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`embedded MongoDB exited (${code}):\n${proc.tail()}`));
+    });
+  });
+  return { uri, proc };
+}
+
+async function stopProcess(proc: RunningProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const output = options.output ?? 'pipe';
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const processes = new Map<string, RunningProcess>();
+  const ports = { ...DEFAULT_PORTS };
+  if (options.randomPorts) for (const name of SERVICE_NAMES) ports[name] = await freePort();
+
+  let mongoUri = process.env.MONGODB_URI ?? '';
+  try {
+    if (!mongoUri) {
+      const mongo = await startMongo(options.mongoDbPath, output);
+      processes.set('embedded-mongo', mongo.proc);
+      mongoUri = mongo.uri;
+    }
+  } catch (err) {
+    await Promise.all([...processes.values()].map((p) => stopProcess(p)));
+    throw err;
+  }
+
+  const env: Record<string, string> = {
+    VOLTQ_NS: options.namespace,
+    MONGODB_URI: mongoUri,
+    ...options.env,
+  };
+
+  const platform: Platform = {
+    namespace: options.namespace,
+    mongoUri,
+    ports,
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    env,
+    processes,
+    async startService(name) {
+      const previous = processes.get(name);
+      if (previous) await stopProcess(previous);
+      const proc = spawnTsx(name, join(repoRoot, 'services', name, 'src/main.ts'), [], {
+        ...env,
+        HTTP_PORT: String(ports[name]),
+        ...options.serviceEnv?.[name],
+      }, output);
+      processes.set(name, proc);
+      await waitReady(`http://127.0.0.1:${ports[name]}/readyz`, proc, readyTimeoutMs);
+      return proc;
+    },
+    async killService(name, signal = 'SIGKILL') {
+      const proc = processes.get(name);
+      if (proc) await stopProcess(proc, signal);
+    },
+    async stop() {
+      // Services first (they finish in-flight work on SIGTERM), the database last.
+      const services = [...processes.values()].filter((p) => p.name !== 'embedded-mongo');
+      await Promise.all(services.map((p) => stopProcess(p)));
+      const mongo = processes.get('embedded-mongo');
+      if (mongo) await stopProcess(mongo);
+    },
+  };
+
+  try {
+    // Auth first: the gateway fetches its JWKS at start.
+    await platform.startService('auth');
+    await Promise.all(SERVICE_NAMES.filter((n) => n !== 'auth' && n !== 'gateway').map((n) => platform.startService(n)));
+    await platform.startService('gateway');
+  } catch (err) {
+    await platform.stop();
+    throw err;
+  }
+  return platform;
+}
