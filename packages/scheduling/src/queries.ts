@@ -1,0 +1,187 @@
+// Read-only views: the admin board, one request's position, pile totals. Each takes the instant it is asked
+// at and first plays every completion due up to it (on a copy), so the view never shows a finished charge.
+import { applyCommand } from './commands.js';
+import { locate, remainingWms, sessionEnergyWms, sessionFee, stationTariff } from './state.js';
+import type { Tariff } from '@voltq/tariff';
+import type { CarEntry, Mode, PileState, StationState } from './types.js';
+
+export type CarState = 'waiting' | 'queued' | 'charging' | 'faultQueue';
+
+export interface BoardCar {
+  orderId: string;
+  userId: string;
+  carId: string;
+  queueNo: string;
+  mode: Mode;
+  state: CarState;
+  requestedWms: number;
+  /** Energy of the current session so far (0 unless charging): what a pile cell shows. */
+  chargedWms: number;
+  /** Fee of the current session so far. */
+  feeFen: number;
+  /** Energy delivered to this request over all its sessions, including the current one. */
+  deliveredWms: number;
+  /** Fee of all its sessions, including the current one. */
+  totalFeeFen: number;
+  /** What it still lacks now. */
+  remainingWms: number;
+  /** Time since the request was made that it has not been charging. */
+  waitingMs: number;
+  sessionId: string | null;
+  startedAt: number | null;
+  expectedEndAt: number | null;
+}
+
+export interface BoardPile {
+  pileNo: string;
+  mode: Mode;
+  state: PileState;
+  powerW: number;
+  queue: BoardCar[];
+}
+
+export interface Board {
+  stationId: string;
+  time: number;
+  version: number;
+  piles: BoardPile[];
+  waitingArea: BoardCar[];
+  faultQueue: BoardCar[];
+}
+
+export interface Position {
+  orderId: string;
+  userId: string;
+  carId: string;
+  queueNo: string;
+  mode: Mode;
+  state: CarState;
+  /** Cars that come before it: same-mode fault-queue cars and earlier waiting cars while waiting (all modes in
+   * batch-min-total), the cars before it in its pile queue, the same-mode fault-queue cars before it. */
+  carsAhead: number;
+  pileNo: string | null;
+  /** 1 = charging head of the pile. */
+  pilePosition: number | null;
+  requestedWms: number;
+  /** Over all sessions of the request, including the current one. */
+  chargedWms: number;
+  feeFen: number;
+  sessionChargedWms: number;
+  sessionFeeFen: number;
+  remainingWms: number;
+  waitingMs: number;
+  createdAt: number;
+}
+
+export interface PileTotalsRow {
+  pileNo: string;
+  mode: Mode;
+  state: PileState;
+  powerW: number;
+  sessions: number;
+  durationMs: number;
+  energyWms: number;
+  feeFen: number;
+}
+
+/** The station as it is at `atMs` (completions due by then processed). */
+export function stateAt(state: StationState, atMs: number): StationState {
+  if (atMs <= state.nowMs) return state;
+  const result = applyCommand(state, { type: 'advance' }, atMs);
+  return result.ok ? result.state : state;
+}
+
+export function board(state: StationState, atMs: number): Board {
+  const s = stateAt(state, atMs);
+  const at = Math.max(atMs, s.nowMs);
+  const tariff = stationTariff(s.config);
+  return {
+    stationId: s.config.stationId,
+    time: at,
+    version: s.version,
+    piles: s.piles.map((p) => ({
+      pileNo: p.pileNo,
+      mode: p.mode,
+      state: p.state,
+      powerW: p.powerW,
+      queue: p.queue.map((c) => boardCar(c, c.session ? 'charging' : 'queued', tariff, at)),
+    })),
+    waitingArea: s.waiting.map((c) => boardCar(c, 'waiting', tariff, at)),
+    faultQueue: s.faultQueue.map((c) => boardCar(c, 'faultQueue', tariff, at)),
+  };
+}
+
+/** One request's place and progress, or null when it is not active (unknown, finished or cancelled). */
+export function position(state: StationState, orderId: string, atMs: number): Position | null {
+  const s = stateAt(state, atMs);
+  const at = Math.max(atMs, s.nowMs);
+  const found = locate(s, orderId);
+  if (found === null) return null;
+  const { car, place, pile, index } = found;
+  let carState: CarState;
+  let carsAhead: number;
+  if (place === 'pile') {
+    carState = car.session ? 'charging' : 'queued';
+    carsAhead = index;
+  } else if (place === 'faultQueue') {
+    carState = 'faultQueue';
+    carsAhead = s.faultQueue.slice(0, index).filter((c) => c.mode === car.mode).length;
+  } else {
+    carState = 'waiting';
+    const anyMode = s.config.dispatchMode === 'batch-min-total';
+    carsAhead = s.faultQueue.filter((c) => c.mode === car.mode).length +
+      s.waiting.slice(0, index).filter((c) => anyMode || c.mode === car.mode).length;
+  }
+  const view = boardCar(car, carState, stationTariff(s.config), at);
+  return {
+    orderId: car.orderId,
+    userId: car.userId,
+    carId: car.carId,
+    queueNo: car.queueNo,
+    mode: car.mode,
+    state: carState,
+    carsAhead,
+    pileNo: pile ? pile.pileNo : null,
+    pilePosition: pile ? index + 1 : null,
+    requestedWms: car.requestedWms,
+    chargedWms: view.deliveredWms,
+    feeFen: view.totalFeeFen,
+    sessionChargedWms: view.chargedWms,
+    sessionFeeFen: view.feeFen,
+    remainingWms: view.remainingWms,
+    waitingMs: view.waitingMs,
+    createdAt: car.createdAt,
+  };
+}
+
+/** Ended sessions per pile since the station was created. */
+export function pileTotals(state: StationState): PileTotalsRow[] {
+  return state.piles.map((p) => ({
+    pileNo: p.pileNo, mode: p.mode, state: p.state, powerW: p.powerW, ...p.totals,
+  }));
+}
+
+function boardCar(car: CarEntry, state: CarState, tariff: Tariff, at: number): BoardCar {
+  const s = car.session;
+  const chargedWms = s ? sessionEnergyWms(s, at) : 0;
+  const feeFen = s ? sessionFee(tariff, s, at).totalFen : 0;
+  const chargingMs = car.chargedMs + (s ? Math.max(0, at - s.startedAt) : 0);
+  return {
+    orderId: car.orderId,
+    userId: car.userId,
+    carId: car.carId,
+    queueNo: car.queueNo,
+    mode: car.mode,
+    state,
+    requestedWms: car.requestedWms,
+    chargedWms,
+    feeFen,
+    deliveredWms: car.deliveredWms + chargedWms,
+    totalFeeFen: car.feeFen + feeFen,
+    remainingWms: remainingWms(car) - chargedWms,
+    waitingMs: Math.max(0, at - car.createdAt - chargingMs),
+    sessionId: s ? s.sessionId : null,
+    startedAt: s ? s.startedAt : null,
+    expectedEndAt: s ? s.endsAt : null,
+  };
+}

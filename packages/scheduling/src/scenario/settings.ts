@@ -1,0 +1,125 @@
+// Command-line options of scripts/scenario and the station they describe.
+import { parseArgs } from 'node:util';
+import { DateTime, IANAZone } from 'luxon';
+import type { DispatchMode, FaultPolicy, StationConfigInput } from '../types.js';
+
+/** A fixed default date, so a scenario prints the same bytes on any day (numbers and tariffs depend on it). */
+export const DEFAULT_SCENARIO_DATE = '2026-01-01';
+
+export interface ScenarioSettings {
+  fastPiles: number;
+  slowPiles: number;
+  fastPowerKw: number;
+  slowPowerKw: number;
+  waitingAreaSize: number;
+  pileQueueLength: number;
+  faultPolicy: FaultPolicy;
+  dispatchMode: DispatchMode;
+  /** Station-local date of the scenario's first day, 'YYYY-MM-DD'. */
+  date: string;
+  timeZone: string;
+}
+
+export const DEFAULT_SCENARIO_SETTINGS: Readonly<ScenarioSettings> = Object.freeze({
+  fastPiles: 2,
+  slowPiles: 3,
+  fastPowerKw: 30,
+  slowPowerKw: 10,
+  waitingAreaSize: 10,
+  pileQueueLength: 3,
+  faultPolicy: 'priority',
+  dispatchMode: 'default',
+  date: DEFAULT_SCENARIO_DATE,
+  timeZone: 'Asia/Shanghai',
+});
+
+export const SCENARIO_USAGE = `usage: scripts/scenario <events-file> [--fast 2] [--slow 3] [--fast-kw 30] [--slow-kw 10]
+  [--waiting 10] [--queue 3] [--policy priority|time-order] [--dispatch default|single-min-total|batch-min-total]
+  [--date YYYY-MM-DD (default ${DEFAULT_SCENARIO_DATE})] [--tz Asia/Shanghai] [--url <gateway>]`;
+
+export class ScenarioUsageError extends Error {}
+
+export interface ScenarioInvocation {
+  file: string;
+  url: string | null;
+  settings: ScenarioSettings;
+}
+
+export function parseScenarioArgs(argv: readonly string[]): ScenarioInvocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        fast: { type: 'string' }, slow: { type: 'string' }, 'fast-kw': { type: 'string' }, 'slow-kw': { type: 'string' },
+        waiting: { type: 'string' }, queue: { type: 'string' }, policy: { type: 'string' }, dispatch: { type: 'string' },
+        date: { type: 'string' }, tz: { type: 'string' }, url: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new ScenarioUsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new ScenarioUsageError('exactly one events file is expected');
+  const d = DEFAULT_SCENARIO_SETTINGS;
+  const settings: ScenarioSettings = {
+    fastPiles: int(values.fast, d.fastPiles, '--fast'),
+    slowPiles: int(values.slow, d.slowPiles, '--slow'),
+    fastPowerKw: num(values['fast-kw'], d.fastPowerKw, '--fast-kw'),
+    slowPowerKw: num(values['slow-kw'], d.slowPowerKw, '--slow-kw'),
+    waitingAreaSize: int(values.waiting, d.waitingAreaSize, '--waiting'),
+    pileQueueLength: int(values.queue, d.pileQueueLength, '--queue'),
+    faultPolicy: oneOf(values.policy, ['priority', 'time-order'] as const, d.faultPolicy, '--policy'),
+    dispatchMode: oneOf(values.dispatch, ['default', 'single-min-total', 'batch-min-total'] as const, d.dispatchMode,
+      '--dispatch'),
+    date: values.date ?? d.date,
+    timeZone: values.tz ?? d.timeZone,
+  };
+  if (!IANAZone.isValidZone(settings.timeZone)) throw new ScenarioUsageError(`--tz: unknown time zone ${settings.timeZone}`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(settings.date) || !DateTime.fromISO(settings.date).isValid) {
+    throw new ScenarioUsageError(`--date: expected YYYY-MM-DD, got ${settings.date}`);
+  }
+  return { file: positionals[0]!, url: values.url ?? null, settings };
+}
+
+export function stationConfigOf(s: ScenarioSettings): StationConfigInput {
+  return {
+    stationId: 'default', fastPiles: s.fastPiles, slowPiles: s.slowPiles, fastPowerKw: s.fastPowerKw,
+    slowPowerKw: s.slowPowerKw, waitingAreaSize: s.waitingAreaSize, pileQueueLength: s.pileQueueLength,
+    faultPolicy: s.faultPolicy, dispatchMode: s.dispatchMode, timeZone: s.timeZone,
+  };
+}
+
+/** Epoch ms of local wall time `minuteOfDay` on the scenario date plus `dayOffset` days. */
+export function scenarioInstant(s: ScenarioSettings, dayOffset: number, minuteOfDay: number): number {
+  return DateTime.fromISO(s.date, { zone: s.timeZone })
+    .plus({ days: dayOffset })
+    .set({ hour: Math.floor(minuteOfDay / 60), minute: minuteOfDay % 60 })
+    .toMillis();
+}
+
+/** 'HH:MM' in the station's zone, floored to the minute, with '+N' when it falls N days after the scenario date. */
+export function scenarioClock(s: ScenarioSettings, atMs: number): string {
+  const local = DateTime.fromMillis(atMs, { zone: s.timeZone });
+  const days = Math.round(local.startOf('day').diff(DateTime.fromISO(s.date, { zone: s.timeZone }), 'days').days);
+  return `${local.toFormat('HH:mm')}${days > 0 ? `+${days}` : ''}`;
+}
+
+function int(v: string | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v)) throw new ScenarioUsageError(`${name}: expected a whole number, got ${v}`);
+  return Number(v);
+}
+
+function num(v: string | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new ScenarioUsageError(`${name}: expected a number, got ${v}`);
+  return Number(v);
+}
+
+function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], fallback: T, name: string): T {
+  if (v === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(v)) throw new ScenarioUsageError(`${name}: one of ${allowed.join(', ')}`);
+  return v as T;
+}
