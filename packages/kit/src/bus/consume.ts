@@ -1,0 +1,216 @@
+// Work-queue consumer: quorum queue with a delivery limit and a dead-letter queue; dedupe by envelope id in Redis;
+// ack after the handler resolved; on a throw nack -> redelivery, and after the limit -> DLQ with the error.
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Redis } from 'ioredis';
+import type { Envelope, MessageType } from '@voltq/contracts';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { Attachment } from './attachment.js';
+import type { AmqpConnection } from './connection.js';
+import { ERROR_HEADER, dlqName, seenKey, type ExchangeKind } from './names.js';
+import type { Publisher } from './publish.js';
+import { envelopeProblems, payloadProblems } from './validate.js';
+
+export interface HandlerContext {
+  log: Logger;
+  correlationId: string;
+  /** 1 on the first delivery */
+  attempt: number;
+  redelivered: boolean;
+}
+
+export interface ConsumeOptions<K extends MessageType> {
+  /** purpose; the queue is `${ns}.<service>.<queue>` */
+  queue: string;
+  types: K[];
+  exchange?: ExchangeKind;
+  /** routing keys to bind; default: `types` */
+  bindings?: string[];
+  prefetch?: number;
+  /** attempts before the DLQ; default 5 */
+  deliveryLimit?: number;
+  singleActiveConsumer?: boolean;
+  /** per-replica queue: classic, exclusive, deleted with the connection */
+  transient?: boolean;
+  /** Redis dedupe by envelope id; default true */
+  dedupe?: boolean;
+  handler: (msg: Envelope<K>, ctx: HandlerContext) => Promise<void>;
+}
+
+export interface ConsumerDeps {
+  conn: AmqpConnection;
+  log: Logger;
+  redis: Redis | undefined;
+  publisher: Publisher;
+  metrics: Metrics | undefined;
+  ns: string;
+  exchanges: { events: string; commands: string; dlx: string };
+  /** where dead letters of transient queues go (one DLQ per service) */
+  transientDlq: string;
+  publishWaitMs: number;
+}
+
+const SEEN_TTL_S = 7 * 24 * 3600;
+
+export class WorkConsumer<K extends MessageType> extends Attachment {
+  private readonly limit: number;
+  private readonly dlRoutingKey: string;
+  private readonly dlq: string;
+  private readonly localAttempts = new Map<string, number>();
+
+  constructor(
+    private readonly deps: ConsumerDeps,
+    queue: string,
+    private readonly opts: ConsumeOptions<K>,
+  ) {
+    super(deps.conn, deps.log, queue, opts.prefetch ?? 10);
+    this.limit = Math.max(1, opts.deliveryLimit ?? 5);
+    this.dlRoutingKey = opts.transient ? deps.transientDlq : queue;
+    this.dlq = dlqName(this.dlRoutingKey);
+  }
+
+  protected async declare(ch: Channel): Promise<void> {
+    const { exchanges } = this.deps;
+    await ch.assertQueue(this.dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.bindQueue(this.dlq, exchanges.dlx, this.dlRoutingKey);
+    const deadLetter = { 'x-dead-letter-exchange': exchanges.dlx, 'x-dead-letter-routing-key': this.dlRoutingKey };
+    if (this.opts.transient) {
+      await ch.assertQueue(this.queue, { durable: false, exclusive: true, autoDelete: true, arguments: deadLetter });
+    } else {
+      await ch.assertQueue(this.queue, {
+        durable: true,
+        arguments: {
+          'x-queue-type': 'quorum',
+          // safety net for poison messages that crash the process before we can count them ourselves
+          'x-delivery-limit': this.limit,
+          ...deadLetter,
+          ...(this.opts.singleActiveConsumer ? { 'x-single-active-consumer': true } : {}),
+        },
+      });
+    }
+    const exchange = exchanges[this.opts.exchange ?? 'events'];
+    for (const key of this.opts.bindings ?? this.opts.types) await ch.bindQueue(this.queue, exchange, key);
+  }
+
+  private count(type: string, outcome: string): void {
+    this.deps.metrics?.messages.inc({ kind: 'consume', type, outcome });
+  }
+
+  private attemptOf(msg: ConsumeMessage, id: string | undefined): number {
+    const header = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
+    const broker = (Number.isFinite(header) ? header : 0) + 1;
+    if (!this.opts.transient || !id) return broker;
+    // classic queues do not count deliveries: count locally
+    const local = (this.localAttempts.get(id) ?? (msg.fields.redelivered ? 1 : 0)) + 1;
+    this.localAttempts.set(id, local);
+    return Math.max(broker, local);
+  }
+
+  protected async handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
+    let env: Envelope<K> | undefined;
+    let problem: string | undefined;
+    try {
+      const parsed: unknown = JSON.parse(msg.content.toString('utf8'));
+      problem = envelopeProblems(parsed);
+      if (!problem) {
+        const e = parsed as Envelope<K>;
+        if (!(this.opts.types as string[]).includes(e.type)) problem = `unexpected message type ${e.type}`;
+        else problem = payloadProblems(e.type, e.payload);
+        if (problem) problem = `${e.type} payload: ${problem}`;
+        env = e;
+      }
+    } catch (err) {
+      problem = `not JSON: ${(err as Error).message}`;
+    }
+    const type = env?.type ?? String(msg.properties.type ?? 'unknown');
+    if (problem) {
+      this.log.error({ queue: this.queue, messageId: msg.properties.messageId, problem }, 'invalid message sent to the DLQ');
+      this.count(type, 'invalid');
+      await this.deadLetter(ch, msg, `invalid message: ${problem}`, 1);
+      return;
+    }
+    const e = env as Envelope<K>;
+    const attempt = this.attemptOf(msg, e.id);
+    const log = this.log.child({ correlationId: e.correlationId, messageId: e.id, type: e.type, queue: this.queue });
+    const key = seenKey(this.deps.ns, this.queue, e.id);
+    const redis = this.opts.dedupe === false ? undefined : this.deps.redis;
+    if (redis) {
+      try {
+        if (await redis.exists(key)) {
+          log.debug('duplicate delivery acknowledged without handling');
+          this.count(e.type, 'duplicate');
+          this.localAttempts.delete(e.id);
+          this.settle(ch, msg, 'ack');
+          return;
+        }
+      } catch (err) {
+        // cannot tell: try later rather than risk a double
+        log.warn({ err: (err as Error).message }, 'dedupe check failed, requeueing');
+        await new Promise((r) => setTimeout(r, 500));
+        this.settle(ch, msg, 'requeue');
+        return;
+      }
+    }
+    const timer = this.deps.metrics?.handlerSeconds.startTimer({ kind: 'consume', type: e.type });
+    try {
+      await this.opts.handler(e, { log, correlationId: e.correlationId, attempt, redelivered: msg.fields.redelivered });
+    } catch (err) {
+      timer?.();
+      const message = err instanceof Error ? err.message : String(err);
+      if (attempt >= this.limit) {
+        log.error({ err, attempt }, 'handler failed for the last time, message sent to the DLQ');
+        this.count(e.type, 'dead-letter');
+        this.localAttempts.delete(e.id);
+        await this.deadLetter(ch, msg, message, attempt);
+      } else {
+        log.warn({ err: message, attempt }, 'handler failed, message will be redelivered');
+        this.count(e.type, 'retry');
+        // a short pause so a transient failure (store restarting) is not retried in a hot loop
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        this.settle(ch, msg, 'requeue');
+      }
+      return;
+    }
+    timer?.();
+    if (redis) {
+      await redis.set(key, '1', 'EX', SEEN_TTL_S).catch((err: Error) => {
+        log.warn({ err: err.message }, 'could not mark message as seen (domain idempotency still applies)');
+      });
+    }
+    this.localAttempts.delete(e.id);
+    this.count(e.type, 'ok');
+    this.settle(ch, msg, 'ack');
+  }
+
+  /** Publish the original message with the error to the DLQ (confirmed), then ack it here. */
+  private async deadLetter(ch: Channel, msg: ConsumeMessage, error: string, attempts: number): Promise<void> {
+    const headers = {
+      ...(msg.properties.headers ?? {}),
+      [ERROR_HEADER]: error.slice(0, 2000),
+      'x-voltq-queue': this.queue,
+      'x-voltq-attempts': attempts,
+      'x-voltq-failed-at': new Date().toISOString(),
+    };
+    try {
+      await this.deps.publisher.publish(
+        this.deps.exchanges.dlx,
+        this.dlRoutingKey,
+        msg.content,
+        {
+          persistent: true,
+          headers,
+          messageId: msg.properties.messageId,
+          type: msg.properties.type,
+          correlationId: msg.properties.correlationId,
+          contentType: msg.properties.contentType,
+          timestamp: msg.properties.timestamp,
+        },
+        this.deps.publishWaitMs,
+      );
+      this.settle(ch, msg, 'ack');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, queue: this.queue }, 'could not dead-letter, requeueing');
+      this.settle(ch, msg, 'requeue');
+    }
+  }
+}

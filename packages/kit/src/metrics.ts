@@ -1,0 +1,40 @@
+// prom-client registry per service: default process metrics plus bus counters and histograms.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  /** kind = publish | consume | rpc-server | rpc-client; outcome = ok | error | retry | dead-letter | duplicate | invalid | expired | timeout ... */
+  messages: Counter<'kind' | 'type' | 'outcome'>;
+  handlerSeconds: Histogram<'kind' | 'type'>;
+  rpcSeconds: Histogram<'method' | 'outcome'>;
+}
+
+export function createMetrics(service: string, opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  return {
+    registry,
+    messages: new Counter({
+      name: 'voltq_messages_total',
+      help: 'Bus messages by kind, type and outcome',
+      labelNames: ['kind', 'type', 'outcome'],
+      registers: [registry],
+    }),
+    handlerSeconds: new Histogram({
+      name: 'voltq_handler_duration_seconds',
+      help: 'Time spent in message and RPC handlers',
+      labelNames: ['kind', 'type'],
+      buckets,
+      registers: [registry],
+    }),
+    rpcSeconds: new Histogram({
+      name: 'voltq_rpc_client_duration_seconds',
+      help: 'RPC round trips seen by the caller',
+      labelNames: ['method', 'outcome'],
+      buckets,
+      registers: [registry],
+    }),
+  };
+}

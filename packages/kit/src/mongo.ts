@@ -1,0 +1,38 @@
+// A dedicated mongoose connection per service; the first connect is retried with backoff (the store may start later).
+import mongoose from 'mongoose';
+import type { Logger } from './logger.js';
+import { backoffDelay } from './redis.js';
+
+export interface MongoConnectOptions {
+  dbName: string;
+  log?: Logger;
+  /** attempts before giving up on the first connect; default 10 */
+  retries?: number;
+  serverSelectionTimeoutMS?: number;
+}
+
+export async function connectMongo(uri: string, opts: MongoConnectOptions): Promise<mongoose.Connection> {
+  const retries = opts.retries ?? 10;
+  for (let attempt = 1; ; attempt++) {
+    const conn = mongoose.createConnection(uri, {
+      dbName: opts.dbName,
+      serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
+    });
+    try {
+      await conn.asPromise();
+      conn.on('disconnected', () => opts.log?.warn('mongo disconnected'));
+      conn.on('reconnected', () => opts.log?.info('mongo reconnected'));
+      return conn;
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      if (attempt >= retries) throw err;
+      const delay = backoffDelay(attempt, 200, 5000);
+      opts.log?.warn({ err: (err as Error).message, attempt, delay }, 'mongo connect failed, retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+export function mongoHealthy(conn: mongoose.Connection): boolean {
+  return conn.readyState === 1;
+}
