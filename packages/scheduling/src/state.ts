@@ -10,6 +10,7 @@ import type {
 /** Thrown by createStation for a configuration it cannot accept. */
 export class StationConfigError extends Error {
   readonly code = 'BAD_CONFIG';
+  override readonly name = 'StationConfigError';
 }
 
 export function createStation(config: StationConfigInput, atMs: number): StationState {
