@@ -1,6 +1,6 @@
 // Scheduler: sessions and pile state events, station RPC, clock RPC.
 import { Type, type Static } from '@sinclair/typebox';
-import { ChargeMode, EnergyWms, EpochMs, Id, type RpcSchemaPair } from './common.js';
+import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, type RpcSchemaPair } from './common.js';
 
 export const MeteredInterval = Type.Object({
   fromMs: EpochMs(),
@@ -117,10 +117,16 @@ export const QueueEntryView = Type.Object({
   mode: ChargeMode,
   energyWms: EnergyWms({ description: 'requested' }),
   chargedWms: EnergyWms({ description: 'delivered in the current session' }),
+  feeFen: FeeFen({ description: 'fee of the current session so far (what a board cell shows)' }),
+  deliveredWms: EnergyWms({ description: 'delivered over all sessions of the request, current one included' }),
+  totalFeeFen: FeeFen({ description: 'fee over all sessions of the request so far, current one included' }),
+  remainingWms: EnergyWms({ description: 'what the request still lacks' }),
   state: QueueState,
   pileNo: Type.Optional(Type.String()),
+  sessionId: Type.Optional(Id),
   carsAhead: Type.Integer({ minimum: 0 }),
   waitingMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  createdAt: EpochMs({ description: 'when the request entered the station' }),
 });
 export type QueueEntryView = Static<typeof QueueEntryView>;
 
@@ -136,6 +142,7 @@ export const CancelResult = Type.Object({
   state: Type.Literal('cancelled'),
   sessionId: Type.Optional(Id),
 });
+export type CancelResult = Static<typeof CancelResult>;
 export const PositionParams = Type.Object({ orderId: Id, stationId: Id });
 
 export const FaultPolicy = Type.Union([Type.Literal('priority'), Type.Literal('time-order')]);
@@ -154,6 +161,7 @@ export const StationConfig = Type.Object({
   pileQueueLength: Type.Integer({ minimum: 1, maximum: 100 }),
   faultPolicy: FaultPolicy,
   dispatchMode: DispatchMode,
+  timeZone: Type.Optional(Type.String({ minLength: 1, description: 'IANA zone: numbering day and tariff clock' })),
 });
 export type StationConfig = Static<typeof StationConfig>;
 export const ConfigureParams = Type.Composite([
@@ -201,7 +209,51 @@ export const ClockAdvanceParams = Type.Object({
   seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
 });
 
+/**
+ * Internal: the one write path of a station. Served per station shard (`${ns}.rpc.scheduler.station.<stationId>`)
+ * by a single active consumer, so one replica at a time writes a station; the public methods forward here.
+ */
+const PileRef = { pileNo: Type.String({ minLength: 1 }) };
+export const StationCommand = Type.Union([
+  Type.Object({ type: Type.Literal('advance') }),
+  // move an empty station to atMs even when that is in its past (the clock was set back)
+  Type.Object({ type: Type.Literal('rebase') }),
+  Type.Object({ type: Type.Literal('configure'), config: Type.Record(Type.String(), Type.Unknown()) }),
+  Type.Object({
+    type: Type.Literal('submit'),
+    orderId: Id,
+    userId: Id,
+    carId: Type.String({ minLength: 1, maxLength: 200 }),
+    mode: ChargeMode,
+    energyWms: EnergyWms(),
+  }),
+  Type.Object({
+    type: Type.Literal('modify'),
+    orderId: Id,
+    mode: Type.Optional(ChargeMode),
+    energyWms: Type.Optional(EnergyWms()),
+  }),
+  Type.Object({ type: Type.Literal('cancel'), orderId: Id }),
+  Type.Object({ type: Type.Literal('pileFault'), ...PileRef }),
+  Type.Object({ type: Type.Literal('pileRecover'), ...PileRef }),
+  Type.Object({ type: Type.Literal('pileOff'), ...PileRef }),
+  Type.Object({ type: Type.Literal('pileOn'), ...PileRef }),
+]);
+export type StationCommand = Static<typeof StationCommand>;
+export const StationExecParams = Type.Object({
+  stationId: Id,
+  command: StationCommand,
+  atMs: Type.Optional(EpochMs({ description: 'apply at this clock instant instead of now (clock moves)' })),
+});
+export const StationExecResult = Type.Object({
+  version: Type.Integer({ minimum: 0 }),
+  changed: Type.Boolean(),
+  state: Type.Unknown({ description: 'the station state after the command (@voltq/scheduling StationState)' }),
+  events: Type.Array(Type.Unknown(), { description: 'the engine events of the command (@voltq/scheduling StationEvent)' }),
+});
+
 export const schedulerRpc = {
+  'scheduler.station': { params: StationExecParams, result: StationExecResult },
   'scheduler.submit': { params: SubmitParams, result: QueueEntryView },
   'scheduler.modify': { params: ModifyParams, result: QueueEntryView },
   'scheduler.cancel': { params: CancelParams, result: CancelResult },

@@ -1,0 +1,294 @@
+// Pure translations between the station engine (@voltq/scheduling) and the bus contracts (@voltq/contracts):
+// engine events -> contract events, engine views -> RPC results, engine refusals -> domain error codes.
+import type {
+  BoardResult,
+  ErrorCode,
+  MessagePayload,
+  MessageType,
+  PileState as ContractPileState,
+  PileView,
+  QueueEntryView,
+  StationConfig as ContractStationConfig,
+} from '@voltq/contracts';
+import type {
+  Board,
+  BoardCar,
+  BoardPile,
+  CarState,
+  Position,
+  StationConfig as EngineStationConfig,
+  StationConfigInput,
+  StationErrorCode,
+  StationEvent,
+  StationState,
+} from '@voltq/scheduling';
+
+/** A contract event ready to be wrapped in an envelope; `atMs` is its clock instant (the envelope's occurredAt). */
+export interface OutgoingEvent<K extends MessageType = MessageType> {
+  type: K;
+  payload: MessagePayload<K>;
+  atMs: number;
+}
+
+// The engine needs a car identity for "one active request per car"; a request without a car uses its user.
+const USER_CAR_PREFIX = '~user:';
+
+export function engineCarId(userId: string, carId: string | undefined): string {
+  return carId ?? `${USER_CAR_PREFIX}${userId}`;
+}
+
+/** The contract's optional carId: absent when the engine's id stands for the user. */
+export function contractCarId(engineId: string): { carId?: string } {
+  return engineId.startsWith(USER_CAR_PREFIX) ? {} : { carId: engineId };
+}
+
+function ev<K extends MessageType>(type: K, payload: MessagePayload<K>, atMs: number): OutgoingEvent {
+  return { type, payload, atMs } as OutgoingEvent;
+}
+
+/**
+ * Contract events announcing what one command did. `after` is the state the command produced (for the few
+ * facts an engine event leaves out: the issue sequence of a queued car and whether a working pile charges).
+ */
+export function toContractEvents(stationId: string, events: readonly StationEvent[], after: StationState): OutgoingEvent[] {
+  const out: OutgoingEvent[] = [];
+  events.forEach((e, i) => {
+    switch (e.type) {
+      case 'configured':
+        return; // the configuration is answered by scheduler.configure and kept in MongoDB; no contract event
+      case 'queued':
+        out.push(ev('order.queued', {
+          orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId, mode: e.mode,
+          energyWms: e.energyWms, queueNo: e.queueNo, seq: seqOf(after, e.orderId), queuedAt: e.at,
+        }, e.at));
+        return;
+      case 'modified':
+        out.push(ev('order.modified', {
+          orderId: e.orderId, userId: e.userId, stationId, mode: e.mode, energyWms: e.energyWms,
+          queueNo: e.queueNo, previousQueueNo: e.previousQueueNo, modifiedAt: e.at,
+        }, e.at));
+        return;
+      case 'dispatched':
+        out.push(ev('order.dispatched', {
+          orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, pileNo: e.pileNo,
+          place: e.position - 1, dispatchedAt: e.at,
+        }, e.at));
+        return;
+      case 'requeued':
+        out.push(ev('order.requeued', {
+          orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, fromPileNo: e.fromPileNo,
+          remainingEnergyWms: e.remainingWms, reason: e.cause === 'off' ? 'pile-off' : e.cause, requeuedAt: e.at,
+        }, e.at));
+        return;
+      case 'sessionStarted':
+        out.push(ev('session.started', {
+          sessionId: e.sessionId, orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId,
+          pileNo: e.pileNo, queueNo: e.queueNo, mode: e.mode, powerW: e.powerW, targetEnergyWms: e.targetWms,
+          startedAt: e.startedAt,
+        }, e.at));
+        return;
+      case 'sessionEnded':
+        out.push(ev('session.ended', {
+          sessionId: e.sessionId, orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId,
+          pileNo: e.pileNo, queueNo: e.queueNo, mode: e.mode, startedAt: e.startedAt, endedAt: e.endedAt,
+          energyWms: e.energyWms, powerW: e.powerW, reason: e.reason === 'off' ? 'pile-off' : e.reason,
+        }, e.at));
+        return;
+      case 'orderFinished':
+        if (e.reason === 'completed') {
+          out.push(ev('order.finished', {
+            orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, energyWms: e.deliveredWms,
+            finishedAt: e.at,
+          }, e.at));
+        } else {
+          // a cancel that stopped charging ended a session just before, in the same command
+          const stopped = events.slice(0, i).findLast((x) =>
+            x.type === 'sessionEnded' && x.orderId === e.orderId && x.reason === 'cancelled');
+          out.push(ev('order.cancelled', {
+            orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, cancelledAt: e.at,
+            reason: `cancelled while ${placeWord(e.place)}`,
+            ...(stopped?.type === 'sessionEnded' ? { sessionId: stopped.sessionId } : {}),
+          }, e.at));
+        }
+        return;
+      case 'pileStateChanged': {
+        const status = pileStatus(e.state, charging(after, e.pileNo));
+        out.push(ev('pile.status-changed', {
+          stationId, pileNo: e.pileNo, status, previous: pileStatus(e.previousState, false), changedAt: e.at,
+        }, e.at));
+        if (e.cause === 'fault') out.push(ev('pile.faulted', { stationId, pileNo: e.pileNo, faultedAt: e.at }, e.at));
+        if (e.cause === 'recover') out.push(ev('pile.recovered', { stationId, pileNo: e.pileNo, recoveredAt: e.at }, e.at));
+        return;
+      }
+    }
+  });
+  return out;
+}
+
+function placeWord(place: 'waiting' | 'pile' | 'faultQueue'): string {
+  return place === 'waiting' ? 'waiting' : place === 'pile' ? 'on a pile' : 'in the fault queue';
+}
+
+function seqOf(state: StationState, orderId: string): number {
+  const all = [...state.waiting, ...state.faultQueue, ...state.piles.flatMap((p) => p.queue)];
+  return all.find((c) => c.orderId === orderId)?.seq ?? 0;
+}
+
+function charging(state: StationState, pileNo: string): boolean {
+  return state.piles.find((p) => p.pileNo === pileNo)?.queue[0]?.session != null;
+}
+
+export function pileStatus(state: 'working' | 'fault' | 'off', isCharging: boolean): ContractPileState {
+  if (state === 'working') return isCharging ? 'charging' : 'idle';
+  return state;
+}
+
+// ---- views ---------------------------------------------------------------------------------------------------
+
+const QUEUE_STATE: Record<CarState, QueueEntryView['state']> = {
+  waiting: 'waiting',
+  queued: 'dispatched',
+  charging: 'charging',
+  faultQueue: 'fault-queued',
+};
+
+export function positionView(p: Position): QueueEntryView {
+  return {
+    orderId: p.orderId,
+    userId: p.userId,
+    ...contractCarId(p.carId),
+    queueNo: p.queueNo,
+    mode: p.mode,
+    energyWms: p.requestedWms,
+    chargedWms: p.sessionChargedWms,
+    feeFen: p.sessionFeeFen,
+    deliveredWms: p.chargedWms,
+    totalFeeFen: p.feeFen,
+    remainingWms: p.remainingWms,
+    state: QUEUE_STATE[p.state],
+    ...(p.pileNo !== null ? { pileNo: p.pileNo } : {}),
+    carsAhead: p.carsAhead,
+    waitingMs: p.waitingMs,
+    createdAt: p.createdAt,
+  };
+}
+
+function boardCarView(c: BoardCar, carsAhead: number, createdAt: number, pileNo: string | null): QueueEntryView {
+  return {
+    orderId: c.orderId,
+    userId: c.userId,
+    ...contractCarId(c.carId),
+    queueNo: c.queueNo,
+    mode: c.mode,
+    energyWms: c.requestedWms,
+    chargedWms: c.chargedWms,
+    feeFen: c.feeFen,
+    deliveredWms: c.deliveredWms,
+    totalFeeFen: c.totalFeeFen,
+    remainingWms: c.remainingWms,
+    state: QUEUE_STATE[c.state],
+    ...(pileNo !== null ? { pileNo } : {}),
+    ...(c.sessionId !== null ? { sessionId: c.sessionId } : {}),
+    carsAhead,
+    waitingMs: c.waitingMs,
+    createdAt,
+  };
+}
+
+export function pileView(stationId: string, p: BoardPile, createdAtOf: (orderId: string) => number): PileView {
+  return {
+    stationId,
+    pileNo: p.pileNo,
+    mode: p.mode,
+    powerW: p.powerW,
+    state: pileStatus(p.state, p.queue[0]?.state === 'charging'),
+    queue: p.queue.map((c, i) => boardCarView(c, i, createdAtOf(c.orderId), p.pileNo)),
+  };
+}
+
+/** The admin board; `state` is the stored state the board was computed from (for the request instants). */
+export function boardView(b: Board, state: StationState): BoardResult {
+  const created = new Map<string, number>();
+  for (const c of [...state.waiting, ...state.faultQueue, ...state.piles.flatMap((p) => p.queue)]) {
+    created.set(c.orderId, c.createdAt);
+  }
+  const createdAtOf = (orderId: string) => created.get(orderId) ?? b.time;
+  // cars ahead in the waiting area / fault queue count the same mode only, as position() does
+  const ahead = (list: BoardCar[], i: number, extra: number) =>
+    extra + list.slice(0, i).filter((x) => x.mode === list[i]!.mode).length;
+  return {
+    stationId: b.stationId,
+    timeMs: b.time,
+    piles: b.piles.map((p) => pileView(b.stationId, p, createdAtOf)),
+    waitingArea: b.waitingArea.map((c, i, list) =>
+      boardCarView(c, ahead(list, i, b.faultQueue.filter((f) => f.mode === c.mode).length), createdAtOf(c.orderId), null)),
+    faultQueue: b.faultQueue.map((c, i, list) => boardCarView(c, ahead(list, i, 0), createdAtOf(c.orderId), null)),
+  };
+}
+
+// ---- configuration -------------------------------------------------------------------------------------------
+
+export function toContractConfig(c: EngineStationConfig): ContractStationConfig {
+  return {
+    stationId: c.stationId,
+    fastPiles: c.fastPiles,
+    slowPiles: c.slowPiles,
+    fastPowerW: Math.round(c.fastPowerKw * 1000),
+    slowPowerW: Math.round(c.slowPowerKw * 1000),
+    waitingAreaSize: c.waitingAreaSize,
+    pileQueueLength: c.pileQueueLength,
+    faultPolicy: c.faultPolicy,
+    dispatchMode: c.dispatchMode,
+    timeZone: c.timeZone,
+  };
+}
+
+/** A partial contract config (watts) as engine input (kilowatts); absent settings stay as they are. */
+export function toEngineConfigInput(c: Partial<ContractStationConfig>): StationConfigInput {
+  const input: StationConfigInput = {};
+  if (c.stationId !== undefined) input.stationId = c.stationId;
+  if (c.fastPiles !== undefined) input.fastPiles = c.fastPiles;
+  if (c.slowPiles !== undefined) input.slowPiles = c.slowPiles;
+  if (c.fastPowerW !== undefined) input.fastPowerKw = c.fastPowerW / 1000;
+  if (c.slowPowerW !== undefined) input.slowPowerKw = c.slowPowerW / 1000;
+  if (c.waitingAreaSize !== undefined) input.waitingAreaSize = c.waitingAreaSize;
+  if (c.pileQueueLength !== undefined) input.pileQueueLength = c.pileQueueLength;
+  if (c.faultPolicy !== undefined) input.faultPolicy = c.faultPolicy;
+  if (c.dispatchMode !== undefined) input.dispatchMode = c.dispatchMode;
+  if (c.timeZone !== undefined) input.timeZone = c.timeZone;
+  return input;
+}
+
+// ---- refusals ------------------------------------------------------------------------------------------------
+
+/** The domain error code for an engine refusal; `command` disambiguates the dispatch-mode refusal. */
+export function errorCodeFor(code: StationErrorCode, command: string): ErrorCode {
+  switch (code) {
+    case 'WAITING_AREA_FULL':
+      return 'WAITING_AREA_FULL';
+    case 'CAR_HAS_ACTIVE_REQUEST':
+    case 'ORDER_EXISTS':
+      return 'ALREADY_QUEUED';
+    case 'NOT_IN_WAITING_AREA':
+      return 'NOT_MODIFIABLE';
+    case 'NOT_SUPPORTED_IN_DISPATCH_MODE':
+      return command === 'modify' ? 'NOT_MODIFIABLE' : 'CONFLICT';
+    case 'ORDER_NOT_FOUND':
+    case 'UNKNOWN_PILE':
+      return 'NOT_FOUND';
+    case 'PILE_NOT_WORKING':
+    case 'PILE_ALREADY_WORKING':
+      return 'PILE_STATE';
+    case 'STATION_NOT_EMPTY':
+      return 'STATION_BUSY';
+    case 'TIME_BEFORE_STATE':
+      return 'CONFLICT';
+    case 'BAD_COMMAND':
+    case 'BAD_TIME':
+    case 'BAD_CONFIG':
+    case 'BAD_ENERGY':
+    case 'BAD_MODE':
+    case 'NO_PILE_FOR_MODE':
+      return 'VALIDATION';
+  }
+}

@@ -1,0 +1,130 @@
+// Wiring of the scheduler: stations from MongoDB, live state in Redis (+ outbox relay), one writer per station
+// (an RPC shard queue with a single active consumer), the public RPC methods, device events, the clock driver.
+import { randomUUID } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import type { StationCommand } from '@voltq/contracts';
+import { DomainError, isDomainError, RedisOutbox, serviceConfigSchema, type ServiceContext } from '@voltq/kit';
+import { nextDueAt, type StationEvent, type StationState } from '@voltq/scheduling';
+import { SchedulerApi } from './api.js';
+import { ClockControl } from './clock-control.js';
+import { ClockDriver } from './clock-driver.js';
+import { DEVICE_EVENT_TYPES, deviceCommand, pileOfDevice } from './device-events.js';
+import { toEngineConfigInput } from './mapping.js';
+import { StationRepository } from './station-repository.js';
+import { StationWriter } from './station-writer.js';
+import { StationStore } from './stations.js';
+
+export const configSchema = serviceConfigSchema('scheduler', {
+  // safety net: how often every replica re-reads each station's next completion (takes over a dead writer's timer)
+  stationPollMs: Type.Integer({ minimum: 50, default: 5000 }),
+});
+export type SchedulerConfig = Static<typeof configSchema>;
+
+export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Promise<void> {
+  const { config, bus, redis, clock, log } = ctx;
+  const ns = config.voltqNs;
+  if (!ctx.mongo) throw new Error('the scheduler needs MongoDB (stations)');
+
+  const outbox = new RedisOutbox({ redis, ns, name: 'scheduler', bus, log });
+  const repo = new StationRepository(redis, ns, outbox.streamKey);
+  const store = new StationStore(ctx.mongo);
+  const stationIds = new Set<string>();
+
+  // ---- one write path per station: `${ns}.rpc.scheduler.station.<stationId>`, single active consumer ----
+  const exec = async (stationId: string, command: StationCommand, correlationId: string, atMs?: number) => {
+    if (!stationIds.has(stationId)) throw new DomainError('NOT_FOUND', `unknown station ${stationId}`);
+    const r = await bus.call('scheduler.station', { stationId, command, ...(atMs !== undefined ? { atMs } : {}) },
+      { shard: stationId, correlationId });
+    return { state: r.state as StationState, events: r.events as StationEvent[] };
+  };
+  const load = async (stationId: string): Promise<StationState> => {
+    const state = stationIds.has(stationId) ? await repo.load(stationId) : null;
+    if (!state) throw new DomainError('NOT_FOUND', `unknown station ${stationId}`);
+    return state;
+  };
+
+  const driver = new ClockDriver({
+    clock,
+    log,
+    pollMs: config.stationPollMs,
+    fire: async (id) => nextDueAt((await exec(id, { type: 'advance' }, randomUUID())).state),
+    nextDue: async (id) => {
+      const s = await repo.load(id);
+      return s ? nextDueAt(s) : null;
+    },
+  });
+  const writer = new StationWriter({
+    repo,
+    log,
+    now: () => clock.now(),
+    envelope: (type, payload, o) => ({ ...bus.envelope(type, payload, { correlationId: o.correlationId }), occurredAt: clock.iso(o.atMs) }),
+    pileOwner: (stationId, pileNo) => redis.get(`${ns}:pile-owner:${stationId}-${pileNo}`),
+    onWritten: (id, state) => driver.arm(id, nextDueAt(state)),
+  });
+
+  for (const c of await store.init()) {
+    await writer.ensure(c.stationId, toEngineConfigInput(c), clock.now());
+    stationIds.add(c.stationId);
+  }
+  for (const id of stationIds) {
+    await bus.serve('scheduler.station', async (p, c) => {
+      if (p.stationId !== id) throw new DomainError('VALIDATION', `station ${p.stationId} sent to the queue of ${id}`);
+      const r = await writer.exec(id, p.command, { atMs: p.atMs, correlationId: c.correlationId });
+      return { version: r.state.version, changed: r.changed, state: r.state, events: r.events };
+    }, { shard: id, singleActiveConsumer: true, prefetch: 50 });
+  }
+
+  // ---- public RPC ----
+  const api = new SchedulerApi({ exec, load, now: () => clock.now(), saveConfig: (c) => store.save(c) });
+  await bus.serve('scheduler.submit', (p, c) => api.submit(p, c));
+  await bus.serve('scheduler.modify', (p, c) => api.modify(p, c));
+  await bus.serve('scheduler.cancel', (p, c) => api.cancel(p, c));
+  await bus.serve('scheduler.configure', (p, c) => api.configure(p, c));
+  await bus.serve('scheduler.pileStatus', (p, c) => api.pileStatus(p, c));
+  await bus.serve('scheduler.position', (p) => api.position(p));
+  await bus.serve('scheduler.board', (p) => api.board(p));
+
+  const clockControl = new ClockControl(clock, {
+    stationIds: () => [...stationIds],
+    stationTime: async (id) => (await load(id)).nowMs,
+    advanceTo: async (id, atMs) => void (await exec(id, { type: 'advance' }, randomUUID(), atMs)),
+    rebaseTo: async (id, atMs) => void (await exec(id, { type: 'rebase' }, randomUUID(), atMs)),
+  });
+  // clock changes go through one replica at a time
+  await bus.serve('scheduler.clockSet', (p) => clockControl.set(p), { singleActiveConsumer: true });
+  await bus.serve('scheduler.clockAdvance', (p) => clockControl.advance(p), { singleActiveConsumer: true });
+  await bus.serve('scheduler.clockGet', async () => clockControl.view());
+
+  // ---- pile connectivity from the device-bridge ----
+  await bus.consume({
+    queue: 'device-events',
+    types: [...DEVICE_EVENT_TYPES],
+    async handler(msg, { log: mlog, correlationId }) {
+      const pile = pileOfDevice(msg.payload);
+      const state = pile && stationIds.has(pile.stationId) ? await repo.load(pile.stationId) : null;
+      const decision = deviceCommand(msg.type, msg.payload, state?.piles.find((p) => p.pileNo === pile?.pileNo)?.state);
+      if ('skip' in decision) {
+        mlog.info({ type: msg.type, pileId: msg.payload.pileId }, `device event ignored: ${decision.skip}`);
+        return;
+      }
+      try {
+        await exec(decision.stationId, decision.command, correlationId);
+      } catch (err) {
+        // raced with an admin or a repeated report: the pile is already where the event would put it
+        if (isDomainError(err) && (err.code === 'PILE_STATE' || err.code === 'NOT_FOUND')) {
+          mlog.info({ type: msg.type, pileId: msg.payload.pileId, err: err.message }, 'device event ignored');
+          return;
+        }
+        throw err;
+      }
+    },
+  });
+
+  await outbox.start();
+  driver.start([...stationIds]);
+  ctx.onShutdown(async () => {
+    driver.stop();
+    await outbox.stop();
+  });
+  log.info({ stations: [...stationIds] }, 'scheduler ready');
+}

@@ -1,0 +1,159 @@
+// The one write path of a station inside a process: commands for a station run one at a time (a promise chain),
+// each reads the state, applies the engine command at the clock instant and saves state + events atomically.
+// Across replicas, routing (a single-active-consumer queue per station) keeps one writer; the fencing version
+// catches anything that slips through (a takeover mid-command), and the command is then retried on fresh state.
+import { randomUUID } from 'node:crypto';
+import type { Envelope, MessagePayload, MessageType, StationCommand } from '@voltq/contracts';
+import { DomainError, type Logger } from '@voltq/kit';
+import {
+  applyCommand, createStation, type StationCommand as EngineCommand, type StationEvent, type StationState,
+} from '@voltq/scheduling';
+import { errorCodeFor, toContractEvents, type OutgoingEvent } from './mapping.js';
+import { StaleVersionError, type OutboxEntry, type StationRepository } from './station-repository.js';
+
+export interface WriterDeps {
+  repo: StationRepository;
+  log: Logger;
+  /** clock epoch ms now */
+  now: () => number;
+  /** a validated envelope stamped at `atMs` */
+  envelope: <K extends MessageType>(type: K, payload: MessagePayload<K>, opts: { correlationId: string; atMs: number }) => Envelope<K>;
+  /** device-bridge replica holding a pile, or null (a modelled pile nobody drives) */
+  pileOwner?: (stationId: string, pileNo: string) => Promise<string | null>;
+  /** after every stored change (the clock driver re-arms its timer) */
+  onWritten?: (stationId: string, state: StationState) => void;
+}
+
+export interface ExecResult {
+  state: StationState;
+  changed: boolean;
+  events: StationEvent[];
+}
+
+const MAX_ATTEMPTS = 5;
+
+export class StationWriter {
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: WriterDeps) {}
+
+  /** Runs `command` on the station, serialised with every other command of that station in this process. */
+  exec(stationId: string, command: StationCommand, opts: { atMs?: number; correlationId?: string } = {}): Promise<ExecResult> {
+    const previous = this.chains.get(stationId) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.execNow(stationId, command, opts),
+      () => this.execNow(stationId, command, opts),
+    );
+    const tail = run.catch(() => undefined);
+    this.chains.set(stationId, tail);
+    void tail.then(() => {
+      if (this.chains.get(stationId) === tail) this.chains.delete(stationId);
+    });
+    return run;
+  }
+
+  /** Creates the station at `atMs` unless it exists; returns the live state. */
+  async ensure(stationId: string, config: Parameters<typeof createStation>[0], atMs: number): Promise<StationState> {
+    const existing = await this.deps.repo.load(stationId);
+    if (existing) return existing;
+    const state = createStation({ ...config, stationId }, atMs);
+    try {
+      await this.deps.repo.save(stationId, 0, state, []);
+      this.deps.onWritten?.(stationId, state);
+      return state;
+    } catch (err) {
+      if (!(err instanceof StaleVersionError)) throw err;
+      const now = await this.deps.repo.load(stationId); // another replica created it first
+      if (!now) throw err;
+      return now;
+    }
+  }
+
+  private async execNow(
+    stationId: string,
+    command: StationCommand,
+    opts: { atMs?: number; correlationId?: string },
+  ): Promise<ExecResult> {
+    const correlationId = opts.correlationId ?? randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      const state = await this.deps.repo.load(stationId);
+      if (state === null) throw new DomainError('NOT_FOUND', `unknown station ${stationId}`);
+      // a station never goes back in time, except an explicit rebase (the clock was set back)
+      const atMs = command.type === 'rebase' ? opts.atMs ?? this.deps.now() : Math.max(opts.atMs ?? this.deps.now(), state.nowMs);
+      const next = this.compute(state, command, atMs);
+      if (next === null) return { state, changed: false, events: [] };
+      const outbox = await this.outbox(stationId, next.events, next.state, correlationId);
+      try {
+        await this.deps.repo.save(stationId, state.version, next.state, outbox);
+      } catch (err) {
+        if (err instanceof StaleVersionError && attempt < MAX_ATTEMPTS) {
+          this.deps.log.warn({ stationId, err: err.message }, 'station changed by another writer; retrying on fresh state');
+          continue;
+        }
+        throw err;
+      }
+      this.deps.onWritten?.(stationId, next.state);
+      return { state: next.state, changed: true, events: next.events };
+    }
+  }
+
+  /** The new state and its events, null when nothing changes; throws the refusal as a DomainError. */
+  private compute(state: StationState, command: StationCommand, atMs: number): { state: StationState; events: StationEvent[] } | null {
+    if (command.type === 'rebase') return rebase(state, atMs);
+    const result = applyCommand(state, command as EngineCommand, atMs);
+    if (!result.ok) {
+      // a retried submit (its answer was lost) finds its own order: answer it again instead of refusing
+      if (command.type === 'submit' && result.error.code === 'ORDER_EXISTS') return null;
+      throw new DomainError(errorCodeFor(result.error.code, command.type), result.error.message, { reason: result.error.code });
+    }
+    // time passing with nothing due changes nothing worth a write; the next command catches up anyway
+    if (result.state === state || (command.type === 'advance' && result.events.length === 0)) return null;
+    return { state: result.state, events: result.events };
+  }
+
+  private async outbox(stationId: string, events: StationEvent[], after: StationState, correlationId: string): Promise<OutboxEntry[]> {
+    const { envelope } = this.deps;
+    const out: OutboxEntry[] = toContractEvents(stationId, events, after).map((e: OutgoingEvent) =>
+      ({ env: envelope(e.type, e.payload, { correlationId, atMs: e.atMs }) as Envelope }));
+    // pile commands go to the device-bridge replica holding the pile, in the same atomic write
+    if (this.deps.pileOwner) {
+      for (const e of events) {
+        if (e.type !== 'sessionStarted' && e.type !== 'sessionEnded') continue;
+        const replicaId = await this.deps.pileOwner(stationId, e.pileNo);
+        if (replicaId === null) continue;
+        const cmd = envelope('pile.command', {
+          commandId: randomUUID(),
+          pileId: `${stationId}-${e.pileNo}`,
+          stationId,
+          pileNo: e.pileNo,
+          action: e.type === 'sessionStarted' ? 'start' : 'stop',
+          sessionId: e.sessionId,
+          orderId: e.orderId,
+          powerW: e.powerW,
+          ...(e.type === 'sessionStarted' ? { targetEnergyWms: e.targetWms } : {}),
+        }, { correlationId, atMs: e.at });
+        out.push({ env: cmd as Envelope, route: { exchange: 'commands', routingKey: `pile.command.${replicaId}` } });
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * Moves an empty station to `atMs`, also into its past (the clock was set back): piles keep their state and
+ * totals, the issue sequence continues, the numbering day follows the new instant.
+ */
+export function rebase(state: StationState, atMs: number): { state: StationState; events: StationEvent[] } {
+  const busy = state.waiting.length + state.faultQueue.length + state.piles.reduce((n, p) => n + p.queue.length, 0);
+  if (busy > 0) {
+    throw new DomainError('STATION_BUSY',
+      `station ${state.config.stationId} has ${busy} active request(s) at ${new Date(state.nowMs).toISOString()}: ` +
+      'the clock cannot go back before that while cars are queued');
+  }
+  const fresh = createStation(state.config, atMs);
+  const numbering = fresh.numbering.day === state.numbering.day ? state.numbering : fresh.numbering;
+  return {
+    state: { ...state, version: state.version + 1, nowMs: atMs, numbering },
+    events: [],
+  };
+}
