@@ -56,8 +56,8 @@ export class Station {
   }
 
   /** { F1: ['V1', 'V3'], …, waiting: [...], fault: [...] } by car id. */
-  layout(): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
+  layout(): { waiting: string[]; fault: string[]; [pile: string]: string[] } {
+    const out: { waiting: string[]; fault: string[]; [pile: string]: string[] } = { waiting: [], fault: [] };
     for (const p of this.state.piles) out[p.pileNo] = p.state === 'working' ? p.queue.map((c) => c.carId) : ['FAULT'];
     out.waiting = this.state.waiting.map((c) => c.carId);
     out.fault = this.state.faultQueue.map((c) => c.carId);

@@ -129,7 +129,7 @@ t.test('rule 6: the min-total modes take no changes and no fault on a busy pile'
     const s = new Station({ fastPiles: 2, slowPiles: 1, pileQueueLength: 1, waitingAreaSize: 2, dispatchMode });
     s.submit('V1', 'fast', 10, at('06:00'));
     s.submit('V2', 'fast', 10, at('06:00'));
-    const waitingCar = s.layout().waiting[0] ?? s.layout().F1[0]!;
+    const waitingCar = s.layout().waiting[0] ?? 'V1';
     const code = s.refuse({ type: 'modify', orderId: waitingCar, energyWms: KWH }, at('06:01')).code;
     t.ok(code === 'NOT_SUPPORTED_IN_DISPATCH_MODE' || code === 'NOT_IN_WAITING_AREA', dispatchMode);
     const busy = s.state.piles.find((p) => p.queue.length > 0)!;
