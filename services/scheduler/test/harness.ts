@@ -23,6 +23,8 @@ export interface Harness {
   bus: Bus;
   redis: Redis;
   events: Envelope[];
+  /** another scheduler replica on the same namespace (shut down by close() unless the test did) */
+  startReplica(): Promise<ServiceHandle<SchedulerConfig>>;
   /** resolves with the first recorded event matching, waiting up to timeoutMs */
   waitFor<K extends MessageType>(type: K, match?: (e: Envelope<K>) => boolean, timeoutMs?: number): Promise<Envelope<K>>;
   close(): Promise<void>;
@@ -31,13 +33,19 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const ns = testNamespace('sched');
   const mongo: TestMongo = await startTestMongo();
-  const service = await runService({
-    name: 'scheduler',
-    configSchema,
-    start: startScheduler,
-    env: serviceEnv(ns, mongo.uri, { STATION_POLL_MS: '300' }),
-    exit: false,
-  });
+  const replicas: ServiceHandle<SchedulerConfig>[] = [];
+  const startReplica = async () => {
+    const r = await runService({
+      name: 'scheduler',
+      configSchema,
+      start: startScheduler,
+      env: serviceEnv(ns, mongo.uri, { STATION_POLL_MS: '300' }),
+      exit: false,
+    });
+    replicas.push(r);
+    return r;
+  };
+  const service = await startReplica();
   const log = createLogger({ service: 'scheduler-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const redis = new Redis(REDIS_URL);
   const bus = new Bus({ url: AMQP_URL, ns, service: 'scheduler-test', log, rpcTimeoutMs: 10_000 });
@@ -62,7 +70,7 @@ export async function startHarness(): Promise<Harness> {
   };
 
   const close = async () => {
-    await service.shutdown();
+    for (const r of replicas) await r.shutdown();
     await bus.close();
     await mongo.stop();
     // the run's queues, exchanges and keys
@@ -90,5 +98,5 @@ export async function startHarness(): Promise<Harness> {
     redis.disconnect();
   };
 
-  return { ns, service, bus, redis, events, waitFor, close };
+  return { ns, service, bus, redis, events, startReplica, waitFor, close };
 }

@@ -179,3 +179,35 @@ t.test('the state write is fenced and atomic with its outbox entries', async (t)
   t.equal((await repo.load('x'))?.nowMs, T0 + 1, 'the state is the one the current writer stored');
   t.equal(await h.redis.xlen(stream), 3, 'and no event of the refused write reached the outbox');
 });
+
+t.test('a scaled clock completes charges by itself, each at its own instant', async (t) => {
+  // clear the station first: whatever is still charging completes when the clock jumps forward
+  await h.bus.call('scheduler.clockAdvance', { seconds: 6 * 3600 });
+  const empty = await h.bus.call('scheduler.board', { stationId: 'default' });
+  t.equal(empty.piles.reduce((n, p) => n + p.queue.length, 0) + empty.waitingArea.length + empty.faultQueue.length, 0);
+
+  const clock = await h.bus.call('scheduler.clockSet', { mode: 'scaled', speed: 600 });
+  t.equal(clock.mode, 'scaled');
+  const entry = await h.bus.call('scheduler.submit', {
+    orderId: 'sc-1', userId: '31', stationId: 'default', mode: 'fast', energyWms: 1 * WMS_PER_KWH,
+  });
+  t.equal(entry.state, 'charging');
+  // 1 kWh at 30 kW takes 2 clock minutes: 0.2 s of real time at 600x
+  const ended = await h.waitFor('session.ended', (e) => e.payload.orderId === 'sc-1', 5000);
+  t.equal(ended.payload.endedAt - ended.payload.startedAt, 2 * MIN, 'ended exactly when due, not when the timer ran');
+  t.equal(ended.payload.energyWms, 1 * WMS_PER_KWH);
+  await h.bus.call('scheduler.clockSet', { mode: 'manual' });
+});
+
+t.test('another replica takes over the station after the first one stops', async (t) => {
+  const replica = await h.startReplica();
+  t.ok(replica.address);
+  await h.service.shutdown(); // its single-active-consumer place passes to the replica
+  const entry = await h.bus.call('scheduler.submit', {
+    orderId: 'tk-1', userId: '41', stationId: 'default', mode: 'slow', energyWms: 2 * WMS_PER_KWH,
+  });
+  t.match(entry, { state: 'charging', pileNo: 'T1' });
+  await h.bus.call('scheduler.clockAdvance', { seconds: 3600 });
+  const ended = await h.waitFor('session.ended', (e) => e.payload.orderId === 'tk-1');
+  t.equal(ended.payload.endedAt - ended.payload.startedAt, 12 * MIN, '2 kWh at 10 kW');
+});
