@@ -10,8 +10,16 @@ const PileRef = {
   pileNo: Type.Optional(Type.String()),
 };
 
-export const DevicePileOnline = Type.Object({ ...PileRef, replicaId: Id, protocol: DeviceProtocol, at: EpochMs() });
+export const DevicePileOnline = Type.Object({
+  ...PileRef,
+  replicaId: Id,
+  protocol: DeviceProtocol,
+  /** the pile is (still) in a reported fault: coming online must not count as a recovery */
+  faulted: Type.Optional(Type.Boolean()),
+  at: EpochMs(),
+});
 export type DevicePileOnline = Static<typeof DevicePileOnline>;
+/** reason: heartbeat-timeout | connection-closed | logout | login-timeout | replaced (see device-bridge README) */
 export const DevicePileOffline = Type.Object({ ...PileRef, replicaId: Id, reason: Type.String(), at: EpochMs() });
 export type DevicePileOffline = Static<typeof DevicePileOffline>;
 export const DevicePileFault = Type.Object({
@@ -45,3 +53,17 @@ export const deviceMessages = {
 } as const;
 
 export const deviceRpc = {} as const;
+
+/** Names shared by device-bridge replicas and by whoever sends pile commands (ARCH "Messaging"). */
+export const deviceNames = {
+  /** device id of a station's pile, e.g. `default-F1` */
+  pileId: (stationId: string, pileNo: string) => `${stationId}-${pileNo}`,
+  /** Redis string: replicaId of the replica holding the pile's connection (TTL refreshed by heartbeats) */
+  pileOwnerKey: (ns: string, pileId: string) => `${ns}:pile-owner:${pileId}`,
+  /** Redis hash: live telemetry of a pile (online, state, faulted, lastHeartbeatMs, energyWms, ...) */
+  pileTelemetryKey: (ns: string, pileId: string) => `${ns}:pile-telemetry:${pileId}`,
+  /** Redis set of the pile ids currently online on some replica */
+  onlinePilesKey: (ns: string) => `${ns}:piles-online`,
+  /** routing key on `${ns}.commands` of a replica's pile-command queue */
+  pileCommandRoutingKey: (replicaId: string) => `pile.command.${replicaId}`,
+} as const;

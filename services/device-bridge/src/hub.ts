@@ -1,0 +1,382 @@
+// The replica's pile connections: runs each connection's PileSession, executes its effects (authentication, Redis
+// presence + outbox events, device log) and answers the pile. Transports (doors/*) only frame messages.
+import type { Envelope, MessagePayload, MessageType, PileCommand } from '@voltq/contracts';
+import type { Logger } from '@voltq/kit';
+import type { DeviceLogKind } from './devices.js';
+import type { Presence } from './presence.js';
+import { encode, type PileErrorCode, type ServerMessage } from './protocol.js';
+import { PileSession, type CloseReason, type Door, type Effect, type PileIdentity, type SessionOptions } from './session.js';
+
+export interface Transport {
+  door: Door;
+  /** peer address, for logs */
+  remote: string;
+  send(text: string): void;
+  /** flush what was sent, then close */
+  close(): void;
+}
+
+export interface DeviceLogEntry {
+  pileId: string;
+  kind: DeviceLogKind;
+  atMs: number;
+  door?: Door;
+  detail?: Record<string, unknown>;
+}
+
+export interface HubDeps {
+  replicaId: string;
+  log: Logger;
+  /** clock time (events, telemetry) */
+  clockNow(): number;
+  clockIso(ms?: number): string;
+  /** real time for liveness: a manual or scaled clock must not decide whether a socket is alive */
+  realNow(): number;
+  authenticate(pileId: string, secret: string): Promise<PileIdentity | undefined>;
+  presence: Presence;
+  envelope<K extends MessageType>(type: K, payload: MessagePayload<K>): Envelope<K>;
+  deviceLog(entry: DeviceLogEntry): void;
+  session: SessionOptions;
+}
+
+/** One accepted connection, as seen by its door. */
+export interface Connection {
+  receive(text: string): void;
+  /** a framing problem (too long, binary): answer with an error, change nothing */
+  refuse(code: PileErrorCode, message: string): void;
+  /** the transport closed */
+  closed(): void;
+}
+
+class Conn implements Connection {
+  readonly session: PileSession;
+  /** effects run one message at a time, in order */
+  private chain: Promise<void> = Promise.resolve();
+  finished = false;
+  /** set when a newer connection of the same pile took over on this replica */
+  superseded = false;
+
+  constructor(
+    private readonly hub: PileHub,
+    readonly transport: Transport,
+    opts: SessionOptions,
+    nowMs: number,
+  ) {
+    this.session = new PileSession(transport.door, opts, nowMs);
+  }
+
+  enqueue(work: () => Effect[] | Promise<void>): void {
+    this.chain = this.chain.then(async () => {
+      if (this.finished) return;
+      const effects = await work();
+      if (effects) await this.hub.run(this, effects);
+    });
+  }
+
+  receive(text: string): void {
+    this.enqueue(() => this.session.receive(text, this.hub.deps.realNow()));
+  }
+
+  refuse(code: PileErrorCode, message: string): void {
+    this.enqueue(() => [{ kind: 'send', msg: { type: 'error', code, message } }]);
+  }
+
+  closed(): void {
+    this.session.transportClosed();
+    // after whatever is still queued (e.g. a login in progress)
+    this.chain = this.chain.then(() => this.hub.finish(this, 'connection-closed'));
+  }
+
+  get idle(): Promise<void> {
+    return this.chain;
+  }
+}
+
+export class PileHub {
+  private readonly conns = new Set<Conn>();
+  /** pileId -> the connection currently holding that pile on this replica */
+  private readonly piles = new Map<string, Conn>();
+  private tickTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(readonly deps: HubDeps) {}
+
+  get onlinePiles(): string[] {
+    return [...this.piles.keys()];
+  }
+
+  connect(transport: Transport): Connection {
+    const conn = new Conn(this, transport, this.deps.session, this.deps.realNow());
+    if (this.stopping) conn.enqueue(() => conn.session.shutdown());
+    this.conns.add(conn);
+    return conn;
+  }
+
+  /** Starts the liveness checks: own connections often, orphaned piles of dead replicas once per interval. */
+  start(): void {
+    const { heartbeatIntervalMs } = this.deps.session;
+    const tickMs = Math.min(1000, Math.max(50, Math.floor(heartbeatIntervalMs / 4)));
+    this.tickTimer = setInterval(() => this.tick(), tickMs);
+    this.sweepTimer = setInterval(() => void this.sweep(), Math.max(200, heartbeatIntervalMs));
+    this.tickTimer.unref();
+    this.sweepTimer.unref();
+  }
+
+  private tick(): void {
+    const now = this.deps.realNow();
+    for (const conn of this.conns) {
+      if (conn.finished) continue;
+      const effects = conn.session.tick(now);
+      if (effects.length) conn.enqueue(() => effects);
+    }
+  }
+
+  /** Piles still marked online whose registration expired (their replica died): publish their offline. */
+  async sweep(): Promise<number> {
+    let n = 0;
+    try {
+      for (const orphan of await this.deps.presence.orphans()) {
+        const atMs = this.deps.clockNow();
+        const event = this.deps.envelope('device.pile-offline', {
+          pileId: orphan.pileId,
+          ...identityParts(orphan.pileId),
+          replicaId: orphan.lastReplicaId,
+          reason: 'heartbeat-timeout',
+          at: atMs,
+        });
+        if (await this.deps.presence.offline(orphan.pileId, undefined, atMs, 'heartbeat-timeout', event)) {
+          n++;
+          this.deps.log.warn({ pileId: orphan.pileId, lastReplicaId: orphan.lastReplicaId }, 'pile lost with its replica: offline');
+          this.deps.deviceLog({ pileId: orphan.pileId, kind: 'offline', atMs, detail: { reason: 'heartbeat-timeout', sweptFrom: orphan.lastReplicaId } });
+        }
+      }
+    } catch (err) {
+      this.deps.log.error({ err }, 'orphan sweep failed');
+    }
+    return n;
+  }
+
+  /** Sends a start/stop command to a pile held here; false when this replica does not hold the pile. */
+  deliver(cmd: PileCommand): boolean {
+    const conn = this.piles.get(cmd.pileId);
+    const effects = conn?.session.command(cmd);
+    if (!conn || !effects) return false;
+    conn.enqueue(() => effects);
+    this.deps.deviceLog({
+      pileId: cmd.pileId,
+      kind: 'command',
+      atMs: this.deps.clockNow(),
+      door: conn.transport.door,
+      detail: { commandId: cmd.commandId, action: cmd.action, ...(cmd.sessionId ? { sessionId: cmd.sessionId } : {}) },
+    });
+    return true;
+  }
+
+  /** Graceful stop: tell every pile to reconnect (to another replica). No offline events: the registrations
+   *  lapse by TTL, and a pile that does not come back is swept by a surviving replica. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.tickTimer);
+    clearInterval(this.sweepTimer);
+    for (const conn of this.conns) conn.enqueue(() => conn.session.shutdown());
+    await Promise.allSettled([...this.conns].map((c) => c.idle));
+  }
+
+  // ---------- effects ----------
+
+  async run(conn: Conn, effects: Effect[]): Promise<void> {
+    for (const effect of effects) {
+      if (conn.finished) return;
+      try {
+        await this.exec(conn, effect);
+      } catch (err) {
+        this.deps.log.error({ err, pileId: conn.session.identity?.pileId, effect: effect.kind }, 'pile message failed');
+        this.send(conn, { type: 'error', code: 'UNAVAILABLE', message: 'the bridge could not store this message; retry', ...idOf(effect) });
+      }
+    }
+  }
+
+  private send(conn: Conn, msg: ServerMessage): void {
+    if (!conn.finished) conn.transport.send(encode(msg));
+  }
+
+  private ack(conn: Conn, effect: Effect & { id?: string }, forType: ServerMessage & { type: 'ack' }): void {
+    this.send(conn, effect.id !== undefined ? { ...forType, id: effect.id } : forType);
+  }
+
+  private async exec(conn: Conn, effect: Effect): Promise<void> {
+    const { deps } = this;
+    const identity = conn.session.identity;
+    switch (effect.kind) {
+      case 'send':
+        this.send(conn, effect.msg);
+        return;
+      case 'close':
+        await this.finish(conn, effect.reason);
+        return;
+      case 'authenticate':
+        await this.login(conn, effect.pileId, effect.secret, effect.id);
+        return;
+    }
+    // everything below happens on an online session
+    if (!identity) return;
+    const pileId = identity.pileId;
+    const atMs = deps.clockNow();
+    if (effect.kind !== 'logout') {
+      const touched = await deps.presence.touch(pileId, atMs, effect.kind === 'heartbeat');
+      if (touched !== 'ok') {
+        await this.run(conn, touched === 'taken' ? conn.session.replaced() : conn.session.lost());
+        return;
+      }
+    }
+    switch (effect.kind) {
+      case 'heartbeat':
+        this.send(conn, { type: 'heartbeat.ok', ...(effect.id ? { id: effect.id } : {}), serverTime: deps.clockIso(atMs) });
+        return;
+      case 'status':
+        await deps.presence.recordStatus(pileId, effect.state, atMs, effect.meter);
+        this.ack(conn, effect, { type: 'ack', for: 'status' });
+        return;
+      case 'meter':
+        await deps.presence.recordMeter(pileId, effect.meter, atMs);
+        this.ack(conn, effect, { type: 'ack', for: 'meter' });
+        return;
+      case 'fault': {
+        const event = deps.envelope('device.pile-fault', {
+          ...identity,
+          info: effect.reason,
+          ...(effect.errorCode ? { errorCode: effect.errorCode } : {}),
+          at: atMs,
+        });
+        const changed = await deps.presence.setFault(pileId, true, atMs, effect.reason, event);
+        if (changed) {
+          deps.log.warn({ pileId, reason: effect.reason, errorCode: effect.errorCode }, 'pile fault reported');
+          deps.deviceLog({ pileId, kind: 'fault', atMs, door: conn.transport.door, detail: { reason: effect.reason, errorCode: effect.errorCode } });
+        }
+        // a repeated report (e.g. a retry after a lost ack) is acknowledged again and announced only once
+        this.ack(conn, effect, { type: 'ack', for: 'fault', ...(changed ? {} : { duplicate: true }) });
+        return;
+      }
+      case 'recovered': {
+        const event = deps.envelope('device.pile-recovered', { ...identity, at: atMs });
+        const changed = await deps.presence.setFault(pileId, false, atMs, '', event);
+        if (changed) {
+          deps.log.info({ pileId }, 'pile recovered');
+          deps.deviceLog({ pileId, kind: 'recovery', atMs, door: conn.transport.door });
+        }
+        this.ack(conn, effect, { type: 'ack', for: 'recovered', ...(changed ? {} : { duplicate: true }) });
+        return;
+      }
+      case 'command-ack':
+        deps.deviceLog({
+          pileId,
+          kind: 'command-ack',
+          atMs,
+          door: conn.transport.door,
+          detail: { commandId: effect.commandId, accepted: effect.accepted, ...(effect.reason ? { reason: effect.reason } : {}) },
+        });
+        this.ack(conn, effect, { type: 'ack', for: 'command.ack' });
+        return;
+      case 'logout':
+        this.ack(conn, effect, { type: 'ack', for: 'logout' });
+        return;
+    }
+  }
+
+  private async login(conn: Conn, pileId: string, secret: string, id: string | undefined): Promise<void> {
+    const { deps } = this;
+    let identity: PileIdentity | undefined;
+    try {
+      identity = await deps.authenticate(pileId, secret);
+    } catch (err) {
+      deps.log.error({ err, pileId }, 'pile login check failed');
+      await this.run(conn, conn.session.loginUnavailable(id));
+      return;
+    }
+    const atMs = deps.clockNow();
+    if (!identity) {
+      // the pile id is what the peer claimed; the secret is never logged
+      deps.log.warn({ pileId, remote: conn.transport.remote, door: conn.transport.door }, 'pile login refused');
+      deps.deviceLog({ pileId, kind: 'login-refused', atMs, door: conn.transport.door, detail: { remote: conn.transport.remote } });
+      await this.run(conn, conn.session.loginRefused(id));
+      return;
+    }
+    if (conn.finished || conn.session.phase !== 'authenticating') return;
+
+    const previous = this.piles.get(identity.pileId);
+    if (previous && previous !== conn) {
+      previous.superseded = true;
+      const effects = previous.session.replaced();
+      previous.enqueue(() => effects);
+    }
+    this.piles.set(identity.pileId, conn);
+    conn.session.loginAccepted(identity, deps.realNow());
+
+    const faulted = await deps.presence.isFaulted(identity.pileId);
+    const event = deps.envelope('device.pile-online', {
+      ...identity,
+      replicaId: deps.replicaId,
+      protocol: conn.transport.door,
+      faulted,
+      at: atMs,
+    });
+    const previousOwner = await deps.presence.claim(identity.pileId, conn.transport.door, atMs, event);
+    const { heartbeatIntervalMs } = deps.session;
+    this.send(conn, {
+      type: 'login.ok',
+      ...(id ? { id } : {}),
+      ...identity,
+      heartbeatIntervalMs,
+      heartbeatIntervalS: heartbeatIntervalMs / 1000,
+      faulted,
+      serverTime: deps.clockIso(atMs),
+    });
+    deps.log.info(
+      { pileId: identity.pileId, door: conn.transport.door, remote: conn.transport.remote, ...(previousOwner && previousOwner !== deps.replicaId ? { movedFrom: previousOwner } : {}) },
+      'pile online',
+    );
+    deps.deviceLog({ pileId: identity.pileId, kind: 'login', atMs, door: conn.transport.door, detail: { remote: conn.transport.remote } });
+  }
+
+  /** Ends a connection once: closes the transport and, for the pile it held, announces the pile offline. */
+  async finish(conn: Conn, reason: CloseReason): Promise<void> {
+    if (conn.finished) return;
+    conn.finished = true;
+    conn.session.transportClosed();
+    this.conns.delete(conn);
+    try {
+      conn.transport.close();
+    } catch {
+      // already closed
+    }
+    const identity = conn.session.identity;
+    if (!identity || conn.superseded || this.piles.get(identity.pileId) !== conn) return;
+    this.piles.delete(identity.pileId);
+    // a replica going down leaves its registrations to lapse (the pile reconnects elsewhere, or is swept)
+    if (reason === 'shutdown') return;
+    const { deps } = this;
+    const atMs = deps.clockNow();
+    try {
+      const event = deps.envelope('device.pile-offline', { ...identity, replicaId: deps.replicaId, reason, at: atMs });
+      const wentOffline = await deps.presence.offline(identity.pileId, deps.replicaId, atMs, reason, event);
+      if (wentOffline) {
+        deps.log.info({ pileId: identity.pileId, reason }, 'pile offline');
+        deps.deviceLog({ pileId: identity.pileId, kind: reason === 'logout' ? 'logout' : 'offline', atMs, door: conn.transport.door, detail: { reason } });
+      }
+    } catch (err) {
+      // the registration lapses by TTL and the sweep announces it then
+      deps.log.error({ err, pileId: identity.pileId }, 'could not mark the pile offline');
+    }
+  }
+}
+
+function idOf(effect: Effect): { id?: string } {
+  return 'id' in effect && typeof effect.id === 'string' ? { id: effect.id } : {};
+}
+
+/** stationId / pileNo from a pile id `<stationId>-<pileNo>` (for piles known only by id). */
+export function identityParts(pileId: string): { stationId?: string; pileNo?: string } {
+  const cut = pileId.lastIndexOf('-');
+  return cut > 0 && cut < pileId.length - 1 ? { stationId: pileId.slice(0, cut), pileNo: pileId.slice(cut + 1) } : {};
+}

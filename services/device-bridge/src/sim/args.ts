@@ -1,0 +1,83 @@
+// Command line of scripts/simulate-piles (pure, unit-tested).
+import { parseArgs } from 'node:util';
+
+export type SimDoor = 'ws' | 'tcp';
+
+export interface SimPlan {
+  stationId: string;
+  piles: { pileNo: string; pileId: string; door: SimDoor }[];
+  wsUrl: string;
+  tcp: { host: string; port: number };
+  /** at what time after start (ms) a pile reports a fault / a recovery */
+  faults: { pileNo: string; atMs: number }[];
+  recoveries: { pileNo: string; atMs: number }[];
+  quiet: boolean;
+}
+
+export const USAGE = `usage: scripts/simulate-piles [--station default] [--piles F1,F2,T1,T2,T3] [--door ws|tcp|both]
+       [--url ws://127.0.0.1:8085/piles] [--tcp 127.0.0.1:9100] [--fault F1@30s ...] [--recover F1@90s ...] [--quiet]
+  --door both   alternates the piles over the two doors (F1 ws, F2 tcp, ...)
+  env: DEVICE_BRIDGE_URL (default of --url), PILE_TCP_PORT (port of --tcp), PILE_MASTER_KEY (secret derivation)`;
+
+/** `30s`, `2m`, `500ms`, `1h`; a bare number is seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new Error(`bad duration "${text}" (e.g. 30s, 2m, 500ms)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function parseAt(spec: string, known: Set<string>, flag: string): { pileNo: string; atMs: number } {
+  const [pileNo, at, ...rest] = spec.split('@');
+  if (!pileNo || at === undefined || rest.length) throw new Error(`${flag} ${spec}: expected <pileNo>@<time>, e.g. F1@30s`);
+  if (!known.has(pileNo)) throw new Error(`${flag} ${spec}: pile ${pileNo} is not simulated (--piles)`);
+  return { pileNo, atMs: parseDuration(at) };
+}
+
+export function parseSimArgs(argv: string[], env: Record<string, string | undefined> = {}): SimPlan {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      station: { type: 'string', default: 'default' },
+      piles: { type: 'string', default: 'F1,F2,T1,T2,T3' },
+      door: { type: 'string', default: 'both' },
+      url: { type: 'string' },
+      tcp: { type: 'string' },
+      fault: { type: 'string', multiple: true, default: [] },
+      recover: { type: 'string', multiple: true, default: [] },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const stationId = values.station!;
+  if (!/^[A-Za-z0-9_.-]+$/.test(stationId)) throw new Error(`--station ${stationId}: letters, digits, _ . - only`);
+  const door = values.door!;
+  if (door !== 'ws' && door !== 'tcp' && door !== 'both') throw new Error(`--door ${door}: expected ws, tcp or both`);
+  const pileNos = values.piles!.split(',').map((p) => p.trim()).filter(Boolean);
+  if (pileNos.length === 0) throw new Error('--piles: at least one pile');
+  if (new Set(pileNos).size !== pileNos.length) throw new Error('--piles: a pile is listed twice');
+  const piles = pileNos.map((pileNo, i) => ({
+    pileNo,
+    pileId: `${stationId}-${pileNo}`,
+    door: (door === 'both' ? (i % 2 === 0 ? 'ws' : 'tcp') : door) as SimDoor,
+  }));
+
+  const wsUrl = values.url ?? env.DEVICE_BRIDGE_URL ?? 'ws://127.0.0.1:8085/piles';
+  if (!/^wss?:\/\//.test(wsUrl)) throw new Error(`--url ${wsUrl}: expected ws://host:port/piles`);
+  const tcpText = values.tcp ?? `127.0.0.1:${env.PILE_TCP_PORT || '9100'}`;
+  const cut = tcpText.lastIndexOf(':');
+  const port = Number(tcpText.slice(cut + 1));
+  if (cut <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--tcp ${tcpText}: expected host:port`);
+
+  const known = new Set(pileNos);
+  return {
+    stationId,
+    piles,
+    wsUrl,
+    tcp: { host: tcpText.slice(0, cut), port },
+    faults: values.fault!.map((s) => parseAt(s, known, '--fault')),
+    recoveries: values.recover!.map((s) => parseAt(s, known, '--recover')),
+    quiet: values.quiet!,
+  };
+}

@@ -1,0 +1,243 @@
+// The device-bridge in-process against real RabbitMQ + Redis and the embedded MongoDB (namespaced per run):
+// piles on both doors, refused logins, malformed input, fault/recovery/offline events, pile commands.
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { deviceNames, type Envelope } from '@voltq/contracts';
+import { Bus, createLocalClock, createLogger } from '@voltq/kit';
+import { REDIS_URL, serviceEnv, startTestMongo, testNamespace, AMQP_URL } from '../../../test/support/env.js';
+import { derivePileSecret } from '../src/secrets.js';
+import { startDeviceBridge } from '../src/service.js';
+import { SimPile } from '../src/sim/client.js';
+import { cleanup, RawPile, type Msg } from './helpers.js';
+
+const ns = testNamespace('db');
+const MASTER = 'test-master-key-0123';
+const HEARTBEAT_MS = 400;
+const replicaId = `replica-${ns}`;
+const secret = (pileId: string) => derivePileSecret(MASTER, pileId);
+
+const mongo = await startTestMongo();
+const service = await startDeviceBridge({
+  exit: false,
+  env: serviceEnv(ns, mongo.uri, {
+    PILE_TCP_PORT: '0',
+    PILE_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
+    PILE_HEARTBEAT_MISSES: '3',
+    PILE_MASTER_KEY: MASTER,
+    PILE_SEED: 'default-F1,default-F2,default-T1,default-T2,default-T3,lab-P1,lab-P2,lab-P3,lab-P4',
+    REPLICA_ID: replicaId,
+  }),
+});
+const wsUrl = `${service.address.replace(/^http/, 'ws')}/piles`;
+const tcpPort = service.bridge.tcpPort;
+
+// an observer on the bus, as the scheduler would be
+const redis = new Redis(REDIS_URL);
+const observer = new Bus({ url: AMQP_URL, ns, service: 'observer', log: createLogger({ service: 'observer', level: 'silent' }), clock: createLocalClock() });
+await observer.start();
+const events: Envelope[] = [];
+const eventWaiters: { pred: (e: Envelope) => boolean; resolve: (e: Envelope) => void }[] = [];
+await observer.consume({
+  queue: 'devices',
+  types: ['device.pile-online', 'device.pile-offline', 'device.pile-fault', 'device.pile-recovered'],
+  transient: true,
+  dedupe: false,
+  async handler(msg) {
+    events.push(msg);
+    for (const w of [...eventWaiters]) if (w.pred(msg)) w.resolve(msg);
+  },
+});
+
+function waitEvent(type: string, pileId: string, timeoutMs = 5000): Promise<Envelope> {
+  const pred = (e: Envelope) => e.type === type && (e.payload as { pileId: string }).pileId === pileId;
+  const seen = events.find(pred);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} for ${pileId} within ${timeoutMs} ms`)), timeoutMs);
+    eventWaiters.push({
+      pred,
+      resolve: (e) => {
+        clearTimeout(timer);
+        resolve(e);
+      },
+    });
+  });
+}
+const eventsOf = (type: string, pileId: string) => events.filter((e) => e.type === type && (e.payload as { pileId: string }).pileId === pileId);
+const isType = (type: string) => (m: Msg) => m.type === type;
+
+t.teardown(async () => {
+  await service.shutdown();
+  await observer.close();
+  await mongo.stop();
+  redis.disconnect();
+  await cleanup(ns, [`${ns}.device-bridge.transient`, `${ns}.observer.transient`], REDIS_URL);
+});
+
+t.test('a pile logs in over WebSocket and is registered on this replica', async (t) => {
+  const pile = await RawPile.ws(wsUrl);
+  const ok = await pile.ask({ type: 'login', pileId: 'default-F1', secret: secret('default-F1') }, 'l1');
+  t.match(ok, { type: 'login.ok', pileId: 'default-F1', stationId: 'default', pileNo: 'F1', heartbeatIntervalMs: HEARTBEAT_MS, heartbeatIntervalS: 0.4, faulted: false });
+  t.match(ok.serverTime, /^\d{4}-\d\d-\d\dT.*[+-]\d\d:\d\d$/, 'server time with offset');
+  const online = await waitEvent('device.pile-online', 'default-F1');
+  t.match(online.payload, { pileId: 'default-F1', stationId: 'default', pileNo: 'F1', replicaId, protocol: 'ws', faulted: false });
+  t.equal(await redis.get(deviceNames.pileOwnerKey(ns, 'default-F1')), replicaId, 'registry names the replica');
+  t.match(await redis.hgetall(deviceNames.pileTelemetryKey(ns, 'default-F1')), { online: '1', door: 'ws', replicaId });
+
+  t.match(await pile.ask({ type: 'heartbeat' }, 'h1'), { type: 'heartbeat.ok' });
+  t.same(await pile.ask({ type: 'meter', energyWms: 7_200_000, powerW: 30000 }, 'm1'), { type: 'ack', for: 'meter', id: 'm1' });
+  t.equal(await redis.hget(deviceNames.pileTelemetryKey(ns, 'default-F1'), 'energyWms'), '7200000', 'telemetry kept in Redis');
+  t.same(await pile.ask({ type: 'logout' }, 'bye'), { type: 'ack', for: 'logout', id: 'bye' });
+  await pile.whenClosed();
+  const offline = await waitEvent('device.pile-offline', 'default-F1');
+  t.match(offline.payload, { reason: 'logout', replicaId });
+  t.equal(await redis.get(deviceNames.pileOwnerKey(ns, 'default-F1')), null, 'registry entry removed');
+});
+
+t.test('a pile logs in over TCP; malformed and early messages get errors and change nothing', async (t) => {
+  const pile = await RawPile.tcp(tcpPort);
+  t.match(await pile.ask({ type: 'status', state: 'idle' }, 'early'), { type: 'error', code: 'NOT_LOGGED_IN' });
+  t.match(await pile.ask({ type: 'login', pileId: 'default-F2', secret: secret('default-F2') }, 'l'), { type: 'login.ok', pileId: 'default-F2' });
+  t.match((await waitEvent('device.pile-online', 'default-F2')).payload, { protocol: 'tcp' });
+
+  pile.sendRaw('{"type":"status", state: idle}');
+  t.match(await pile.next(isType('error')), { code: 'MALFORMED', message: /not valid JSON/ });
+  t.match(await pile.ask({ type: 'status', state: 'on fire' }, 's1'), { type: 'error', code: 'INVALID', message: /\/state/ });
+  t.match(await pile.ask({ type: 'teleport' }, 'x1'), { type: 'error', code: 'UNKNOWN_TYPE' });
+  t.notOk(pile.closed, 'bad messages do not end the connection');
+  t.equal(await redis.hget(deviceNames.pileTelemetryKey(ns, 'default-F2'), 'state'), null, 'nothing stored from them');
+
+  t.same(await pile.ask({ type: 'status', state: 'charging', meter: { energyWms: 5 } }, 's2'), { type: 'ack', for: 'status', id: 's2' });
+  t.match(await redis.hgetall(deviceNames.pileTelemetryKey(ns, 'default-F2')), { state: 'charging', energyWms: '5' });
+
+  pile.end();
+  await pile.whenClosed();
+  t.match((await waitEvent('device.pile-offline', 'default-F2')).payload, { reason: 'connection-closed' });
+});
+
+t.test('a bad secret and an unknown pile are refused and disconnected', async (t) => {
+  for (const [door, pileId, pw] of [
+    ['ws', 'default-T1', 'wrong'],
+    ['tcp', 'default-T1', secret('default-T2')],
+    ['ws', 'default-X9', secret('default-X9')],
+    ['tcp', 'nowhere-F1', 'whatever'],
+  ] as const) {
+    const pile = door === 'ws' ? await RawPile.ws(wsUrl) : await RawPile.tcp(tcpPort);
+    const answer = await pile.ask({ type: 'login', pileId, secret: pw }, 'l');
+    t.same(answer, { type: 'error', code: 'AUTH_FAILED', message: 'unknown pile or wrong secret', id: 'l' }, `${pileId} over ${door}`);
+    await pile.whenClosed();
+  }
+  t.same(eventsOf('device.pile-online', 'default-T1'), [], 'no online event for a refused pile');
+  t.equal(await redis.get(deviceNames.pileOwnerKey(ns, 'default-T1')), null);
+});
+
+t.test('fault reports and recoveries are published once each', async (t) => {
+  const pile = await RawPile.ws(wsUrl);
+  await pile.ask({ type: 'login', pileId: 'default-T2', secret: secret('default-T2') }, 'l');
+  t.same(await pile.ask({ type: 'fault', reason: 'overheated', errorCode: 'E-TEMP' }, 'f1'), { type: 'ack', for: 'fault', id: 'f1' });
+  const fault = await waitEvent('device.pile-fault', 'default-T2');
+  t.match(fault.payload, { pileId: 'default-T2', stationId: 'default', pileNo: 'T2', info: 'overheated', errorCode: 'E-TEMP' });
+  t.type((fault.payload as { at: number }).at, 'number');
+  t.same(await pile.ask({ type: 'fault', reason: 'overheated' }, 'f2'), { type: 'ack', for: 'fault', id: 'f2', duplicate: true }, 'a repeated report');
+
+  // the fault outlives the connection: a reconnecting pile is told, and its online event says so
+  pile.end();
+  await waitEvent('device.pile-offline', 'default-T2');
+  const again = await RawPile.tcp(tcpPort);
+  t.match(await again.ask({ type: 'login', pileId: 'default-T2', secret: secret('default-T2') }, 'l'), { type: 'login.ok', faulted: true });
+  await t.resolves(async () => {
+    for (;;) {
+      if (eventsOf('device.pile-online', 'default-T2').some((e) => (e.payload as { faulted?: boolean }).faulted === true)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+
+  t.same(await again.ask({ type: 'recovered' }, 'r1'), { type: 'ack', for: 'recovered', id: 'r1' });
+  t.match((await waitEvent('device.pile-recovered', 'default-T2')).payload, { pileId: 'default-T2', pileNo: 'T2' });
+  t.same(await again.ask({ type: 'recovered' }, 'r2'), { type: 'ack', for: 'recovered', id: 'r2', duplicate: true });
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(eventsOf('device.pile-fault', 'default-T2').length, 1, 'one fault event');
+  t.equal(eventsOf('device.pile-recovered', 'default-T2').length, 1, 'one recovery event');
+  again.end();
+});
+
+t.test('heartbeat loss publishes device.pile-offline and closes the connection', async (t) => {
+  const pile = await RawPile.tcp(tcpPort);
+  await pile.ask({ type: 'login', pileId: 'lab-P1', secret: secret('lab-P1') }, 'l');
+  const started = Date.now();
+  // silent from now on
+  const offline = await waitEvent('device.pile-offline', 'lab-P1', 5000);
+  const after = Date.now() - started;
+  t.match(offline.payload, { pileId: 'lab-P1', stationId: 'lab', pileNo: 'P1', reason: 'heartbeat-timeout', replicaId });
+  t.ok(after >= 3 * HEARTBEAT_MS - 50, `not before 3 intervals (${after} ms)`);
+  t.match(await pile.next(isType('error')), { code: 'HEARTBEAT_TIMEOUT' });
+  await pile.whenClosed();
+  t.equal(await redis.sismember(deviceNames.onlinePilesKey(ns), 'lab-P1'), 0);
+});
+
+t.test('a heartbeating pile stays online', async (t) => {
+  const sim = new SimPile({ pileId: 'lab-P2', secret: secret('lab-P2'), door: 'ws', wsUrl, tcp: { host: '127.0.0.1', port: tcpPort } });
+  sim.start();
+  await waitEvent('device.pile-online', 'lab-P2');
+  await new Promise((r) => setTimeout(r, 5 * HEARTBEAT_MS));
+  t.ok(sim.online, 'still online after 5 intervals');
+  t.same(eventsOf('device.pile-offline', 'lab-P2'), []);
+  await sim.stop();
+  t.match((await waitEvent('device.pile-offline', 'lab-P2')).payload, { reason: 'logout' });
+});
+
+t.test('pile.command reaches the pile through the replica named in the registry', async (t) => {
+  const piles = [
+    new SimPile({ pileId: 'default-T3', secret: secret('default-T3'), door: 'ws', wsUrl, tcp: { host: '127.0.0.1', port: tcpPort } }),
+    new SimPile({ pileId: 'lab-P3', secret: secret('lab-P3'), door: 'tcp', wsUrl, tcp: { host: '127.0.0.1', port: tcpPort } }),
+  ];
+  for (const sim of piles) sim.start();
+  await Promise.all(piles.map((p) => waitEvent('device.pile-online', p.pileId)));
+
+  for (const sim of piles) {
+    // what the scheduler does: look the replica up, send to its routing key
+    const owner = await redis.get(deviceNames.pileOwnerKey(ns, sim.pileId));
+    t.equal(owner, replicaId);
+    const got = new Promise<Msg>((resolve) => sim.once('command', resolve));
+    const ack = new Promise<Msg>((resolve) =>
+      sim.on('message', (m: Msg) => {
+        if (m.type === 'ack' && m.for === 'command.ack') resolve(m);
+      }),
+    );
+    await observer.send(
+      'pile.command',
+      { commandId: `c-${sim.pileId}`, pileId: sim.pileId, action: 'start', sessionId: 'o-1#1', powerW: sim.powerW },
+      { routingKey: deviceNames.pileCommandRoutingKey(owner!) },
+    );
+    t.match(await got, { type: 'start', commandId: `c-${sim.pileId}`, sessionId: 'o-1#1', powerW: sim.powerW }, `start reached ${sim.pileId}`);
+    await ack;
+    t.ok(sim.charging, 'the simulated pile is charging');
+    await t.resolves(async () => {
+      while ((await redis.hget(deviceNames.pileTelemetryKey(ns, sim.pileId), 'state')) !== 'charging') await new Promise((r) => setTimeout(r, 20));
+    }, 'its status reached the telemetry');
+  }
+  await Promise.all(piles.map((p) => p.stop()));
+});
+
+t.test('a second login of the same pile replaces the first without an offline event', async (t) => {
+  const first = await RawPile.ws(wsUrl);
+  await first.ask({ type: 'login', pileId: 'lab-P4', secret: secret('lab-P4') }, 'l');
+  const second = await RawPile.tcp(tcpPort);
+  t.match(await second.ask({ type: 'login', pileId: 'lab-P4', secret: secret('lab-P4') }, 'l'), { type: 'login.ok' });
+  t.match(await first.next(isType('error')), { code: 'REPLACED' });
+  await first.whenClosed();
+  t.match(await second.ask({ type: 'heartbeat' }, 'h'), { type: 'heartbeat.ok' }, 'the new connection works');
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(eventsOf('device.pile-offline', 'lab-P4'), []);
+  second.end();
+  await waitEvent('device.pile-offline', 'lab-P4');
+});
+
+t.test('piles of a vanished replica are swept offline by a surviving one', async (t) => {
+  // what a crashed replica leaves behind: the pile in the online set, its registration expired
+  await redis.sadd(deviceNames.onlinePilesKey(ns), 'default-T1');
+  await redis.hset(deviceNames.pileTelemetryKey(ns, 'default-T1'), { online: '1', replicaId: 'crashed-replica' });
+  const offline = await waitEvent('device.pile-offline', 'default-T1', 3000);
+  t.match(offline.payload, { pileId: 'default-T1', replicaId: 'crashed-replica', reason: 'heartbeat-timeout' });
+  t.equal(eventsOf('device.pile-offline', 'default-T1').length, 1);
+});
