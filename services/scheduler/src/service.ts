@@ -2,7 +2,7 @@
 // (an RPC shard queue with a single active consumer), the public RPC methods, device events, the clock driver.
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import type { StationCommand } from '@voltq/contracts';
+import { deviceNames, type StationCommand } from '@voltq/contracts';
 import { DomainError, isDomainError, RedisOutbox, serviceConfigSchema, type ServiceContext } from '@voltq/kit';
 import { nextDueAt, type StationEvent, type StationState } from '@voltq/scheduling';
 import { SchedulerApi } from './api.js';
@@ -58,7 +58,7 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     log,
     now: () => clock.now(),
     envelope: (type, payload, o) => ({ ...bus.envelope(type, payload, { correlationId: o.correlationId }), occurredAt: clock.iso(o.atMs) }),
-    pileOwner: (stationId, pileNo) => redis.get(`${ns}:pile-owner:${stationId}-${pileNo}`),
+    pileOwner: (stationId, pileNo) => redis.get(deviceNames.pileOwnerKey(ns, deviceNames.pileId(stationId, pileNo))),
     onWritten: (id, state) => driver.arm(id, nextDueAt(state)),
   });
 

@@ -3,7 +3,7 @@
 // Across replicas, routing (a single-active-consumer queue per station) keeps one writer; the fencing version
 // catches anything that slips through (a takeover mid-command), and the command is then retried on fresh state.
 import { randomUUID } from 'node:crypto';
-import type { Envelope, MessagePayload, MessageType, StationCommand } from '@voltq/contracts';
+import { deviceNames, type Envelope, type MessagePayload, type MessageType, type StationCommand } from '@voltq/contracts';
 import { DomainError, type Logger } from '@voltq/kit';
 import {
   applyCommand, createStation, type StationCommand as EngineCommand, type StationEvent, type StationState,
@@ -123,7 +123,7 @@ export class StationWriter {
         if (replicaId === null) continue;
         const cmd = envelope('pile.command', {
           commandId: randomUUID(),
-          pileId: `${stationId}-${e.pileNo}`,
+          pileId: deviceNames.pileId(stationId, e.pileNo),
           stationId,
           pileNo: e.pileNo,
           action: e.type === 'sessionStarted' ? 'start' : 'stop',
@@ -132,7 +132,7 @@ export class StationWriter {
           powerW: e.powerW,
           ...(e.type === 'sessionStarted' ? { targetEnergyWms: e.targetWms } : {}),
         }, { correlationId, atMs: e.at });
-        out.push({ env: cmd as Envelope, route: { exchange: 'commands', routingKey: `pile.command.${replicaId}` } });
+        out.push({ env: cmd as Envelope, route: { exchange: 'commands', routingKey: deviceNames.pileCommandRoutingKey(replicaId) } });
       }
     }
     return out;

@@ -211,3 +211,27 @@ t.test('another replica takes over the station after the first one stops', async
   const ended = await h.waitFor('session.ended', (e) => e.payload.orderId === 'tk-1');
   t.equal(ended.payload.endedAt - ended.payload.startedAt, 12 * MIN, '2 kWh at 10 kW');
 });
+
+t.test('sessions on a connected pile send start/stop commands to the replica holding it', async (t) => {
+  const commands: { action: string; sessionId?: string; pileId: string }[] = [];
+  await h.bus.consume({
+    queue: 'pile-commands',
+    types: ['pile.command'],
+    exchange: 'commands',
+    bindings: ['pile.command.replica-9'],
+    transient: true,
+    dedupe: false,
+    handler: async (msg) => void commands.push(msg.payload),
+  });
+  await h.redis.set(`${h.ns}:pile-owner:default-F1`, 'replica-9', 'PX', 60_000);
+  await h.bus.call('scheduler.submit', {
+    orderId: 'pc-1', userId: '51', stationId: 'default', mode: 'fast', energyWms: 1 * WMS_PER_KWH,
+  });
+  await h.bus.call('scheduler.clockAdvance', { seconds: 600 });
+  const until = Date.now() + 5000;
+  while (commands.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  t.same(commands.map((c) => [c.action, c.sessionId, c.pileId]), [
+    ['start', 'pc-1#1', 'default-F1'],
+    ['stop', 'pc-1#1', 'default-F1'],
+  ]);
+});
