@@ -134,6 +134,22 @@ t.test('commands route by routing key to the queue bound for it', async (t) => {
   await h.cancel();
 });
 
+t.test('a transient per-replica queue gets the events and disappears with its consumer', async (t) => {
+  const name = q('push-r1');
+  q('transient');
+  const got: string[] = [];
+  const h = await bus.consume({ queue: 'push-r1', types: ['pile.recovered'], transient: true, handler: async (m) => void got.push(m.payload.pileNo) });
+  await bus.publish('pile.recovered', recovered('P1'));
+  await waitFor(() => got.length === 1, 3000, 'delivery');
+  await h.cancel();
+  const conn = await connect(AMQP_URL);
+  conn.on('error', () => undefined);
+  const ch = await conn.createChannel();
+  ch.on('error', () => undefined);
+  await t.rejects(ch.checkQueue(name), /NOT_FOUND/, 'the queue is gone');
+  await conn.close();
+});
+
 t.test('RPC: results, domain errors, internal errors, validation, missing server, deadlines', async (t) => {
   queues.push(rpcQueueName(ns, 'scheduler.clockGet'), rpcQueueName(ns, 'billing.getBill'), rpcQueueName(ns, 'billing.listBills'));
   const seen: string[] = [];
