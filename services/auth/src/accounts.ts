@@ -1,0 +1,183 @@
+// Accounts: registration, login (users and admins), profile and cars. No transport here: the RPC handlers in
+// service.ts call these methods, tests can too.
+import { randomUUID } from 'node:crypto';
+import type { CarView, LoginResult, RegisterParams, Role, UserInfo } from '@voltq/contracts';
+import { DomainError } from '@voltq/kit';
+import type { SigningKeys } from './keys.js';
+import { isDuplicateKey, type AuthModels, type CarDoc, type UserDoc } from './models.js';
+import { hashPassword, needsRehash, randomPassword, verifyPassword, type ScryptParams } from './passwords.js';
+
+export interface AccountsOptions {
+  models: AuthModels;
+  keys: SigningKeys;
+  tokenTtlSeconds: number;
+  scrypt: ScryptParams;
+  /** platform clock time (epoch ms) for createdAt / lastLoginAt */
+  now: () => number;
+}
+
+const BAD_CREDENTIALS = 'wrong username or password';
+
+function carView(car: CarDoc): CarView {
+  const view: CarView = { carId: car.carId, plate: car.plate, createdAt: car.createdAt };
+  if (car.capacityWms !== undefined) view.capacityWms = car.capacityWms;
+  return view;
+}
+
+export class Accounts {
+  private dummyHash: Promise<string>;
+
+  constructor(private readonly opts: AccountsOptions) {
+    // Logging in as an unknown user still costs one scrypt run, so timing does not reveal which names exist.
+    this.dummyHash = hashPassword(randomUUID(), opts.scrypt);
+  }
+
+  /** The next user id: "1", "2", ... from an atomic counter shared by every replica. */
+  private async nextUserId(): Promise<string> {
+    const counter = await this.opts.models.Counter.findOneAndUpdate(
+      { _id: 'userId' },
+      { $inc: { seq: 1 } },
+      { upsert: true, new: true },
+    ).lean();
+    if (!counter) throw new DomainError('INTERNAL', 'user id counter unavailable');
+    return String(counter.seq);
+  }
+
+  private async createAccount(params: RegisterParams, role: Role): Promise<UserDoc> {
+    const { User } = this.opts.models;
+    // Checked first so a taken name does not consume an id; the unique index settles races.
+    if (await User.exists({ username: params.username })) throw new DomainError('CONFLICT', 'username exists');
+    const passwordHash = await hashPassword(params.password, this.opts.scrypt);
+    const doc: UserDoc = {
+      userId: await this.nextUserId(),
+      username: params.username,
+      passwordHash,
+      role,
+      nickname: params.nickname ?? params.username,
+      avatar: params.avatar ?? '',
+      gender: params.gender ?? 0,
+      createdAt: this.opts.now(),
+    };
+    if (params.phone !== undefined) doc.phone = params.phone;
+    try {
+      await User.create(doc);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new DomainError('CONFLICT', 'username exists');
+      throw err;
+    }
+    return doc;
+  }
+
+  private async issue(user: UserDoc): Promise<LoginResult> {
+    const { token, expiresAt } = await this.opts.keys.sign(
+      { userId: user.userId, username: user.username, role: user.role },
+      this.opts.tokenTtlSeconds,
+    );
+    return { token, userId: user.userId, username: user.username, role: user.role, expiresAt };
+  }
+
+  async register(params: RegisterParams): Promise<LoginResult> {
+    const user = await this.createAccount(params, 'user');
+    if (params.carId !== undefined) {
+      await this.addCar({ userId: user.userId, plate: params.carId, carId: params.carId }).catch((err: unknown) => {
+        // The account exists; a taken car id must not fail the registration.
+        if (!(err instanceof DomainError && err.code === 'CONFLICT')) throw err;
+      });
+    }
+    return this.issue(user);
+  }
+
+  /** Verifies the password and issues a token; `role` separates the user and admin doors. */
+  async login(username: string, password: string, role: Role): Promise<LoginResult> {
+    const { User } = this.opts.models;
+    const user = await User.findOne({ username }).lean<UserDoc>();
+    if (!user) {
+      await verifyPassword(password, await this.dummyHash);
+      throw new DomainError('UNAUTHORIZED', BAD_CREDENTIALS);
+    }
+    const ok = await verifyPassword(password, user.passwordHash);
+    if (!ok || user.role !== role) throw new DomainError('UNAUTHORIZED', BAD_CREDENTIALS);
+    const update: Partial<UserDoc> = { lastLoginAt: this.opts.now() };
+    if (needsRehash(user.passwordHash, this.opts.scrypt)) update.passwordHash = await hashPassword(password, this.opts.scrypt);
+    await User.updateOne({ userId: user.userId }, { $set: update });
+    return this.issue(user);
+  }
+
+  async userInfo(userId: string): Promise<UserInfo> {
+    const user = await this.opts.models.User.findOne({ userId }).lean<UserDoc>();
+    if (!user) throw new DomainError('NOT_FOUND', `user ${userId} not found`, { resource: 'user' });
+    const cars = await this.opts.models.Car.find({ userId }).sort({ createdAt: 1 }).lean<CarDoc[]>();
+    const info: UserInfo = {
+      userId: user.userId,
+      username: user.username,
+      role: user.role,
+      nickname: user.nickname ?? user.username,
+      avatar: user.avatar ?? '',
+      gender: user.gender ?? 0,
+      cars: cars.map(carView),
+      createdAt: user.createdAt,
+    };
+    if (user.phone !== undefined) info.phone = user.phone;
+    if (user.lastLoginAt !== undefined) info.lastLoginAt = user.lastLoginAt;
+    return info;
+  }
+
+  /**
+   * Creates the first admin when it does not exist. With a configured password an existing admin's password is
+   * reset to it (the environment is the operator's lever); without one a random password is generated for a new
+   * admin and returned so the caller can show it once.
+   */
+  async bootstrapAdmin(username: string, password: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
+    const { User } = this.opts.models;
+    const existing = await User.findOne({ username }).lean<UserDoc>();
+    if (existing) {
+      if (existing.role !== 'admin') throw new Error(`admin bootstrap: "${username}" exists and is not an admin`);
+      if (password !== undefined && !(await verifyPassword(password, existing.passwordHash))) {
+        await User.updateOne({ userId: existing.userId }, { $set: { passwordHash: await hashPassword(password, this.opts.scrypt) } });
+      }
+      return { created: false };
+    }
+    const chosen = password ?? randomPassword();
+    try {
+      await this.createAccount({ username, password: chosen }, 'admin');
+    } catch (err) {
+      // Another replica bootstrapped it at the same moment.
+      if (err instanceof DomainError && err.code === 'CONFLICT') return { created: false };
+      throw err;
+    }
+    return password === undefined ? { created: true, generatedPassword: chosen } : { created: true };
+  }
+
+  async addCar(params: { userId: string; plate: string; carId?: string; capacityWms?: number }): Promise<CarView> {
+    const { Car, User } = this.opts.models;
+    if (!(await User.exists({ userId: params.userId }))) {
+      throw new DomainError('NOT_FOUND', `user ${params.userId} not found`, { resource: 'user' });
+    }
+    const doc: CarDoc = { carId: params.carId ?? randomUUID(), userId: params.userId, plate: params.plate, createdAt: this.opts.now() };
+    if (params.capacityWms !== undefined) doc.capacityWms = params.capacityWms;
+    try {
+      await Car.create(doc);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new DomainError('CONFLICT', 'car exists', { resource: 'car' });
+      throw err;
+    }
+    return carView(doc);
+  }
+
+  async listCars(userId: string): Promise<CarView[]> {
+    const cars = await this.opts.models.Car.find({ userId }).sort({ createdAt: 1 }).lean<CarDoc[]>();
+    return cars.map(carView);
+  }
+
+  async getCar(userId: string, carId: string): Promise<CarView> {
+    const car = await this.opts.models.Car.findOne({ userId, carId }).lean<CarDoc>();
+    if (!car) throw new DomainError('NOT_FOUND', `car ${carId} not found`, { resource: 'car' });
+    return carView(car);
+  }
+
+  async removeCar(userId: string, carId: string): Promise<CarView> {
+    const car = await this.opts.models.Car.findOneAndDelete({ userId, carId }).lean<CarDoc>();
+    if (!car) throw new DomainError('NOT_FOUND', `car ${carId} not found`, { resource: 'car' });
+    return carView(car);
+  }
+}

@@ -1,0 +1,17 @@
+// Auth's configuration: the kit's base variables plus token, password-hashing and admin-bootstrap settings.
+import { Type, type Static } from '@sinclair/typebox';
+import { serviceConfigSchema } from '@voltq/kit';
+
+export const authConfigSchema = serviceConfigSchema('auth', {
+  /** token lifetime; document 004 says 24 h (1440 minutes) */
+  tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 30 * 24 * 3600, default: 24 * 3600 }),
+  /** scrypt cost N (a power of two), block size r and parallelization p for new hashes */
+  scryptN: Type.Integer({ minimum: 1024, maximum: 1 << 20, default: 1 << 15 }),
+  scryptR: Type.Integer({ minimum: 1, maximum: 32, default: 8 }),
+  scryptP: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  /** the first admin account, created at first start */
+  voltqAdminUser: Type.String({ minLength: 1, maxLength: 64, default: 'admin' }),
+  /** unset: a random password is generated for a new admin and printed once on stdout */
+  voltqAdminPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+});
+export type AuthConfig = Static<typeof authConfigSchema>;
