@@ -1,6 +1,6 @@
 // Calling cars into the charging area whenever places are free (rules 2, 5 and 6).
 import { freePlaces, minTotalAssignment, pickPile, pileBacklogMs } from './dispatch.js';
-import { announceDispatch, enqueue, startHeadIfIdle } from './sessions.js';
+import { enqueue, startHeadIfIdle } from './sessions.js';
 import { remainingWms } from './state.js';
 import type { Ctx } from './state.js';
 import type { CarEntry, Mode, Pile } from './types.js';
@@ -86,7 +86,9 @@ function batchCalling(ctx: Ctx): void {
   assignTogether(ctx, state.waiting.slice(0, places), piles);
 }
 
-/** Moves `cars` (in number order) from the waiting area onto `piles` by the min-total assignment. */
+/** Moves `cars` (in number order) from the waiting area onto `piles` by the min-total assignment. Each pile
+ * gets its cars shortest first; they are announced pile by pile in queue order, so every `dispatched` event
+ * appends to its pile's queue (as everywhere else). */
 function assignTogether(ctx: Ctx, cars: CarEntry[], piles: Pile[]): void {
   const { state } = ctx;
   const plan = minTotalAssignment(
@@ -95,18 +97,11 @@ function assignTogether(ctx: Ctx, cars: CarEntry[], piles: Pile[]): void {
   );
   const chosen = new Set(cars);
   state.waiting = state.waiting.filter((c) => !chosen.has(c));
-  const placed: Array<{ car: CarEntry; pile: Pile; position: number }> = [];
   plan.perPile.forEach((indices, i) => {
     const pile = piles[i]!;
     for (const index of indices) {
-      const car = cars[index]!;
-      car.placedAt = ctx.at;
-      pile.queue.push(car);
-      placed.push({ car, pile, position: pile.queue.length });
+      enqueue(ctx, pile, cars[index]!, 'waiting', null);
+      startHeadIfIdle(ctx, pile);
     }
   });
-  // Announce in number order (the order the cars were called), then start the piles that were idle.
-  placed.sort((a, b) => a.car.seq - b.car.seq);
-  for (const { car, pile, position } of placed) announceDispatch(ctx, pile, car, position, 'waiting', null);
-  for (const pile of piles) startHeadIfIdle(ctx, pile);
 }

@@ -167,13 +167,14 @@ function cancel(ctx: Ctx, orderId: string): StationError | null {
   if (pile !== null) {
     pile.queue.splice(index, 1);
     if (car.session !== null) endSession(ctx, pile, car, 'cancelled');
-    startHeadIfIdle(ctx, pile);
   } else if (place === 'waiting') {
     state.waiting.splice(index, 1);
   } else {
     state.faultQueue.splice(index, 1);
   }
   finishOrder(ctx, car, 'cancelled', place);
+  // The car behind a cancelled charging car starts at the same instant.
+  if (pile !== null) startHeadIfIdle(ctx, pile);
   runCalling(ctx);
   return null;
 }

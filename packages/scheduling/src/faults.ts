@@ -63,7 +63,8 @@ export function pileUp(ctx: Ctx, pile: Pile, cause: 'recover' | 'on'): StationEr
 }
 
 /** Takes the mode's not-yet-charging pile cars and fault-queue cars, and dispatches them again in number order
- * by rule 2; cars that find no place wait in the fault queue, in number order. */
+ * by rule 2; cars that find no place wait in the fault queue, in number order. Each car taken off a pile gets
+ * exactly one event: `dispatched` (from 'pile', possibly back to its own place) or `requeued` ('redispatch'). */
 function redispatch(ctx: Ctx, mode: Mode): void {
   const { state } = ctx;
   const moving: Array<{ car: CarEntry; fromPileNo: string | null; fromPosition: number }> = [];
@@ -88,10 +89,9 @@ function redispatch(ctx: Ctx, mode: Mode): void {
     }
     pile.queue.push(m.car);
     const position = pile.queue.length;
-    if (m.fromPileNo !== pile.pileNo || m.fromPosition !== position) {
-      m.car.placedAt = ctx.at;
-      announceDispatch(ctx, pile, m.car, position, m.fromPileNo === null ? 'faultQueue' : 'pile', m.fromPileNo);
-    }
+    if (m.fromPileNo !== pile.pileNo || m.fromPosition !== position) m.car.placedAt = ctx.at;
+    // Announced even when the car lands where it was: every re-dispatched car gets one event, in dispatch order.
+    announceDispatch(ctx, pile, m.car, position, m.fromPileNo === null ? 'faultQueue' : 'pile', m.fromPileNo);
     startHeadIfIdle(ctx, pile);
   }
   for (const { car, fromPileNo } of leftovers) {

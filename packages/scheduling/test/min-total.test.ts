@@ -90,8 +90,8 @@ t.test('rule 6 (single-min-total): several places freeing at once call several c
   // The three earliest cars are called together; shortest first: 10 + 30 + 90 = 130 min instead of 60 + 70 + 90.
   t.same(s.layout().F2, ['V5', 'V6', 'V4']);
   t.same(s.layout().waiting, ['V7']);
-  t.same(ofType(events, 'dispatched').map((e) => [e.carId, e.position]), [['V4', 3], ['V5', 1], ['V6', 2]],
-    'announced in number order');
+  t.same(ofType(events, 'dispatched').map((e) => [e.carId, e.position]), [['V5', 1], ['V6', 2], ['V4', 3]],
+    'announced in queue order');
   const needs = [30, 5, 10].map((k) => k * KWH);
   t.equal(queuedTotal(s.state, ['V4', 'V5', 'V6']), bruteForceTotal(needs, [{ powerW: 30_000, backlogMs: 0, freePlaces: 3 }]));
   t.equal(queuedTotal(s.state, ['V4', 'V5', 'V6']), 130 * 60_000);
@@ -113,7 +113,8 @@ t.test('rule 6 (batch-min-total): waits for a full batch, then assigns it to any
   // The two long charges share the fast pile (40 + 100 min), the two short ones the slow pile (6 + 12 min).
   t.same(s.layout(), { F1: ['V2', 'V1'], T1: ['V3', 'V4'], waiting: [], fault: [] }, 'modes are ignored');
   t.equal(best, 158 * 60_000);
-  t.same(ofType(events, 'dispatched').map((e) => e.carId), batch, 'announced in number order');
+  t.same(ofType(events, 'dispatched').map((e) => [e.carId, e.pileNo, e.position]),
+    [['V2', 'F1', 1], ['V1', 'F1', 2], ['V3', 'T1', 1], ['V4', 'T1', 2]], 'announced pile by pile in queue order');
   t.equal(ofType(events, 'sessionStarted').length, 2);
 
   // Later places: a waiting car is dispatched once the waiting cars fill every free place.
