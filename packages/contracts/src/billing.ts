@@ -1,33 +1,38 @@
 // Billing: bills (详单) and their events and RPC.
 import { Type, type Static } from '@sinclair/typebox';
-import { EnergyWms, EpochMs, FeeFen, Id, Page, PageParams, type RpcSchemaPair } from './common.js';
+import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Page, PageParams, type RpcSchemaPair } from './common.js';
 
+/** One tariff tier's share of a bill (document 004's sharp/peak/flat/valley/deep-valley split). */
 export const TierSplit = Type.Object({
-  tier: Type.String({ description: 'sharp | peak | flat | valley | deep-valley' }),
+  tier: Type.String({ description: 'sharp | peak | flat | valley | deepValley (tariff TierName)' }),
   energyWms: EnergyWms(),
-  energyFeeFen: FeeFen(),
-  serviceFeeFen: FeeFen(),
+  energyFeeFen: FeeFen({ description: "this tier's energy fee, rounded half-up on its own (display)" }),
 });
 export type TierSplit = Static<typeof TierSplit>;
 
+/** A bill (详单): exactly one per charging session, even a session of 0 kWh. */
 export const Bill = Type.Object({
   billId: Id,
-  billNo: Type.String(),
-  sessionId: Id,
-  orderId: Id,
+  billNo: Type.String({ description: 'shown to users: B + station-local date of the session end + daily sequence' }),
+  createdAt: EpochMs(),
   userId: Id,
   carId: Type.Optional(Id),
+  orderId: Id,
+  sessionId: Id,
   stationId: Id,
   pileNo: Type.String(),
+  queueNo: Type.String(),
+  mode: Type.Optional(ChargeMode),
+  reason: Type.Optional(Type.String({ description: 'why the session ended: completed | cancelled | fault | pile-off | stopped' })),
+  powerW: Type.Integer({ minimum: 0 }),
+  energyWms: EnergyWms(),
+  durationMs: Type.Integer({ minimum: 0 }),
   startedAt: EpochMs(),
   endedAt: EpochMs(),
-  durationMs: Type.Integer({ minimum: 0 }),
-  energyWms: EnergyWms(),
-  energyFeeFen: FeeFen(),
+  energyFeeFen: FeeFen({ description: 'exact sum over tiers, rounded once half-up' }),
   serviceFeeFen: FeeFen(),
-  totalFeeFen: FeeFen(),
+  totalFen: FeeFen({ description: 'energyFeeFen + serviceFeeFen' }),
   tiers: Type.Array(TierSplit),
-  createdAt: EpochMs(),
 });
 export type Bill = Static<typeof Bill>;
 
@@ -39,7 +44,9 @@ export const billingMessages = {
   'bill.created': BillCreated,
 } as const;
 
+/** With userId, a bill of another user is NOT_FOUND (users see only their own). */
 export const GetBillParams = Type.Object({ billId: Id, userId: Type.Optional(Id) });
+/** Newest first (by session end). */
 export const ListBillsParams = Type.Object({
   userId: Type.Optional(Id),
   orderId: Type.Optional(Id),
@@ -48,8 +55,18 @@ export const ListBillsParams = Type.Object({
   ...PageParams,
 });
 export const BillList = Page(Bill);
+/**
+ * The bill of one session. The bill is made asynchronously from `session.ended`; with waitMs the call waits up to
+ * that long for it to appear (e.g. right after a cancel stopped a session), then answers NOT_FOUND.
+ */
+export const SessionBillParams = Type.Object({
+  sessionId: Id,
+  userId: Type.Optional(Id),
+  waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+});
 
 export const billingRpc = {
   'billing.getBill': { params: GetBillParams, result: Bill },
   'billing.listBills': { params: ListBillsParams, result: BillList },
+  'billing.sessionBill': { params: SessionBillParams, result: Bill },
 } as const satisfies Record<string, RpcSchemaPair>;

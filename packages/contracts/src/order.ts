@@ -1,5 +1,6 @@
 // Order service: the charging order's lifecycle events and RPC.
 import { Type, type Static } from '@sinclair/typebox';
+import { TierSplit } from './billing.js';
 import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Page, PageParams, type RpcSchemaPair } from './common.js';
 
 export const OrderState = Type.Union([
@@ -93,20 +94,45 @@ export const orderMessages = {
 } as const;
 
 // ---- RPC (order service serves) ----
+/** A session of the order as the order service saw it (from session.* and bill.created). */
+export const OrderSessionView = Type.Object({
+  sessionId: Id,
+  pileNo: Type.String(),
+  powerW: Type.Integer({ minimum: 0 }),
+  startedAt: EpochMs(),
+  endedAt: Type.Optional(EpochMs()),
+  energyWms: Type.Optional(EnergyWms({ description: 'delivered, once the session ended' })),
+  reason: Type.Optional(Type.String()),
+  billId: Type.Optional(Id),
+});
+export type OrderSessionView = Static<typeof OrderSessionView>;
+
 export const OrderView = Type.Object({
   orderId: Id,
+  orderNo: Type.String({ description: 'shown to users: station-local date + daily sequence' }),
   userId: Id,
   carId: Type.Optional(Id),
   stationId: Id,
   mode: ChargeMode,
   energyWms: EnergyWms({ description: 'requested' }),
-  chargedWms: EnergyWms({ description: 'delivered so far' }),
-  feeFen: FeeFen({ description: 'billed so far' }),
+  chargedWms: EnergyWms({ description: 'delivered so far (ended sessions; order.current adds the running one)' }),
+  energyFeeFen: FeeFen({ description: 'billed so far: energy fee' }),
+  serviceFeeFen: FeeFen({ description: 'billed so far: service fee' }),
+  feeFen: FeeFen({ description: 'billed so far: total (order.current adds the running session)' }),
+  tiers: Type.Array(TierSplit, { description: 'billed energy and energy fee per tariff tier, summed over the bills' }),
+  chargingMs: Type.Integer({ minimum: 0, description: 'time spent charging over the ended sessions' }),
   state: OrderState,
   queueNo: Type.Optional(Type.String()),
   pileNo: Type.Optional(Type.String()),
-  position: Type.Optional(Type.Integer({ minimum: 0, description: 'cars ahead' })),
+  powerW: Type.Optional(Type.Integer({ minimum: 0, description: 'power of the latest session' })),
+  position: Type.Optional(Type.Integer({ minimum: 0, description: 'cars ahead (request/modify/current answers)' })),
   billIds: Type.Array(Id),
+  sessions: Type.Array(OrderSessionView),
+  sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'the running session' })),
+  stoppedSessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'the session a cancel stopped (its bill follows)' })),
+  stopReason: Type.Optional(Type.String({ description: 'end reason of the latest session' })),
+  startedAt: Type.Optional(EpochMs({ description: 'first session start' })),
+  endedAt: Type.Optional(EpochMs({ description: 'finish or cancel time' })),
   createdAt: EpochMs(),
   updatedAt: EpochMs(),
 });
@@ -121,11 +147,15 @@ export const OrderRequestParams = Type.Object({
 });
 export type OrderRequestParams = Static<typeof OrderRequestParams>;
 
+/** With userId, another user's order is NOT_FOUND (users see only their own). */
 export const OrderGetParams = Type.Object({ orderId: Id, userId: Type.Optional(Id) });
+/** Newest first. fromMs/toMs bound createdAt (inclusive, exclusive). */
 export const OrderListParams = Type.Object({
   userId: Type.Optional(Id),
   stationId: Type.Optional(Id),
   states: Type.Optional(Type.Array(OrderState)),
+  fromMs: Type.Optional(EpochMs()),
+  toMs: Type.Optional(EpochMs()),
   ...PageParams,
 });
 export const OrderModifyParams = Type.Object({
@@ -135,6 +165,8 @@ export const OrderModifyParams = Type.Object({
   energyWms: Type.Optional(EnergyWms()),
 });
 export const OrderCancelParams = Type.Object({ orderId: Id, userId: Type.Optional(Id), reason: Type.Optional(Type.String()) });
+/** The user's live request (waiting, dispatched, charging or fault-queued) with live figures; NOT_FOUND if none. */
+export const OrderCurrentParams = Type.Object({ userId: Id });
 export const OrderList = Page(OrderView);
 
 export const orderRpc = {
@@ -143,4 +175,5 @@ export const orderRpc = {
   'order.list': { params: OrderListParams, result: OrderList },
   'order.modify': { params: OrderModifyParams, result: OrderView },
   'order.cancel': { params: OrderCancelParams, result: OrderView },
+  'order.current': { params: OrderCurrentParams, result: OrderView },
 } as const satisfies Record<string, RpcSchemaPair>;

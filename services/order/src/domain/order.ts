@@ -1,0 +1,482 @@
+// The order aggregate as pure functions: how each scheduler/billing event and each scheduler RPC answer moves a
+// stored order. No I/O here; the repository persists what these return.
+//
+// Delivery is at-least-once and events of one order may be handled out of order (concurrent consumers,
+// redelivery, the RPC answer racing its own events). So:
+// - an event id already applied changes nothing;
+// - the state moves only forward in (clock time, flow rank) order: an older event arriving late fills in facts but
+//   does not move the state back; finished and cancelled are final;
+// - sessions and bills are kept by id and every total is derived from them, so nothing can be counted twice.
+import type {
+  Bill,
+  ChargeMode,
+  Envelope,
+  OrderState,
+  OrderView,
+  QueueEntryView,
+  TierSplit,
+} from '@voltq/contracts';
+
+export type OrderEventType =
+  | 'order.queued'
+  | 'order.dispatched'
+  | 'order.modified'
+  | 'order.requeued'
+  | 'order.cancelled'
+  | 'order.finished'
+  | 'session.started'
+  | 'session.ended'
+  | 'bill.created';
+
+export const ORDER_EVENT_TYPES: OrderEventType[] = [
+  'order.queued',
+  'order.dispatched',
+  'order.modified',
+  'order.requeued',
+  'order.cancelled',
+  'order.finished',
+  'session.started',
+  'session.ended',
+  'bill.created',
+];
+
+export const LIVE_STATES: OrderState[] = ['waiting', 'dispatched', 'charging', 'fault-queued'];
+const FINAL_STATES: OrderState[] = ['finished', 'cancelled', 'refused'];
+
+export function isFinal(state: OrderState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+/**
+ * Where an event sits in one order's flow when several happen at the same clock instant (e.g. a session ends,
+ * the car is re-queued, dispatched and started again all at one instant).
+ */
+const RANK = {
+  answer: -1, // a scheduler RPC answer: the state as of the request, overridden by any event
+  queued: 0,
+  modified: 1,
+  sessionEnded: 2,
+  requeued: 3,
+  dispatched: 4,
+  sessionStarted: 5,
+  finished: 6,
+  cancelled: 7,
+} as const;
+
+export interface SessionRecord {
+  sessionId: string;
+  pileNo: string;
+  powerW: number;
+  startedAt: number;
+  endedAt?: number;
+  energyWms?: number;
+  reason?: string;
+  billId?: string;
+}
+
+export interface BillRecord {
+  billId: string;
+  sessionId: string;
+  endedAt: number;
+  energyWms: number;
+  energyFeeFen: number;
+  serviceFeeFen: number;
+  totalFen: number;
+  tiers: TierSplit[];
+}
+
+/** One event's say on the state: a state, at a (clock time, rank) key. */
+export interface StateClaim {
+  state: OrderState;
+  atMs: number;
+  rank: number;
+  pileNo?: string;
+  sessionId?: string;
+}
+
+/** The stored order (MongoDB `orders`). */
+export interface OrderDoc {
+  orderId: string;
+  orderNo?: string;
+  userId: string;
+  carId?: string;
+  stationId: string;
+  mode?: ChargeMode;
+  energyWms?: number;
+  queueNo?: string;
+  /** (time, rank) of what set mode/energy/queueNo */
+  requestAtMs: number;
+  requestRank: number;
+  /** derived from `claims` after every change (stored for queries) */
+  state: OrderState;
+  /** what each state-moving event said, with its (time, rank) */
+  claims: StateClaim[];
+  pileNo?: string;
+  /** the running session */
+  sessionId?: string;
+  stoppedSessionId?: string;
+  cancelReason?: string;
+  endedAt?: number;
+  sessions: SessionRecord[];
+  bills: BillRecord[];
+  eventIds: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface Key {
+  atMs: number;
+  rank: number;
+}
+
+function compareKeys(a: Key, b: Key): number {
+  return a.atMs - b.atMs || a.rank - b.rank;
+}
+
+function requestNotBelow(k: Key, doc: OrderDoc): boolean {
+  return compareKeys(k, { atMs: doc.requestAtMs, rank: doc.requestRank }) >= 0;
+}
+
+/**
+ * The key a claim competes with. A charging claim whose session has ended counts from the session's end (what
+ * follows the end - finished, re-queued, dispatched again - wins even at the same instant). A dispatch that led to
+ * a session on that pile counts just below that session's claim: the session supersedes it.
+ */
+function effectiveKey(doc: OrderDoc, c: StateClaim): Key {
+  if (c.state === 'charging' && c.sessionId !== undefined) return sessionKey(doc, c.sessionId) ?? c;
+  if (c.state === 'dispatched' && c.pileNo !== undefined) {
+    const next = doc.sessions.find((s) => s.pileNo === c.pileNo && s.startedAt >= c.atMs);
+    const k = next && sessionKey(doc, next.sessionId);
+    if (k) return { atMs: k.atMs, rank: k.rank - 0.5 };
+  }
+  return c;
+}
+
+function sessionKey(doc: OrderDoc, sessionId: string): Key | undefined {
+  const s = sessionOf(doc, sessionId);
+  if (!s) return undefined;
+  return s.endedAt !== undefined ? { atMs: s.endedAt, rank: RANK.sessionEnded } : { atMs: s.startedAt, rank: RANK.sessionStarted };
+}
+
+/**
+ * The state is derived from every claim seen so far, so the arrival order does not matter: a final claim
+ * (finished, cancelled) wins, the earliest of them; otherwise the claim with the highest effective key.
+ */
+function derive(doc: OrderDoc): void {
+  const finals = doc.claims.filter((c) => isFinal(c.state)).sort(compareKeys);
+  let winner: StateClaim | undefined = finals[0];
+  if (!winner) {
+    let best: Key | undefined;
+    for (const c of doc.claims) {
+      const k = effectiveKey(doc, c);
+      if (!best || compareKeys(k, best) >= 0) {
+        best = k;
+        winner = c;
+      }
+    }
+  }
+  if (!winner) return; // nothing but facts yet: keep the skeleton's state
+  doc.state = winner.state;
+  if (winner.pileNo !== undefined) doc.pileNo = winner.pileNo;
+  else delete doc.pileNo;
+  const running = winner.state === 'charging' && winner.sessionId !== undefined && sessionOf(doc, winner.sessionId)?.endedAt === undefined;
+  if (running) doc.sessionId = winner.sessionId!;
+  else delete doc.sessionId;
+  if (isFinal(winner.state)) doc.endedAt = winner.atMs;
+  else delete doc.endedAt;
+}
+
+function claim(doc: OrderDoc, c: StateClaim): void {
+  doc.claims.push(c);
+}
+
+/** A skeleton for an order first seen through an event: facts fill in as they arrive. */
+function skeleton(orderId: string, userId: string, stationId: string, atMs: number): OrderDoc {
+  return {
+    orderId,
+    userId,
+    stationId,
+    requestAtMs: 0,
+    requestRank: -2,
+    state: 'waiting',
+    claims: [],
+    sessions: [],
+    bills: [],
+    eventIds: [],
+    createdAt: atMs,
+    updatedAt: atMs,
+  };
+}
+
+function clone(doc: OrderDoc): OrderDoc {
+  return structuredClone(doc);
+}
+
+function sessionOf(doc: OrderDoc, sessionId: string): SessionRecord | undefined {
+  return doc.sessions.find((s) => s.sessionId === sessionId);
+}
+
+function upsertSession(doc: OrderDoc, rec: SessionRecord): SessionRecord {
+  const found = sessionOf(doc, rec.sessionId);
+  if (found) return found;
+  doc.sessions.push(rec);
+  doc.sessions.sort((a, b) => a.startedAt - b.startedAt || a.sessionId.localeCompare(b.sessionId));
+  return rec;
+}
+
+function setRequest(doc: OrderDoc, k: Key, fields: { mode?: ChargeMode; energyWms?: number; queueNo?: string }): void {
+  if (!requestNotBelow(k, doc)) return;
+  if (fields.mode !== undefined) doc.mode = fields.mode;
+  if (fields.energyWms !== undefined) doc.energyWms = fields.energyWms;
+  if (fields.queueNo !== undefined) doc.queueNo = fields.queueNo;
+  doc.requestAtMs = k.atMs;
+  doc.requestRank = k.rank;
+}
+
+type OrderEnvelope = Envelope<OrderEventType>;
+
+/**
+ * Applies one event to the stored order (undefined: not stored yet). Returns the new document, or undefined when
+ * the event changes nothing (already applied). `nowMs` is the clock time of handling (updatedAt).
+ */
+export function applyEvent(current: OrderDoc | undefined, env: OrderEnvelope, nowMs: number): OrderDoc | undefined {
+  if (current?.eventIds.includes(env.id)) return undefined;
+  const doc = current ? clone(current) : skeletonFor(env, nowMs);
+  applyTo(doc, env);
+  derive(doc);
+  doc.eventIds.push(env.id);
+  doc.updatedAt = Math.max(doc.updatedAt, nowMs);
+  return doc;
+}
+
+function skeletonFor(env: OrderEnvelope, nowMs: number): OrderDoc {
+  const p = env.payload;
+  const atMs = eventTime(env) ?? nowMs;
+  const doc = skeleton(p.orderId, p.userId, p.stationId, atMs);
+  if ('carId' in p && p.carId !== undefined) doc.carId = p.carId;
+  if ('queueNo' in p && p.queueNo !== undefined) doc.queueNo = p.queueNo;
+  if ('mode' in p && p.mode !== undefined) doc.mode = p.mode;
+  return doc;
+}
+
+function eventTime(env: OrderEnvelope): number | undefined {
+  switch (env.type) {
+    case 'order.queued':
+      return env.payload.queuedAt;
+    case 'order.dispatched':
+      return env.payload.dispatchedAt;
+    case 'order.modified':
+      return env.payload.modifiedAt;
+    case 'order.requeued':
+      return env.payload.requeuedAt;
+    case 'order.cancelled':
+      return env.payload.cancelledAt;
+    case 'order.finished':
+      return env.payload.finishedAt;
+    case 'session.started':
+      return env.payload.startedAt;
+    case 'session.ended':
+      return env.payload.endedAt;
+    case 'bill.created':
+      return env.payload.endedAt;
+  }
+}
+
+function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
+  switch (env.type) {
+    case 'order.queued': {
+      const p = env.payload;
+      const k = { atMs: p.queuedAt, rank: RANK.queued };
+      if (p.carId !== undefined) doc.carId ??= p.carId;
+      doc.createdAt = Math.min(doc.createdAt, p.queuedAt);
+      setRequest(doc, k, { mode: p.mode, energyWms: p.energyWms, queueNo: p.queueNo });
+      claim(doc, { state: 'waiting', ...k });
+      return;
+    }
+    case 'order.modified': {
+      const p = env.payload;
+      setRequest(doc, { atMs: p.modifiedAt, rank: RANK.modified }, { mode: p.mode, energyWms: p.energyWms, queueNo: p.queueNo });
+      return;
+    }
+    case 'order.dispatched': {
+      const p = env.payload;
+      doc.queueNo ??= p.queueNo;
+      claim(doc, { state: 'dispatched', atMs: p.dispatchedAt, rank: RANK.dispatched, pileNo: p.pileNo });
+      return;
+    }
+    case 'order.requeued': {
+      const p = env.payload;
+      doc.queueNo ??= p.queueNo;
+      claim(doc, { state: 'fault-queued', atMs: p.requeuedAt, rank: RANK.requeued });
+      return;
+    }
+    case 'order.finished': {
+      const p = env.payload;
+      doc.queueNo ??= p.queueNo;
+      claim(doc, { state: 'finished', atMs: p.finishedAt, rank: RANK.finished });
+      return;
+    }
+    case 'order.cancelled': {
+      const p = env.payload;
+      doc.queueNo ??= p.queueNo;
+      if (p.sessionId !== undefined) doc.stoppedSessionId ??= p.sessionId;
+      if (p.reason !== undefined) doc.cancelReason ??= p.reason;
+      claim(doc, { state: 'cancelled', atMs: p.cancelledAt, rank: RANK.cancelled });
+      return;
+    }
+    case 'session.started': {
+      const p = env.payload;
+      if (p.carId !== undefined) doc.carId ??= p.carId;
+      doc.mode ??= p.mode;
+      upsertSession(doc, { sessionId: p.sessionId, pileNo: p.pileNo, powerW: p.powerW, startedAt: p.startedAt });
+      claim(doc, { state: 'charging', atMs: p.startedAt, rank: RANK.sessionStarted, pileNo: p.pileNo, sessionId: p.sessionId });
+      return;
+    }
+    case 'session.ended': {
+      const p = env.payload;
+      const rec = upsertSession(doc, { sessionId: p.sessionId, pileNo: p.pileNo, powerW: p.powerW, startedAt: p.startedAt });
+      rec.endedAt = p.endedAt;
+      rec.energyWms = p.energyWms;
+      rec.reason = p.reason;
+      return;
+    }
+    case 'bill.created': {
+      linkBill(doc, env.payload);
+      return;
+    }
+  }
+}
+
+function linkBill(doc: OrderDoc, bill: Bill): void {
+  if (doc.bills.some((b) => b.billId === bill.billId)) return;
+  doc.bills.push({
+    billId: bill.billId,
+    sessionId: bill.sessionId,
+    endedAt: bill.endedAt,
+    energyWms: bill.energyWms,
+    energyFeeFen: bill.energyFeeFen,
+    serviceFeeFen: bill.serviceFeeFen,
+    totalFen: bill.totalFen,
+    tiers: bill.tiers.map((t) => ({ tier: t.tier, energyWms: t.energyWms, energyFeeFen: t.energyFeeFen })),
+  });
+  doc.bills.sort((a, b) => a.endedAt - b.endedAt || a.billId.localeCompare(b.billId));
+  const rec = upsertSession(doc, {
+    sessionId: bill.sessionId,
+    pileNo: bill.pileNo,
+    powerW: bill.powerW,
+    startedAt: bill.startedAt,
+  });
+  rec.billId = bill.billId;
+  // the bill may arrive before session.ended: it carries the same facts
+  rec.endedAt ??= bill.endedAt;
+  rec.energyWms ??= bill.energyWms;
+  rec.reason ??= bill.reason;
+}
+
+/** What the order service stores from `scheduler.submit`'s answer (events may have created the order already). */
+export interface RequestFacts {
+  orderId: string;
+  orderNo: string;
+  userId: string;
+  carId?: string;
+  stationId: string;
+  mode: ChargeMode;
+  energyWms: number;
+  createdAt: number;
+}
+
+export function applyRequestAnswer(current: OrderDoc | undefined, req: RequestFacts, answer: QueueEntryView, nowMs: number): OrderDoc {
+  const doc = current ? clone(current) : skeleton(req.orderId, req.userId, req.stationId, req.createdAt);
+  doc.orderNo = req.orderNo;
+  if (req.carId !== undefined) doc.carId ??= req.carId;
+  doc.createdAt = Math.min(doc.createdAt, req.createdAt);
+  // the answer describes the request as submitted: any event about it is at least as new
+  setRequest(doc, { atMs: 0, rank: RANK.answer }, { mode: answer.mode, energyWms: answer.energyWms, queueNo: answer.queueNo });
+  if (!doc.claims.some((c) => c.rank === RANK.answer)) {
+    const c: StateClaim = { state: answer.state, atMs: 0, rank: RANK.answer };
+    if (answer.pileNo !== undefined) c.pileNo = answer.pileNo;
+    claim(doc, c);
+  }
+  derive(doc);
+  doc.updatedAt = Math.max(doc.updatedAt, nowMs);
+  return doc;
+}
+
+/** `scheduler.modify` accepted: the new mode/amount/number, as of now (its order.modified event says the same). */
+export function applyModifyAnswer(current: OrderDoc, answer: QueueEntryView, nowMs: number): OrderDoc {
+  const doc = clone(current);
+  setRequest(doc, { atMs: nowMs, rank: RANK.modified }, { mode: answer.mode, energyWms: answer.energyWms, queueNo: answer.queueNo });
+  doc.updatedAt = Math.max(doc.updatedAt, nowMs);
+  return doc;
+}
+
+/** `scheduler.cancel` accepted. */
+export function applyCancelAnswer(current: OrderDoc, answer: { sessionId?: string }, reason: string | undefined, nowMs: number): OrderDoc {
+  const doc = clone(current);
+  if (answer.sessionId !== undefined) doc.stoppedSessionId ??= answer.sessionId;
+  if (reason !== undefined) doc.cancelReason ??= reason;
+  claim(doc, { state: 'cancelled', atMs: nowMs, rank: RANK.cancelled });
+  derive(doc);
+  doc.updatedAt = Math.max(doc.updatedAt, nowMs);
+  return doc;
+}
+
+function modeFromQueueNo(queueNo: string | undefined): ChargeMode | undefined {
+  if (queueNo?.startsWith('F')) return 'fast';
+  if (queueNo?.startsWith('T')) return 'slow';
+  return undefined;
+}
+
+/** Sums tier lines by tier, in the order tiers first appear. */
+export function sumTiers(lists: TierSplit[][]): TierSplit[] {
+  const byTier = new Map<string, TierSplit>();
+  for (const list of lists) {
+    for (const t of list) {
+      const line = byTier.get(t.tier);
+      if (line) {
+        line.energyWms += t.energyWms;
+        line.energyFeeFen += t.energyFeeFen;
+      } else {
+        byTier.set(t.tier, { tier: t.tier, energyWms: t.energyWms, energyFeeFen: t.energyFeeFen });
+      }
+    }
+  }
+  return [...byTier.values()];
+}
+
+export function toView(doc: OrderDoc): OrderView {
+  const sum = (f: (b: BillRecord) => number) => doc.bills.reduce((acc, b) => acc + f(b), 0);
+  const latest = doc.sessions.at(-1);
+  const view: OrderView = {
+    orderId: doc.orderId,
+    orderNo: doc.orderNo ?? doc.orderId,
+    userId: doc.userId,
+    stationId: doc.stationId,
+    mode: doc.mode ?? modeFromQueueNo(doc.queueNo) ?? 'fast',
+    energyWms: doc.energyWms ?? 0,
+    chargedWms: doc.sessions.reduce((acc, s) => acc + (s.energyWms ?? 0), 0),
+    energyFeeFen: sum((b) => b.energyFeeFen),
+    serviceFeeFen: sum((b) => b.serviceFeeFen),
+    feeFen: sum((b) => b.totalFen),
+    tiers: sumTiers(doc.bills.map((b) => b.tiers)),
+    chargingMs: doc.sessions.reduce((acc, s) => acc + (s.endedAt === undefined ? 0 : s.endedAt - s.startedAt), 0),
+    state: doc.state,
+    billIds: doc.bills.map((b) => b.billId),
+    sessions: doc.sessions.map((s) => ({ ...s })),
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+  if (doc.carId !== undefined) view.carId = doc.carId;
+  if (doc.queueNo !== undefined) view.queueNo = doc.queueNo;
+  if (doc.pileNo !== undefined) view.pileNo = doc.pileNo;
+  else if (isFinal(doc.state) && latest) view.pileNo = latest.pileNo;
+  if (latest) {
+    view.powerW = latest.powerW;
+    view.startedAt = doc.sessions[0]?.startedAt ?? latest.startedAt;
+    if (latest.reason !== undefined) view.stopReason = latest.reason;
+  }
+  if (doc.sessionId !== undefined) view.sessionId = doc.sessionId;
+  if (doc.stoppedSessionId !== undefined) view.stoppedSessionId = doc.stoppedSessionId;
+  if (doc.endedAt !== undefined) view.endedAt = doc.endedAt;
+  return view;
+}

@@ -1,0 +1,280 @@
+// The order aggregate without servers: transitions from events, duplicates, out-of-order delivery, the RPC answer
+// racing its events, bill linking and the live view.
+import t from 'tap';
+import type { Bill, Envelope, MessagePayload, QueueEntryView } from '@voltq/contracts';
+import { liveView } from '../src/domain/live.js';
+import {
+  applyCancelAnswer,
+  applyEvent,
+  applyModifyAnswer,
+  applyRequestAnswer,
+  toView,
+  type OrderDoc,
+  type OrderEventType,
+} from '../src/domain/order.js';
+
+const KWH = 3_600_000_000;
+const T0 = Date.parse('2025-01-01T06:00:00+08:00');
+const MIN = 60_000;
+const ids = { orderId: 'o1', userId: '7', stationId: 'default' };
+
+let n = 0;
+function ev<K extends OrderEventType>(type: K, payload: MessagePayload<K>, id = `e${++n}`): Envelope<K> {
+  return { id, type, occurredAt: new Date(T0).toISOString(), correlationId: 'c', payload } as Envelope<K>;
+}
+
+const queued = (at = T0, kwh = 30) =>
+  ev('order.queued', { ...ids, mode: 'fast', energyWms: kwh * KWH, queueNo: 'F1', seq: 1, queuedAt: at });
+const dispatched = (at: number, pileNo = 'F1') =>
+  ev('order.dispatched', { ...ids, queueNo: 'F1', pileNo, place: 0, dispatchedAt: at });
+const started = (sessionId: string, at: number, pileNo = 'F1') =>
+  ev('session.started', {
+    ...ids, sessionId, pileNo, queueNo: 'F1', mode: 'fast', powerW: 30_000, targetEnergyWms: 30 * KWH, startedAt: at,
+  });
+const ended = (sessionId: string, startedAt: number, endedAt: number, reason: 'completed' | 'fault' | 'cancelled' = 'completed', pileNo = 'F1') =>
+  ev('session.ended', {
+    ...ids, sessionId, pileNo, queueNo: 'F1', mode: 'fast', startedAt, endedAt,
+    energyWms: 30_000 * (endedAt - startedAt), powerW: 30_000, reason,
+  });
+const requeued = (at: number) =>
+  ev('order.requeued', { ...ids, queueNo: 'F1', fromPileNo: 'F1', remainingEnergyWms: 10 * KWH, reason: 'fault', requeuedAt: at });
+const finished = (at: number) => ev('order.finished', { ...ids, queueNo: 'F1', energyWms: 30 * KWH, finishedAt: at });
+const cancelled = (at: number, sessionId?: string) =>
+  ev('order.cancelled', { ...ids, queueNo: 'F1', cancelledAt: at, ...(sessionId ? { sessionId } : {}) });
+
+function bill(sessionId: string, billId: string, startedAt: number, endedAt: number, tiers: Bill['tiers'], pileNo = 'F1'): Envelope<'bill.created'> {
+  const energyWms = tiers.reduce((a, x) => a + x.energyWms, 0);
+  const energyFeeFen = tiers.reduce((a, x) => a + x.energyFeeFen, 0);
+  const serviceFeeFen = Math.round((energyWms / KWH) * 80);
+  return ev('bill.created', {
+    billId, billNo: `B${billId}`, createdAt: endedAt, ...ids, sessionId, pileNo, queueNo: 'F1', powerW: 30_000,
+    energyWms, durationMs: endedAt - startedAt, startedAt, endedAt, energyFeeFen, serviceFeeFen,
+    totalFen: energyFeeFen + serviceFeeFen, tiers,
+  });
+}
+
+/** Applies events in order; a duplicate leaves the document as it was. */
+function play(events: Envelope<OrderEventType>[], start?: OrderDoc): OrderDoc {
+  let doc = start;
+  for (const e of events) doc = applyEvent(doc, e, e.type === 'bill.created' ? e.payload.createdAt : T0) ?? doc;
+  return doc!;
+}
+
+function stateOf(doc: OrderDoc) {
+  const v = toView(doc);
+  return { state: v.state, pileNo: v.pileNo, sessionId: v.sessionId };
+}
+
+t.test('the normal flow: queued, dispatched, charging, finished, billed', async (t) => {
+  const s1 = 'o1#1';
+  const events = [
+    queued(),
+    dispatched(T0 + MIN),
+    started(s1, T0 + MIN),
+    ended(s1, T0 + MIN, T0 + 61 * MIN),
+    finished(T0 + 61 * MIN),
+    bill(s1, 'b1', T0 + MIN, T0 + 61 * MIN, [
+      { tier: 'valley', energyWms: 29.5 * KWH, energyFeeFen: 1180 },
+      { tier: 'flat', energyWms: 0.5 * KWH, energyFeeFen: 35 },
+    ]),
+  ];
+  let doc: OrderDoc | undefined;
+  const seen: string[] = [];
+  for (const e of events) {
+    doc = applyEvent(doc, e, T0)!;
+    seen.push(doc.state);
+  }
+  t.same(seen, ['waiting', 'dispatched', 'charging', 'charging', 'finished', 'finished']);
+  const v = toView(doc!);
+  t.equal(v.queueNo, 'F1');
+  t.equal(v.pileNo, 'F1', 'a finished order still shows the pile it charged on');
+  t.equal(v.chargedWms, 30 * KWH);
+  t.equal(v.chargingMs, 60 * MIN);
+  t.equal(v.energyFeeFen, 1215);
+  t.equal(v.serviceFeeFen, 2400);
+  t.equal(v.feeFen, 3615);
+  t.same(v.billIds, ['b1']);
+  t.same(v.tiers.map((x) => x.tier), ['valley', 'flat']);
+  t.equal(v.startedAt, T0 + MIN);
+  t.equal(v.endedAt, T0 + 61 * MIN);
+  t.equal(v.stopReason, 'completed');
+});
+
+t.test('a redelivered event changes nothing, whenever it comes back', async (t) => {
+  const q = queued();
+  const d = dispatched(T0 + MIN);
+  const s = started('o1#1', T0 + MIN);
+  const b = bill('o1#1', 'b1', T0 + MIN, T0 + 2 * MIN, [{ tier: 'valley', energyWms: KWH, energyFeeFen: 40 }]);
+  const doc = play([q, d, s, b]);
+  t.equal(applyEvent(doc, q, T0 + 5 * MIN), undefined, 'an applied id is a no-op');
+  t.equal(applyEvent(doc, b, T0 + 5 * MIN), undefined);
+  // the same bill under another envelope id (re-published) is not counted twice either
+  const again = applyEvent(doc, { ...b, id: 'other' }, T0 + 5 * MIN)!;
+  t.equal(toView(again).feeFen, toView(doc).feeFen);
+  t.same(toView(again).billIds, ['b1']);
+  t.equal(stateOf(again).state, 'charging');
+});
+
+t.test('out of order: a late earlier event fills facts but never moves the state back', async (t) => {
+  const s1 = 'o1#1';
+  // the session start arrives before the queued and dispatched events
+  const doc = play([started(s1, T0 + MIN), queued(), dispatched(T0 + MIN)]);
+  t.same(stateOf(doc), { state: 'charging', pileNo: 'F1', sessionId: s1 });
+  t.equal(toView(doc).energyWms, 30 * KWH, 'the late order.queued still supplies the requested energy');
+  t.equal(toView(doc).mode, 'fast');
+
+  // finished before the session's end and before the session even started
+  const doc2 = play([finished(T0 + 61 * MIN), started(s1, T0 + MIN), queued(), ended(s1, T0 + MIN, T0 + 61 * MIN)]);
+  t.equal(doc2.state, 'finished', 'finished is final');
+  t.equal(toView(doc2).chargedWms, 30 * KWH);
+  t.equal(toView(doc2).sessionId, undefined);
+
+  // a cancel is final too: a stale dispatch afterwards does nothing
+  const doc3 = play([queued(), cancelled(T0 + 2 * MIN), dispatched(T0 + MIN)]);
+  t.equal(doc3.state, 'cancelled');
+  t.equal(toView(doc3).pileNo, undefined);
+});
+
+t.test('a fault at the instant charging started, then re-queue and a new session at one instant', async (t) => {
+  const s1 = 'o1#1';
+  const s2 = 'o1#2';
+  const t1 = T0 + 10 * MIN;
+  // session 1 starts and ends (fault) at t1, the car is re-queued, dispatched to F2 and charges again, all at t1
+  const flow = [queued(), dispatched(t1), started(s1, t1), ended(s1, t1, t1, 'fault'), requeued(t1), dispatched(t1, 'F2'), started(s2, t1, 'F2')];
+  t.same(stateOf(play(flow)), { state: 'charging', pileNo: 'F2', sessionId: s2 });
+  // any arrival order ends in the same place
+  const orders = [
+    [6, 5, 4, 3, 2, 1, 0],
+    [0, 2, 3, 1, 6, 4, 5],
+    [3, 0, 1, 2, 5, 6, 4],
+  ];
+  for (const o of orders) {
+    const shuffled = o.map((i) => flow[i]!) as Envelope<OrderEventType>[];
+    t.same(stateOf(play(shuffled)), { state: 'charging', pileNo: 'F2', sessionId: s2 }, `order ${o.join(',')}`);
+  }
+  // only re-queued (no new pile yet): fault-queued, no pile
+  t.same(stateOf(play(flow.slice(0, 5))), { state: 'fault-queued', pileNo: undefined, sessionId: undefined });
+  // the session's end arriving last still lets the re-queue win over its start
+  t.same(stateOf(play([queued(), dispatched(t1), started(s1, t1), requeued(t1), ended(s1, t1, t1, 'fault')])).state, 'fault-queued');
+});
+
+t.test('a session end arriving before its start: the session is not running, what follows decides', async (t) => {
+  const s1 = 'o1#1';
+  const flow = [queued(), dispatched(T0 + MIN), ended(s1, T0 + MIN, T0 + 5 * MIN, 'fault'), started(s1, T0 + MIN), requeued(T0 + 5 * MIN)];
+  const before = play(flow.slice(0, 4));
+  t.equal(toView(before).sessionId, undefined, 'an ended session is never the running one');
+  t.equal(before.sessions.length, 1);
+  t.equal(toView(before).chargedWms, 30_000 * 4 * MIN);
+  for (const o of [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 4, 0, 3, 1]]) {
+    t.same(stateOf(play(o.map((i) => flow[i]!) as Envelope<OrderEventType>[])), { state: 'fault-queued', pileNo: undefined, sessionId: undefined });
+  }
+});
+
+t.test('the RPC answer and its events race: whichever is stored first, the result is the same', async (t) => {
+  const req = { orderId: 'o1', orderNo: '20250101000001', userId: '7', stationId: 'default', mode: 'fast' as const, energyWms: 30 * KWH, createdAt: T0 };
+  const answer: QueueEntryView = {
+    orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: 30 * KWH, chargedWms: 0, feeFen: 0, deliveredWms: 0,
+    totalFeeFen: 0, remainingWms: 30 * KWH, state: 'waiting', carsAhead: 2, createdAt: T0,
+  };
+  const answerFirst = play([queued(), dispatched(T0 + MIN)], applyRequestAnswer(undefined, req, answer, T0));
+  const eventsFirst = applyRequestAnswer(play([queued(), dispatched(T0 + MIN)]), req, answer, T0 + 2 * MIN);
+  for (const doc of [answerFirst, eventsFirst]) {
+    t.same(stateOf(doc), { state: 'dispatched', pileNo: 'F1', sessionId: undefined });
+    t.equal(doc.orderNo, '20250101000001');
+    t.equal(doc.createdAt, T0);
+  }
+  const fresh = applyRequestAnswer(undefined, req, answer, T0);
+  t.equal(fresh.state, 'waiting');
+  t.equal(toView(fresh).queueNo, 'F1');
+});
+
+t.test('modify and cancel answers', async (t) => {
+  const doc = play([queued()]);
+  const answer: QueueEntryView = {
+    orderId: 'o1', userId: '7', queueNo: 'T1', mode: 'slow', energyWms: 10 * KWH, chargedWms: 0, feeFen: 0, deliveredWms: 0,
+    totalFeeFen: 0, remainingWms: 10 * KWH, state: 'waiting', carsAhead: 0, createdAt: T0,
+  };
+  const modified = applyModifyAnswer(doc, answer, T0 + MIN);
+  t.match(toView(modified), { mode: 'slow', energyWms: 10 * KWH, queueNo: 'T1', state: 'waiting' });
+  // the older queued event redelivered under a new id does not undo the change
+  const replay = applyEvent(modified, { ...queued(), id: 'late' }, T0 + 2 * MIN)!;
+  t.match(toView(replay), { mode: 'slow', queueNo: 'T1' });
+
+  const c = applyCancelAnswer(play([queued(), dispatched(T0), started('o1#1', T0)]), { sessionId: 'o1#1' }, 'user', T0 + MIN);
+  t.match(toView(c), { state: 'cancelled', stoppedSessionId: 'o1#1', endedAt: T0 + MIN });
+  t.equal(toView(c).sessionId, undefined);
+  // the session end and bill arriving afterwards are recorded without reviving the order
+  const after = play([ended('o1#1', T0, T0 + MIN, 'cancelled'), bill('o1#1', 'b9', T0, T0 + MIN, [{ tier: 'valley', energyWms: KWH / 2, energyFeeFen: 20 }])], c);
+  t.match(toView(after), { state: 'cancelled', billIds: ['b9'], chargedWms: KWH / 2, feeFen: 60 });
+});
+
+t.test('several sessions: totals and the per-tier split add up over the bills', async (t) => {
+  const t1 = T0 + 50 * MIN;
+  const doc = play([
+    queued(),
+    started('o1#1', T0),
+    ended('o1#1', T0, t1, 'fault'),
+    bill('o1#1', 'b1', T0, t1, [{ tier: 'valley', energyWms: 25 * KWH, energyFeeFen: 1000 }]),
+    requeued(t1),
+    started('o1#2', t1 + MIN, 'F2'),
+    bill('o1#2', 'b2', t1 + MIN, t1 + 21 * MIN, [
+      { tier: 'valley', energyWms: 5 * KWH, energyFeeFen: 200 },
+      { tier: 'flat', energyWms: 5 * KWH, energyFeeFen: 350 },
+    ], 'F2'),
+    finished(t1 + 21 * MIN),
+  ]);
+  const v = toView(doc);
+  t.equal(v.state, 'finished');
+  t.same(v.billIds, ['b1', 'b2']);
+  t.same(v.tiers, [
+    { tier: 'valley', energyWms: 30 * KWH, energyFeeFen: 1200 },
+    { tier: 'flat', energyWms: 5 * KWH, energyFeeFen: 350 },
+  ]);
+  t.equal(v.energyFeeFen, 1550);
+  t.equal(v.chargedWms, 35 * KWH, 'the bill fills in a session whose end event has not arrived');
+  t.equal(v.sessions.length, 2);
+});
+
+t.test('the live view takes the scheduler figures', async (t) => {
+  const doc = play([queued(), dispatched(T0), started('o1#1', T0)]);
+  const position: QueueEntryView = {
+    orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: 30 * KWH, chargedWms: 5 * KWH, feeFen: 600,
+    deliveredWms: 5 * KWH, totalFeeFen: 600, remainingWms: 25 * KWH, state: 'charging', pileNo: 'F1', carsAhead: 0,
+    sessionId: 'o1#1', createdAt: T0,
+  };
+  t.match(liveView(doc, position), { state: 'charging', position: 0, chargedWms: 5 * KWH, feeFen: 600, pileNo: 'F1', sessionId: 'o1#1' });
+  t.match(liveView(doc, undefined), { state: 'charging', chargedWms: 0, feeFen: 0 });
+});
+
+t.test('property: any arrival order, with duplicates, ends where in-order delivery ends', async (t) => {
+  const { default: fc } = await import('fast-check');
+  const t1 = T0 + 10 * MIN;
+  const t2 = T0 + 40 * MIN;
+  const flows: Record<string, Envelope<OrderEventType>[]> = {
+    'finished after a fault and a second session': [
+      queued(), dispatched(T0), started('o1#1', T0), ended('o1#1', T0, t1, 'fault'), requeued(t1), dispatched(t1, 'F2'),
+      started('o1#2', t1, 'F2'), ended('o1#2', t1, t2, 'completed', 'F2'), finished(t2),
+      bill('o1#1', 'b1', T0, t1, [{ tier: 'valley', energyWms: 5 * KWH, energyFeeFen: 200 }]),
+      bill('o1#2', 'b2', t1, t2, [{ tier: 'valley', energyWms: 15 * KWH, energyFeeFen: 600 }], 'F2'),
+    ],
+    'charging again after a same-instant re-dispatch': [
+      queued(), dispatched(t1), started('o1#1', t1), ended('o1#1', t1, t1, 'fault'), requeued(t1), dispatched(t1, 'F2'),
+      started('o1#2', t1, 'F2'),
+    ],
+    'waiting behind a car on a pile': [queued(), dispatched(t1, 'F2')],
+    'cancelled while charging': [queued(), dispatched(T0), started('o1#1', T0), ended('o1#1', T0, t1, 'cancelled'), cancelled(t1, 'o1#1')],
+  };
+  for (const [name, flow] of Object.entries(flows)) {
+    const expected = toView(play(flow));
+    fc.assert(
+      fc.property(fc.shuffledSubarray(flow.map((_, i) => i), { minLength: flow.length }), fc.array(fc.nat(flow.length - 1), { maxLength: 4 }), (order, dups) => {
+        const delivered = [...order, ...dups].map((i) => flow[i]!);
+        const v = toView(play(delivered));
+        const pick = (x: typeof v) => ({ state: x.state, pileNo: x.pileNo, sessionId: x.sessionId, chargedWms: x.chargedWms, feeFen: x.feeFen, billIds: x.billIds, queueNo: x.queueNo, energyWms: x.energyWms });
+        return JSON.stringify(pick(v)) === JSON.stringify(pick(expected));
+      }),
+      { numRuns: 60 },
+    );
+    t.pass(`${name}: every order and duplicate set agrees`);
+  }
+});
