@@ -26,6 +26,9 @@ export interface DataDirOptions {
   compactAtBytes?: number;
 }
 
+/** Directories opened by servers of this process (the pid in the lock file cannot tell them apart). */
+const openInThisProcess = new Set<string>();
+
 function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
@@ -81,6 +84,8 @@ export class DataDirectory {
   }
 
   private lock(): void {
+    const resolved = path.resolve(this.dir);
+    if (openInThisProcess.has(resolved)) throw new Error(`data directory ${this.dir} is in use by this process`);
     const file = path.join(this.dir, LOCK_FILE);
     try {
       const pid = Number(fs.readFileSync(file, 'utf8').trim());
@@ -91,10 +96,12 @@ export class DataDirectory {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     fs.writeFileSync(file, `${process.pid}\n`);
+    openInThisProcess.add(resolved);
   }
 
   private unlock(): void {
     fs.rmSync(path.join(this.dir, LOCK_FILE), { force: true });
+    openInThisProcess.delete(path.resolve(this.dir));
   }
 
   private recover(): void {
