@@ -1,0 +1,16 @@
+// The gateway's configuration: the kit's base variables plus edge settings.
+import { Type, type Static } from '@sinclair/typebox';
+import { serviceConfigSchema } from '@voltq/kit';
+
+export const gatewayConfigSchema = serviceConfigSchema('gateway', {
+  /** IANA zone of the times shown and of dates/times given without an offset */
+  timeZone: Type.String({ minLength: 1, default: 'Asia/Shanghai' }),
+  defaultStationId: Type.String({ minLength: 1, maxLength: 128, default: 'default' }),
+  /** minimum time between two JWKS fetches when a token names an unknown key */
+  jwksRefetchIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 30_000 }),
+  /** how long DELETE /api/queue/requests/{id} waits for the bill of the session its cancel stopped */
+  billWaitMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 3000 }),
+  /** RPC timeout for clock moves (they run every due completion before answering) */
+  clockRpcTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
+});
+export type GatewayConfig = Static<typeof gatewayConfigSchema>;

@@ -1,0 +1,80 @@
+// One table from DomainError codes to document 004's convention: HTTP status + business code + message.
+// 004's table has codes for users (1001-1005), stations/piles (2001-2006), orders (3001-3005), payment and pile
+// control; what it has no code for (bad parameters, tokens, rights) uses the platform's 9001-9006 below, all
+// documented in the OpenAPI description. 5xx answers never carry internal details.
+import type { ErrorCode } from '@voltq/contracts';
+import { isDomainError } from '@voltq/kit';
+
+/** What a route is about, to pick 004's code for NOT_FOUND / CONFLICT / UNAUTHORIZED. */
+export type Resource = 'user' | 'login' | 'register' | 'order' | 'bill' | 'station' | 'pile' | 'car' | 'clock';
+
+export interface ApiError {
+  status: number;
+  code: number;
+  message: string;
+}
+
+export const PLATFORM_CODES = {
+  badRequest: 9001,
+  unauthorized: 9002,
+  forbidden: 9003,
+  notFound: 9004,
+  conflict: 9005,
+  rateLimited: 9006,
+  unknown: 9999,
+} as const;
+
+interface Rule {
+  status: number;
+  code: number | Partial<Record<Resource | 'default', number>>;
+  /** fixed message (5xx: never the internal one) */
+  message?: string;
+}
+
+export const ERROR_TABLE: Record<ErrorCode, Rule> = {
+  VALIDATION: { status: 400, code: PLATFORM_CODES.badRequest },
+  UNAUTHORIZED: { status: 401, code: { login: 1002, default: PLATFORM_CODES.unauthorized } },
+  FORBIDDEN: { status: 403, code: PLATFORM_CODES.forbidden },
+  NOT_FOUND: {
+    status: 404,
+    code: { user: 1001, login: 1001, station: 2001, pile: 2002, order: 3001, default: PLATFORM_CODES.notFound },
+  },
+  CONFLICT: { status: 400, code: { register: 1003, order: 3002, default: PLATFORM_CODES.conflict } },
+  WAITING_AREA_FULL: { status: 400, code: 3005 },
+  ALREADY_QUEUED: { status: 400, code: 3005 },
+  NOT_MODIFIABLE: { status: 400, code: 3002 },
+  PILE_STATE: { status: 400, code: 5001 },
+  STATION_BUSY: { status: 400, code: 5003 },
+  RATE_LIMITED: { status: 429, code: PLATFORM_CODES.rateLimited },
+  TIMEOUT: { status: 500, code: PLATFORM_CODES.unknown, message: 'the service did not answer in time, please retry' },
+  UNAVAILABLE: { status: 500, code: PLATFORM_CODES.unknown, message: 'the service is unavailable, please retry' },
+  INTERNAL: { status: 500, code: PLATFORM_CODES.unknown, message: 'internal error' },
+};
+
+const INTERNAL: ApiError = { status: 500, code: PLATFORM_CODES.unknown, message: 'internal error' };
+
+const RESOURCES = new Set<string>(['user', 'login', 'register', 'order', 'bill', 'station', 'pile', 'car', 'clock']);
+
+/** The thrower's own resource hint (`details.resource`) wins over the route's. */
+function resourceOf(details: unknown, route: Resource | undefined): Resource | undefined {
+  const hinted = (details as { resource?: unknown } | undefined)?.resource;
+  return typeof hinted === 'string' && RESOURCES.has(hinted) ? (hinted as Resource) : route;
+}
+
+/** Maps anything thrown in a request to the 004 answer. */
+export function toApiError(err: unknown, route?: Resource): ApiError {
+  if (isDomainError(err)) {
+    const rule = ERROR_TABLE[err.code] as Rule | undefined;
+    if (!rule) return INTERNAL;
+    const resource = resourceOf(err.details, route);
+    const code = typeof rule.code === 'number' ? rule.code : ((resource && rule.code[resource]) ?? rule.code.default ?? PLATFORM_CODES.unknown);
+    return { status: rule.status, code, message: rule.message ?? err.message };
+  }
+  // fastify's own client errors: schema validation, malformed JSON, wrong content type, body too large ...
+  const e = err as { statusCode?: unknown; validation?: unknown; message?: unknown; code?: unknown };
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    const message = typeof e.message === 'string' && e.message ? e.message : 'bad request';
+    return { status: 400, code: PLATFORM_CODES.badRequest, message };
+  }
+  return INTERNAL;
+}

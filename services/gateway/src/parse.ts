@@ -1,0 +1,35 @@
+// Pure edge parsing: what a client sends (kWh, kW, local or offset ISO times, dates) -> exact integers inside.
+// Schema validation has already checked types and ranges; these raise VALIDATION for what a schema cannot say.
+import { DateTime } from 'luxon';
+import { DomainError } from '@voltq/kit';
+import { kwhToWms } from '@voltq/tariff';
+
+/** kWh (number) -> Wms, exact to the Wms for any figure with up to 8 decimals. */
+export function energyWmsFromKwh(energyKwh: number, field = 'energyKwh'): number {
+  if (!Number.isFinite(energyKwh) || energyKwh <= 0) throw new DomainError('VALIDATION', `${field} must be a positive number of kWh`);
+  return kwhToWms(energyKwh);
+}
+
+/** kW -> whole W (kW figures have at most three decimals at the edge). */
+export function powerWFromKw(powerKw: number, field: string): number {
+  const powerW = Math.round(powerKw * 1000);
+  if (!Number.isFinite(powerKw) || powerW < 1) throw new DomainError('VALIDATION', `${field} must be at least 0.001 kW`);
+  return powerW;
+}
+
+/**
+ * ISO 8601 date-time -> epoch ms. With an offset (or Z) it is that instant; without one it is wall time in
+ * `timeZone` (the station's zone, Asia/Shanghai by default).
+ */
+export function parseTime(text: string, timeZone: string, field = 'time'): number {
+  const dt = DateTime.fromISO(text, { zone: timeZone });
+  if (!dt.isValid) throw new DomainError('VALIDATION', `${field} must be an ISO 8601 date-time, got ${JSON.stringify(text)}`);
+  return dt.toMillis();
+}
+
+/** 'YYYY-MM-DD' -> [start of that local day, start of the next day) in epoch ms. */
+export function localDayRange(date: string, timeZone: string, field: string): { fromMs: number; toMs: number } {
+  const day = DateTime.fromFormat(date, 'yyyy-MM-dd', { zone: timeZone });
+  if (!day.isValid) throw new DomainError('VALIDATION', `${field} must be a date YYYY-MM-DD, got ${JSON.stringify(date)}`);
+  return { fromMs: day.startOf('day').toMillis(), toMs: day.plus({ days: 1 }).startOf('day').toMillis() };
+}

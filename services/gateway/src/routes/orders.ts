@@ -1,0 +1,43 @@
+// Document 004 orders: the caller's order list and one order in full (fees and tier split from its bills).
+import type { OrderState } from '@voltq/contracts';
+import { DomainError } from '@voltq/kit';
+import { assertOwn, ok, principal, type Api, type RouteDeps } from '../context.js';
+import { orderDetail004, orderListItem004, page004, statesFor004Status } from '../format.js';
+import { localDayRange } from '../parse.js';
+import { OrderDetail004, OrderIdParams, OrderListItem004, OrdersQuery, Page004, responses } from '../schemas.js';
+
+export function orderRoutes(api: Api, deps: RouteDeps): void {
+  api.get('/orders', {
+    onRequest: deps.user,
+    schema: { tags: ['orders'], summary: "the caller's orders, newest first", security: [{ bearerAuth: [] }], querystring: OrdersQuery, response: responses(Page004(OrderListItem004)) },
+    config: { resource: 'order' },
+  }, async (req) => {
+    const { pageNum, pageSize, status, startDate, endDate } = req.query;
+    const params: { userId: string; pageNum: number; pageSize: number; states?: OrderState[]; fromMs?: number; toMs?: number } = {
+      userId: principal(req).userId,
+      pageNum,
+      pageSize,
+    };
+    if (status !== undefined) params.states = statesFor004Status(status);
+    if (startDate !== undefined) params.fromMs = localDayRange(startDate, deps.timeZone, 'startDate').fromMs;
+    if (endDate !== undefined) params.toMs = localDayRange(endDate, deps.timeZone, 'endDate').toMs;
+    if (params.fromMs !== undefined && params.toMs !== undefined && params.fromMs >= params.toMs) {
+      throw new DomainError('VALIDATION', 'startDate must not be after endDate');
+    }
+    const page = await deps.call(req, 'order.list', params);
+    const fmt = deps.fmt();
+    return ok(page004(page, (o) => orderListItem004(o, fmt)));
+  });
+
+  api.get('/order/:id', {
+    onRequest: deps.user,
+    schema: { tags: ['orders'], summary: 'one order of the caller', security: [{ bearerAuth: [] }], params: OrderIdParams, response: responses(OrderDetail004) },
+    config: { resource: 'order' },
+  }, async (req) => {
+    const userId = principal(req).userId;
+    const order = await deps.call(req, 'order.get', { orderId: req.params.id, userId });
+    // the order service filters by userId already; checked again so a user can never read another's order
+    assertOwn(order.userId, userId, `order ${req.params.id}`);
+    return ok(orderDetail004(order, deps.fmt()));
+  });
+}

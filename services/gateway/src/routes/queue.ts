@@ -1,0 +1,97 @@
+// Platform additions: a charge request in a queue station — apply, look, change, cancel.
+import type { FastifyRequest } from 'fastify';
+import type { Bill, OrderView } from '@voltq/contracts';
+import { isDomainError } from '@voltq/kit';
+import { ok, principal, type Api, type RouteDeps } from '../context.js';
+import { billView, requestCreated, requestView } from '../format.js';
+import { energyWmsFromKwh } from '../parse.js';
+import { CancelView, OrderIdPath, QueueModifyBody, QueueRequestBody, RequestCreated, RequestView, responses } from '../schemas.js';
+
+export function queueRoutes(api: Api, deps: RouteDeps): void {
+  const security = [{ bearerAuth: [] }];
+
+  api.post('/queue/requests', {
+    onRequest: deps.user,
+    schema: { tags: ['queue'], summary: 'apply for a charge (enters the waiting area)', security, body: QueueRequestBody, response: responses(RequestCreated) },
+    config: { resource: 'order' },
+  }, async (req) => {
+    const { mode, energyKwh, carId, stationId } = req.body;
+    const params = {
+      userId: principal(req).userId,
+      stationId: stationId ?? deps.defaultStationId,
+      mode,
+      energyWms: energyWmsFromKwh(energyKwh),
+      ...(carId !== undefined ? { carId } : {}),
+    };
+    return ok(requestCreated(await deps.call(req, 'order.request', params)));
+  });
+
+  api.get('/queue/requests/current', {
+    onRequest: deps.user,
+    schema: { tags: ['queue'], summary: "the caller's live request", security, response: responses(RequestView) },
+    config: { resource: 'order' },
+  }, async (req) => {
+    const order = await deps.call(req, 'order.current', { userId: principal(req).userId });
+    return ok(requestView(order, deps.fmt()));
+  });
+
+  api.patch('/queue/requests/:orderId', {
+    onRequest: deps.user,
+    schema: {
+      tags: ['queue'],
+      summary: 'change mode and/or kWh (waiting area only; a new mode gives a new number)',
+      security,
+      params: OrderIdPath,
+      body: QueueModifyBody,
+      response: responses(RequestView),
+    },
+    config: { resource: 'order' },
+  }, async (req) => {
+    const { mode, energyKwh } = req.body;
+    const params = {
+      orderId: req.params.orderId,
+      userId: principal(req).userId,
+      ...(mode !== undefined ? { mode } : {}),
+      ...(energyKwh !== undefined ? { energyWms: energyWmsFromKwh(energyKwh) } : {}),
+    };
+    return ok(requestView(await deps.call(req, 'order.modify', params), deps.fmt()));
+  });
+
+  api.delete('/queue/requests/:orderId', {
+    onRequest: deps.user,
+    schema: {
+      tags: ['queue'],
+      summary: 'cancel; when charging had started the answer carries the bill',
+      security,
+      params: OrderIdPath,
+      response: responses(CancelView),
+    },
+    config: { resource: 'order' },
+  }, async (req) => {
+    const userId = principal(req).userId;
+    const order = await deps.call(req, 'order.cancel', { orderId: req.params.orderId, userId });
+    const bill = await billOfCancel(req, deps, order, userId);
+    return ok({ ...requestView(order, deps.fmt()), bill: bill ? billView(bill, deps.fmt()) : null });
+  });
+}
+
+/**
+ * The bill to show with a cancelled order: the one of the session the cancel stopped (billing makes it
+ * asynchronously from session.ended, so wait for it, bounded), else the order's latest bill, else none.
+ */
+async function billOfCancel(req: FastifyRequest, deps: RouteDeps, order: OrderView, userId: string): Promise<Bill | null> {
+  try {
+    if (order.stoppedSessionId) {
+      return await deps.call(req, 'billing.sessionBill', { sessionId: order.stoppedSessionId, userId, waitMs: deps.billWaitMs }, { timeoutMs: deps.billWaitMs + 2000 });
+    }
+    const latest = order.billIds.at(-1);
+    return latest ? await deps.call(req, 'billing.getBill', { billId: latest, userId }) : null;
+  } catch (err) {
+    // The cancel itself succeeded; a bill that is not there yet must not turn it into an error.
+    if (isDomainError(err) && (err.code === 'NOT_FOUND' || err.code === 'TIMEOUT')) {
+      req.log.warn({ orderId: order.orderId, code: err.code }, 'bill of the cancelled order not available yet');
+      return null;
+    }
+    throw err;
+  }
+}

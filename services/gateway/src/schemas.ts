@@ -1,0 +1,260 @@
+// TypeBox schemas of /api: request validation (fastify's ajv) and the answers (serialization + OpenAPI).
+import { Type, type TSchema } from '@sinclair/typebox';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const IsoTime = Type.String({ description: 'ISO 8601 with offset, e.g. 2025-01-01T08:00:00.000+08:00' });
+const Mode = Type.Union([Type.Literal('fast'), Type.Literal('slow')]);
+const Yuan = Type.Number({ description: 'yuan, two decimals' });
+const Kwh = Type.Number({ description: 'kWh, two decimals' });
+
+// ---- the answer envelope ----
+export const ErrorEnvelope = Type.Object(
+  { code: Type.Integer({ description: 'business error code (see the table in the API description)' }), message: Type.String(), data: Type.Null() },
+  { description: 'an error: HTTP 400/401/403/404/500 with a business code' },
+);
+export function responses<T extends TSchema>(data: T) {
+  return {
+    200: Type.Object({ code: Type.Integer({ description: '0 = success' }), message: Type.String(), data }),
+    '4xx': ErrorEnvelope,
+    '5xx': ErrorEnvelope,
+  };
+}
+
+// ---- document 004: users ----
+export const RegisterBody = Type.Object({
+  username: Type.String({ minLength: 5, maxLength: 20, description: '5-20 characters' }),
+  password: Type.String({ minLength: 8, maxLength: 20, description: '8-20 characters' }),
+  nickname: Type.Optional(Type.String({ maxLength: 64 })),
+  avatar: Type.Optional(Type.String({ maxLength: 1024 })),
+  gender: Type.Optional(Type.Integer({ minimum: 0, maximum: 2, description: '0 unknown, 1 male, 2 female' })),
+});
+export const LoginBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 64 }),
+  password: Type.String({ minLength: 1, maxLength: 256 }),
+});
+export const Login004 = Type.Object({
+  token: Type.String({ description: 'JWT, valid 24 h by default' }),
+  userId: Type.Integer(),
+  openId: Type.String(),
+  balance: Yuan,
+  points: Type.Integer(),
+});
+export const UserInfo004 = Type.Object({
+  userId: Type.Integer(),
+  openId: Type.String(),
+  nickname: Type.String(),
+  avatar: Type.String(),
+  gender: Type.Integer(),
+  country: Type.String(),
+  province: Type.String(),
+  city: Type.String(),
+  language: Type.String(),
+  balance: Yuan,
+  points: Type.Integer(),
+  lastLoginTime: Nullable(IsoTime),
+});
+export const AdminToken = Type.Object({ token: Type.String({ description: 'JWT with role admin' }) });
+
+// ---- document 004: orders ----
+export const OrdersQuery = Type.Object({
+  pageNum: Type.Integer({ minimum: 1, default: 1 }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  status: Type.Optional(Type.Integer({ minimum: 0, maximum: 4, description: '0 created/waiting, 1 in progress, 2 finished, 3 cancelled, 4 abnormal' })),
+  startDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (station-local), inclusive' })),
+  endDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (station-local), inclusive' })),
+});
+export const OrderIdParams = Type.Object({ id: Id });
+export const OrderListItem004 = Type.Object({
+  id: Type.String(),
+  orderNo: Type.String(),
+  stationName: Type.String(),
+  pileNo: Nullable(Type.String()),
+  portNo: Nullable(Type.String()),
+  amount: Yuan,
+  startTime: Nullable(IsoTime),
+  endTime: Nullable(IsoTime),
+  powerConsumption: Kwh,
+  chargingTime: Type.Integer({ description: 'seconds' }),
+  status: Type.Integer(),
+  paymentStatus: Type.Integer(),
+});
+const tierFields = Object.fromEntries(
+  ['sharp', 'peak', 'flat', 'valley', 'deepValley'].flatMap((t) => [
+    [`${t}Electricity`, Kwh],
+    [`${t}Amount`, Yuan],
+  ]),
+) as Record<string, typeof Kwh>;
+export const OrderDetail004 = Type.Object({
+  id: Type.String(),
+  orderNo: Type.String(),
+  userId: Type.Integer(),
+  pileId: Nullable(Type.String()),
+  pileNo: Nullable(Type.String()),
+  portId: Nullable(Type.String()),
+  portNo: Nullable(Type.String()),
+  stationName: Type.String(),
+  amount: Yuan,
+  startTime: Nullable(IsoTime),
+  endTime: Nullable(IsoTime),
+  powerConsumption: Kwh,
+  chargingTime: Type.Integer({ description: 'seconds' }),
+  power: Nullable(Type.Number({ description: 'kW' })),
+  status: Type.Integer(),
+  paymentStatus: Type.Integer(),
+  paymentMethod: Type.Integer(),
+  paymentTime: Nullable(IsoTime),
+  serviceFee: Yuan,
+  totalAmount: Yuan,
+  transactionId: Nullable(Type.String()),
+  chargingMode: Type.Integer(),
+  stopReason: Nullable(Type.Integer()),
+  billingMode: Type.Integer(),
+  ...tierFields,
+  remark: Type.String(),
+  deviceAddress: Nullable(Type.String()),
+  updateTime: IsoTime,
+});
+export const Page004 = <T extends TSchema>(item: T) =>
+  Type.Object({ total: Type.Integer(), list: Type.Array(item), pageNum: Type.Integer(), pageSize: Type.Integer(), pages: Type.Integer() });
+
+// ---- platform additions: queue requests ----
+export const QueueRequestBody = Type.Object({
+  mode: Mode,
+  energyKwh: Type.Number({ exclusiveMinimum: 0, maximum: 10_000 }),
+  carId: Type.Optional(Id),
+  stationId: Type.Optional(Id),
+});
+export const QueueModifyBody = Type.Object({
+  mode: Type.Optional(Mode),
+  energyKwh: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 })),
+});
+export const OrderIdPath = Type.Object({ orderId: Id });
+export const RequestCreated = Type.Object({
+  orderId: Type.String(),
+  queueNo: Type.String(),
+  state: Type.String({ description: 'WAITING | DISPATCHED | CHARGING | FAULT_QUEUED | FINISHED | CANCELLED' }),
+  position: Type.Integer({ description: 'cars ahead' }),
+});
+export const RequestView = Type.Object({
+  orderId: Type.String(),
+  queueNo: Type.String(),
+  mode: Mode,
+  energyKwh: Kwh,
+  state: Type.String(),
+  carsAhead: Type.Integer(),
+  pileNo: Type.Optional(Type.String()),
+  chargedKwh: Kwh,
+  feeYuan: Yuan,
+  createdAt: IsoTime,
+});
+
+// ---- bills ----
+export const BillView = Type.Object({
+  billId: Type.String(),
+  billNo: Type.String(),
+  createdAt: IsoTime,
+  orderId: Type.String(),
+  sessionId: Type.String(),
+  stationId: Type.String(),
+  pileNo: Type.String(),
+  queueNo: Type.String(),
+  carId: Nullable(Type.String()),
+  mode: Nullable(Mode),
+  reason: Nullable(Type.String()),
+  powerKw: Type.Number(),
+  energyKwh: Kwh,
+  durationMs: Type.Integer(),
+  startedAt: IsoTime,
+  endedAt: IsoTime,
+  energyFeeYuan: Yuan,
+  serviceFeeYuan: Yuan,
+  totalYuan: Yuan,
+  tiers: Type.Array(Type.Object({ tier: Type.String(), energyKwh: Kwh, energyFeeYuan: Yuan })),
+});
+export const CancelView = Type.Composite([RequestView, Type.Object({ bill: Nullable(BillView) })]);
+export const BillIdPath = Type.Object({ billId: Id });
+export const BillsQuery = Type.Object({
+  pageNum: Type.Integer({ minimum: 1, default: 1 }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  orderId: Type.Optional(Id),
+});
+
+// ---- admin ----
+export const StationPath = Type.Object({ stationId: Id });
+export const BoardEntry = Type.Object({
+  orderId: Type.String(),
+  userId: Type.Integer(),
+  carId: Nullable(Type.String()),
+  queueNo: Type.String(),
+  mode: Mode,
+  requestedKwh: Kwh,
+  chargedKwh: Kwh,
+  remainingKwh: Kwh,
+  feeYuan: Yuan,
+  state: Type.String(),
+  carsAhead: Type.Integer(),
+  waitingMs: Type.Integer(),
+  pileNo: Type.Optional(Type.String()),
+});
+export const PileBoardView = Type.Object({
+  stationId: Type.String(),
+  pileNo: Type.String(),
+  mode: Mode,
+  state: Type.String({ description: 'IDLE | CHARGING | OFF | FAULT | OFFLINE' }),
+  powerKw: Type.Number(),
+  queue: Type.Array(BoardEntry),
+});
+export const Board = Type.Object({
+  stationId: Type.String(),
+  time: IsoTime,
+  piles: Type.Array(PileBoardView),
+  waitingArea: Type.Array(BoardEntry),
+  faultQueue: Type.Array(BoardEntry),
+});
+const FaultPolicy = Type.Union([Type.Literal('priority'), Type.Literal('time-order')]);
+const DispatchMode = Type.Union([Type.Literal('default'), Type.Literal('single-min-total'), Type.Literal('batch-min-total')]);
+const Count = (max: number) => Type.Integer({ minimum: 0, maximum: max });
+export const StationConfigBody = Type.Object({
+  fastPiles: Type.Optional(Count(100)),
+  slowPiles: Type.Optional(Count(100)),
+  fastPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
+  slowPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
+  waitingAreaSize: Type.Optional(Count(10_000)),
+  pileQueueLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  faultPolicy: Type.Optional(FaultPolicy),
+  dispatchMode: Type.Optional(DispatchMode),
+  FastChargingPileNum: Type.Optional(Count(100)),
+  TrickleChargingPileNum: Type.Optional(Count(100)),
+  WaitingAreaSize: Type.Optional(Count(10_000)),
+  ChargingQueueLen: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+});
+export const StationConfigView = Type.Object({
+  stationId: Type.String(),
+  fastPiles: Type.Integer(),
+  slowPiles: Type.Integer(),
+  fastPowerKw: Type.Number(),
+  slowPowerKw: Type.Number(),
+  waitingAreaSize: Type.Integer(),
+  pileQueueLength: Type.Integer(),
+  faultPolicy: FaultPolicy,
+  dispatchMode: DispatchMode,
+});
+export const PilePath = Type.Object({ pileNo: Type.String({ minLength: 1, maxLength: 32 }) });
+export const PileStatusQuery = Type.Object({ stationId: Type.String({ minLength: 1, maxLength: 128, default: 'default' }) });
+export const PileStatusBody = Type.Object({
+  status: Type.Union([Type.Literal('on'), Type.Literal('off'), Type.Literal('fault'), Type.Literal('repair')], {
+    description: 'off / fault / repair take the pile out (rule 5: a busy pile stops, its cars are re-queued); on brings it back',
+  }),
+});
+const ClockMode = Type.Union([Type.Literal('real'), Type.Literal('scaled'), Type.Literal('manual')]);
+export const ClockSetBody = Type.Object({
+  mode: ClockMode,
+  time: Type.Optional(Type.String({ minLength: 1, description: 'ISO 8601; without an offset it is Asia/Shanghai wall time' })),
+  speed: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
+});
+export const ClockAdvanceBody = Type.Object({
+  to: Type.Optional(Type.String({ minLength: 1, description: 'ISO 8601 target time' })),
+  seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+});
+export const ClockView = Type.Object({ mode: ClockMode, time: IsoTime, speed: Type.Number() });

@@ -1,0 +1,33 @@
+// Gateway wiring: the JWKS (fetched from auth at start, retried until it answers; readiness waits for it) and /api.
+import type { ServiceContext } from '@voltq/kit';
+import { registerApi } from './app.js';
+import type { GatewayConfig } from './config.js';
+import { JwksVerifier } from './jwt.js';
+
+export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<void> {
+  const { config, bus, clock, log, http } = ctx;
+  const verifier = new JwksVerifier({
+    fetchJwks: () => bus.call('auth.jwks', {}, { timeoutMs: 3000 }),
+    minRefetchMs: config.jwksRefetchIntervalMs,
+    log,
+  });
+  // Auth may start after us: keep trying in the background; /readyz says not ready until the keys are here.
+  let timer: NodeJS.Timeout | undefined;
+  const load = async () => {
+    if (ctx.isShuttingDown() || (await verifier.refresh())) return;
+    timer = setTimeout(() => void load(), 1000);
+  };
+  await load();
+  ctx.addReadinessCheck('jwks', () => verifier.loaded);
+  ctx.onShutdown(() => clearTimeout(timer));
+
+  await registerApi(http, {
+    bus,
+    clock,
+    verifier,
+    timeZone: config.timeZone,
+    defaultStationId: config.defaultStationId,
+    billWaitMs: config.billWaitMs,
+    clockRpcTimeoutMs: config.clockRpcTimeoutMs,
+  });
+}

@@ -1,0 +1,143 @@
+// In-memory stand-ins for the order, billing and scheduler services, served over the test's own bus so the
+// gateway is tested through real RPC without depending on those services. They record what they were asked.
+import type { Bill, OrderView, RpcMethod, RpcParams } from '@voltq/contracts';
+import { DomainError, type Bus } from '@voltq/kit';
+import { bill as makeBill, board, KWH, order as makeOrder, T0 } from './fixtures.js';
+
+export interface Fakes {
+  orders: Map<string, OrderView>;
+  bills: Map<string, Bill>;
+  calls: { method: RpcMethod; params: unknown }[];
+  last<M extends RpcMethod>(method: M): RpcParams<M> | undefined;
+  count(method: RpcMethod): number;
+}
+
+const ACTIVE = new Set(['waiting', 'dispatched', 'charging', 'fault-queued']);
+
+export function serveFakes(bus: Bus): Fakes {
+  const orders = new Map<string, OrderView>();
+  const bills = new Map<string, Bill>();
+  const calls: Fakes['calls'] = [];
+  let seq = 0;
+  const counters = { fast: 0, slow: 0 };
+
+  const serve = <M extends RpcMethod>(method: M, fn: (p: RpcParams<M>) => unknown) =>
+    bus.serve(method, async (params) => {
+      calls.push({ method, params });
+      return fn(params) as never;
+    });
+  const own = (orderId: string, userId?: string) => {
+    const o = orders.get(orderId);
+    if (!o || (userId !== undefined && o.userId !== userId)) throw new DomainError('NOT_FOUND', `order ${orderId} not found`);
+    return o;
+  };
+
+  serve('order.request', (p) => {
+    if (p.stationId === 'full') throw new DomainError('WAITING_AREA_FULL', 'the waiting area is full');
+    const prefix = p.mode === 'fast' ? 'F' : 'T';
+    const o = makeOrder({
+      orderId: `o-${++seq}`,
+      orderNo: `20250102-${String(seq).padStart(4, '0')}`,
+      userId: p.userId,
+      stationId: p.stationId,
+      mode: p.mode,
+      energyWms: p.energyWms,
+      queueNo: `${prefix}${++counters[p.mode]}`,
+      position: [...orders.values()].filter((x) => x.state === 'waiting' && x.mode === p.mode).length,
+      ...(p.carId !== undefined ? { carId: p.carId } : {}),
+    });
+    orders.set(o.orderId, o);
+    return o;
+  });
+  serve('order.get', (p) => own(p.orderId, p.userId));
+  serve('order.current', (p) => {
+    const o = [...orders.values()].find((x) => x.userId === p.userId && ACTIVE.has(x.state));
+    if (!o) throw new DomainError('NOT_FOUND', 'no active request');
+    return o;
+  });
+  serve('order.list', (p) => {
+    const items = [...orders.values()].filter((o) => (p.userId === undefined || o.userId === p.userId) && (!p.states || p.states.includes(o.state)));
+    return { items: items.slice((p.pageNum - 1) * p.pageSize, p.pageNum * p.pageSize), total: items.length, pageNum: p.pageNum, pageSize: p.pageSize };
+  });
+  serve('order.modify', (p) => {
+    const o = own(p.orderId, p.userId);
+    if (o.state !== 'waiting') throw new DomainError('NOT_MODIFIABLE', 'only a waiting request can change: cancel it instead');
+    if (p.mode && p.mode !== o.mode) {
+      o.mode = p.mode;
+      o.queueNo = `${p.mode === 'fast' ? 'F' : 'T'}${++counters[p.mode]}`;
+    }
+    if (p.energyWms !== undefined) o.energyWms = p.energyWms;
+    return o;
+  });
+  serve('order.cancel', (p) => {
+    const o = own(p.orderId, p.userId);
+    if (!ACTIVE.has(o.state)) throw new DomainError('NOT_MODIFIABLE', 'the order is over');
+    const wasCharging = o.state === 'charging';
+    o.state = 'cancelled';
+    o.endedAt = T0 + 1_800_000;
+    if (wasCharging) {
+      const sessionId = `${o.orderId}#1`;
+      o.stoppedSessionId = sessionId;
+      // billing makes the bill asynchronously, a little later
+      setTimeout(() => {
+        const b = makeBill({ billId: `b-${o.orderId}`, userId: o.userId, orderId: o.orderId, sessionId, energyWms: 15 * KWH, reason: 'cancelled', totalFen: 2700, energyFeeFen: 1500, serviceFeeFen: 1200 });
+        bills.set(b.billId, b);
+        o.billIds.push(b.billId);
+      }, 300);
+    }
+    return o;
+  });
+
+  // billing (getBill deliberately ignores userId: the gateway must still refuse another user's bill)
+  serve('billing.getBill', (p) => {
+    const b = bills.get(p.billId);
+    if (!b) throw new DomainError('NOT_FOUND', `bill ${p.billId} not found`);
+    return b;
+  });
+  serve('billing.listBills', (p) => {
+    const items = [...bills.values()].filter((b) => (p.userId === undefined || b.userId === p.userId) && (p.orderId === undefined || b.orderId === p.orderId));
+    return { items: items.slice((p.pageNum - 1) * p.pageSize, p.pageNum * p.pageSize), total: items.length, pageNum: p.pageNum, pageSize: p.pageSize };
+  });
+  bus.serve('billing.sessionBill', async (p) => {
+    calls.push({ method: 'billing.sessionBill', params: p });
+    const until = Date.now() + (p.waitMs ?? 0);
+    for (;;) {
+      const b = [...bills.values()].find((x) => x.sessionId === p.sessionId && (p.userId === undefined || x.userId === p.userId));
+      if (b) return b;
+      if (Date.now() >= until) throw new DomainError('NOT_FOUND', `no bill for session ${p.sessionId}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  });
+
+  // scheduler
+  serve('scheduler.board', (p) => {
+    if (p.stationId !== 'default') throw new DomainError('NOT_FOUND', `station ${p.stationId} not found`);
+    return board();
+  });
+  serve('scheduler.configure', (p) => ({
+    stationId: p.stationId,
+    fastPiles: p.fastPiles ?? 2,
+    slowPiles: p.slowPiles ?? 3,
+    fastPowerW: p.fastPowerW ?? 30_000,
+    slowPowerW: p.slowPowerW ?? 10_000,
+    waitingAreaSize: p.waitingAreaSize ?? 10,
+    pileQueueLength: p.pileQueueLength ?? 3,
+    faultPolicy: p.faultPolicy ?? 'priority',
+    dispatchMode: p.dispatchMode ?? 'default',
+  }));
+  serve('scheduler.pileStatus', (p) => {
+    if (p.status === 'on') throw new DomainError('PILE_STATE', `pile ${p.pileNo} is already on`);
+    return { stationId: p.stationId, pileNo: p.pileNo, mode: 'fast', powerW: 30_000, state: p.status === 'off' ? 'off' : 'fault', queue: [] };
+  });
+  serve('scheduler.clockGet', () => ({ mode: 'real', timeMs: T0, speed: 1 }));
+  serve('scheduler.clockSet', (p) => ({ mode: p.mode, timeMs: p.timeMs ?? T0, speed: p.speed ?? 1 }));
+  serve('scheduler.clockAdvance', (p) => ({ mode: 'manual', timeMs: p.toMs ?? T0 + (p.seconds ?? 0) * 1000, speed: 1 }));
+
+  return {
+    orders,
+    bills,
+    calls,
+    last: <M extends RpcMethod>(method: M) => calls.filter((c) => c.method === method).at(-1)?.params as RpcParams<M> | undefined,
+    count: (method) => calls.filter((c) => c.method === method).length,
+  };
+}
