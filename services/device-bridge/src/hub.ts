@@ -55,6 +55,8 @@ class Conn implements Connection {
   finished = false;
   /** set when a newer connection of the same pile took over on this replica */
   superseded = false;
+  /** the peer is gone; queued messages are still handled, answers go nowhere */
+  transportGone = false;
 
   constructor(
     private readonly hub: PileHub,
@@ -82,8 +84,8 @@ class Conn implements Connection {
   }
 
   closed(): void {
-    this.session.transportClosed();
-    // after whatever is still queued (e.g. a login in progress)
+    this.transportGone = true;
+    // after the messages that arrived before the close (e.g. a logout) were handled
     this.chain = this.chain.then(() => this.hub.finish(this, 'connection-closed'));
   }
 
@@ -198,7 +200,7 @@ export class PileHub {
   }
 
   private send(conn: Conn, msg: ServerMessage): void {
-    if (!conn.finished) conn.transport.send(encode(msg));
+    if (!conn.finished && !conn.transportGone) conn.transport.send(encode(msg));
   }
 
   private ack(conn: Conn, effect: Effect & { id?: string }, forType: ServerMessage & { type: 'ack' }): void {
@@ -302,7 +304,11 @@ export class PileHub {
       await this.run(conn, conn.session.loginRefused(id));
       return;
     }
-    if (conn.finished || conn.session.phase !== 'authenticating') return;
+    // the peer left while we checked: nothing to register
+    if (conn.finished || conn.transportGone || conn.session.phase !== 'authenticating') {
+      conn.session.transportClosed();
+      return;
+    }
 
     const previous = this.piles.get(identity.pileId);
     if (previous && previous !== conn) {

@@ -104,6 +104,8 @@ t.test('a pile logs in over TCP; malformed and early messages get errors and cha
   t.match(await pile.next(isType('error')), { code: 'MALFORMED', message: /not valid JSON/ });
   t.match(await pile.ask({ type: 'status', state: 'on fire' }, 's1'), { type: 'error', code: 'INVALID', message: /\/state/ });
   t.match(await pile.ask({ type: 'teleport' }, 'x1'), { type: 'error', code: 'UNKNOWN_TYPE' });
+  pile.sendRaw(JSON.stringify({ type: 'status', state: 'idle', pad: 'x'.repeat(70_000) }));
+  t.match(await pile.next(isType('error')), { code: 'TOO_LARGE' });
   t.notOk(pile.closed, 'bad messages do not end the connection');
   t.equal(await redis.hget(deviceNames.pileTelemetryKey(ns, 'default-F2'), 'state'), null, 'nothing stored from them');
 
@@ -219,6 +221,20 @@ t.test('pile.command reaches the pile through the replica named in the registry'
   await Promise.all(piles.map((p) => p.stop()));
 });
 
+t.test('a logout sent right before closing the connection still counts as a logout', async (t) => {
+  const pile = await RawPile.ws(wsUrl);
+  await pile.ask({ type: 'login', pileId: 'lab-P1', secret: secret('lab-P1') }, 'l');
+  pile.send({ type: 'logout' });
+  pile.end();
+  await t.resolves(async () => {
+    for (;;) {
+      const last = eventsOf('device.pile-offline', 'lab-P1').at(-1);
+      if (last && eventsOf('device.pile-offline', 'lab-P1').length === 2) return t.match(last.payload, { reason: 'logout' });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+});
+
 t.test('a second login of the same pile replaces the first without an offline event', async (t) => {
   const first = await RawPile.ws(wsUrl);
   await first.ask({ type: 'login', pileId: 'lab-P4', secret: secret('lab-P4') }, 'l');
@@ -240,4 +256,16 @@ t.test('piles of a vanished replica are swept offline by a surviving one', async
   const offline = await waitEvent('device.pile-offline', 'default-T1', 3000);
   t.match(offline.payload, { pileId: 'default-T1', replicaId: 'crashed-replica', reason: 'heartbeat-timeout' });
   t.equal(eventsOf('device.pile-offline', 'default-T1').length, 1);
+});
+
+t.test('the OCPP door is reserved and answers 501 for now', async (t) => {
+  const WebSocket = (await import('ws')).default;
+  const ws = new WebSocket(`${service.address.replace(/^http/, 'ws')}/ocpp/CP-1`, 'ocpp1.6');
+  const status = await new Promise<number>((resolve, reject) => {
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => reject(new Error('the OCPP door accepted a connection')));
+    ws.on('error', () => undefined);
+  });
+  t.equal(status, 501);
+  ws.terminate();
 });

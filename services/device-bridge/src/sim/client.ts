@@ -70,12 +70,19 @@ export class SimPile extends EventEmitter {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.stopHeartbeats();
-    if (this.link && this.online) this.send({ type: 'logout', reason: 'simulator stopped' });
     const link = this.link;
     if (!link) return;
     const closed = new Promise<void>((resolve) => this.once('offline', () => resolve()));
-    link.close();
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    const wait = (ms: number) => Promise.race([closed, new Promise((r) => setTimeout(r, ms))]);
+    if (this.online) {
+      // the bridge acknowledges the logout and closes the connection itself
+      this.send({ type: 'logout', reason: 'simulator stopped' });
+      await wait(1000);
+    }
+    if (this.link === link) {
+      link.close();
+      await wait(2000);
+    }
   }
 
   /** Sends one protocol message (returns the id it was given). */
