@@ -23,6 +23,7 @@ export interface ScenarioLine {
 }
 
 export class ScenarioParseError extends Error {
+  override readonly name = 'ScenarioParseError';
   constructor(readonly lineNo: number, message: string) {
     super(`line ${lineNo}: ${message}`);
   }

@@ -37,7 +37,9 @@ export const SCENARIO_USAGE = `usage: scripts/scenario <events-file> [--fast 2] 
   [--waiting 10] [--queue 3] [--policy priority|time-order] [--dispatch default|single-min-total|batch-min-total]
   [--date YYYY-MM-DD (default ${DEFAULT_SCENARIO_DATE})] [--tz Asia/Shanghai] [--url <gateway>]`;
 
-export class ScenarioUsageError extends Error {}
+export class ScenarioUsageError extends Error {
+  override readonly name = 'ScenarioUsageError';
+}
 
 export interface ScenarioInvocation {
   file: string;
