@@ -108,11 +108,12 @@ t.test('a redelivered event changes nothing, whenever it comes back', async (t) 
   const doc = play([q, d, s, b]);
   t.equal(applyEvent(doc, q, T0 + 5 * MIN), undefined, 'an applied id is a no-op');
   t.equal(applyEvent(doc, b, T0 + 5 * MIN), undefined);
-  // the same bill under another envelope id (re-published) is not counted twice either
-  const again = applyEvent(doc, { ...b, id: 'other' }, T0 + 5 * MIN)!;
-  t.equal(toView(again).feeFen, toView(doc).feeFen);
-  t.same(toView(again).billIds, ['b1']);
-  t.equal(stateOf(again).state, 'charging');
+  // the same events under other envelope ids (re-published) add nothing: nothing to write
+  t.equal(applyEvent(doc, { ...b, id: 'other' }, T0 + 5 * MIN), undefined);
+  t.equal(applyEvent(doc, { ...s, id: 'other2' }, T0 + 5 * MIN), undefined);
+  t.equal(toView(doc).feeFen, 120);
+  t.same(toView(doc).billIds, ['b1']);
+  t.equal(stateOf(doc).state, 'charging');
 });
 
 t.test('out of order: a late earlier event fills facts but never moves the state back', async (t) => {
@@ -197,7 +198,7 @@ t.test('modify and cancel answers', async (t) => {
   const modified = applyModifyAnswer(doc, answer, T0 + MIN);
   t.match(toView(modified), { mode: 'slow', energyWms: 10 * KWH, queueNo: 'T1', state: 'waiting' });
   // the older queued event redelivered under a new id does not undo the change
-  const replay = applyEvent(modified, { ...queued(), id: 'late' }, T0 + 2 * MIN)!;
+  const replay = applyEvent(modified, { ...queued(), id: 'late' }, T0 + 2 * MIN) ?? modified;
   t.match(toView(replay), { mode: 'slow', queueNo: 'T1' });
 
   const c = applyCancelAnswer(play([queued(), dispatched(T0), started('o1#1', T0)]), { sessionId: 'o1#1' }, 'user', T0 + MIN);

@@ -187,7 +187,10 @@ function derive(doc: OrderDoc): void {
 }
 
 function claim(doc: OrderDoc, c: StateClaim): void {
-  doc.claims.push(c);
+  // the same event re-published under another envelope id says nothing new
+  const same = (x: StateClaim) =>
+    x.state === c.state && x.atMs === c.atMs && x.rank === c.rank && x.pileNo === c.pileNo && x.sessionId === c.sessionId;
+  if (!doc.claims.some(same)) doc.claims.push(c);
 }
 
 /** A skeleton for an order first seen through an event: facts fill in as they arrive. */
@@ -244,9 +247,16 @@ export function applyEvent(current: OrderDoc | undefined, env: OrderEnvelope, no
   const doc = current ? clone(current) : skeletonFor(env, nowMs);
   applyTo(doc, env);
   derive(doc);
+  // an event that adds nothing (a re-publication under a new id) is not written at all
+  if (current && sameFacts(current, doc)) return undefined;
   doc.eventIds.push(env.id);
   doc.updatedAt = Math.max(doc.updatedAt, nowMs);
   return doc;
+}
+
+function sameFacts(a: OrderDoc, b: OrderDoc): boolean {
+  const facts = (d: OrderDoc) => JSON.stringify({ ...d, eventIds: undefined, updatedAt: undefined });
+  return facts(a) === facts(b);
 }
 
 function skeletonFor(env: OrderEnvelope, nowMs: number): OrderDoc {
