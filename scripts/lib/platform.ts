@@ -49,6 +49,7 @@ export interface Platform {
   namespace: string;
   mongoUri: string;
   ports: Record<ServiceName, number>;
+  pileTcpPort: number;
   gatewayUrl: string;
   env: Record<string, string>;
   processes: Map<string, RunningProcess>;
@@ -148,6 +149,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const processes = new Map<string, RunningProcess>();
   const ports = { ...DEFAULT_PORTS };
   if (options.randomPorts) for (const name of SERVICE_NAMES) ports[name] = await freePort();
+  // The device bridge's TCP door for piles (JSON lines).
+  const pileTcpPort = options.randomPorts ? await freePort() : Number(process.env.PILE_TCP_PORT ?? 9100);
 
   let mongoUri = process.env.MONGODB_URI ?? '';
   try {
@@ -164,6 +167,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const env: Record<string, string> = {
     VOLTQ_NS: options.namespace,
     MONGODB_URI: mongoUri,
+    PILE_TCP_PORT: String(pileTcpPort),
+    DEVICE_BRIDGE_URL: `ws://127.0.0.1:${ports['device-bridge']}/piles`,
     ...options.env,
   };
 
@@ -171,6 +176,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     namespace: options.namespace,
     mongoUri,
     ports,
+    pileTcpPort,
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     env,
     processes,

@@ -44,7 +44,7 @@ VoltQ is running.
   gateway      ${gateway}
   API docs     ${gateway}/docs
   admin login  ${adminUser} / ${adminPassword}   (POST ${gateway}/api/admin/login)
-  piles        JSON over WebSocket ws://127.0.0.1:${platform.ports['device-bridge']}/piles, TCP 127.0.0.1:${Number(process.env.PILE_TCP_PORT ?? 9100)}
+  piles        JSON over WebSocket ws://127.0.0.1:${platform.ports['device-bridge']}/piles, TCP 127.0.0.1:${platform.pileTcpPort}
   MongoDB      ${platform.mongoUri}
 Press Ctrl-C to stop.
 `);

@@ -30,7 +30,9 @@ export function deviceCommand(
   const pile = pileOfDevice(payload);
   if (pile === null) return { skip: `cannot tell the station pile of device ${payload.pileId}` };
   if (pileState === undefined) return { skip: `station ${pile.stationId} has no pile ${pile.pileNo}` };
-  const down = type === 'device.pile-fault' || type === 'device.pile-offline';
+  // A pile that logs in while still reporting a fault is online but not recovered.
+  const stillFaulted = type === 'device.pile-online' && 'faulted' in payload && payload.faulted === true;
+  const down = type === 'device.pile-fault' || type === 'device.pile-offline' || stillFaulted;
   if (down) {
     if (pileState !== 'working') return { skip: `pile ${pile.pileNo} is already ${pileState}` };
     return { stationId: pile.stationId, command: { type: 'pileFault', pileNo: pile.pileNo } };

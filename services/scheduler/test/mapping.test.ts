@@ -143,6 +143,10 @@ t.test('device events: which pile, and whether there is anything to do', async (
   t.same(deviceCommand('device.pile-online', { pileId: 'default-F1', replicaId: 'r', protocol: 'ws', at }, 'fault'),
     { stationId: 'default', command: { type: 'pileRecover', pileNo: 'F1' } });
   t.ok('skip' in deviceCommand('device.pile-fault', { pileId: 'default-F1', at }, 'fault'), 'a repeated fault is skipped');
+  t.ok('skip' in deviceCommand('device.pile-online', { pileId: 'default-F1', replicaId: 'r', protocol: 'ws', faulted: true, at }, 'fault'),
+    'a pile back online but still faulted is not recovered');
+  t.same(deviceCommand('device.pile-online', { pileId: 'default-F1', replicaId: 'r', protocol: 'ws', faulted: true, at }, 'working'),
+    { stationId: 'default', command: { type: 'pileFault', pileNo: 'F1' } }, 'a pile that logs in faulted faults its station pile');
   t.ok('skip' in deviceCommand('device.pile-online', { pileId: 'default-F1', replicaId: 'r', protocol: 'ws', at }, 'off'),
     'an admin-switched-off pile stays off when it comes online');
   t.ok('skip' in deviceCommand('device.pile-recovered', { pileId: 'default-F9', at }, undefined), 'unknown pile skipped');
