@@ -57,6 +57,10 @@ export const UserInfo = Type.Object({
   avatar: Type.String(),
   gender: Gender,
   phone: Type.Optional(Type.String()),
+  country: Type.Optional(Type.String()),
+  province: Type.Optional(Type.String()),
+  city: Type.Optional(Type.String()),
+  language: Type.Optional(Type.String()),
   cars: Type.Array(CarView),
   createdAt: EpochMs(),
   lastLoginAt: Type.Optional(EpochMs()),
@@ -70,6 +74,19 @@ export const AddCarParams = Type.Object({
   carId: Type.Optional(Id),
   capacityWms: Type.Optional(Type.Integer({ minimum: 0 })),
 });
+/** Document 004's editable profile fields (PUT /api/user/update); absent fields stay as they are. */
+export const UpdateProfileParams = Type.Object({
+  userId: Id,
+  nickname: Type.Optional(Type.String({ maxLength: 64 })),
+  avatar: Type.Optional(Type.String({ maxLength: 1024 })),
+  gender: Type.Optional(Gender),
+  country: Type.Optional(Type.String({ maxLength: 64 })),
+  province: Type.Optional(Type.String({ maxLength: 64 })),
+  city: Type.Optional(Type.String({ maxLength: 64 })),
+  language: Type.Optional(Type.String({ maxLength: 32 })),
+});
+export type UpdateProfileParams = Static<typeof UpdateProfileParams>;
+
 export const CarRefParams = Type.Object({ userId: Id, carId: Id });
 export const ListCarsParams = Type.Object({ userId: Id });
 export const CarList = Type.Object({ items: Type.Array(CarView) });
@@ -88,6 +105,7 @@ export const authRpc = {
   /** As auth.login, for accounts with role admin. */
   'auth.adminLogin': { params: LoginParams, result: LoginResult },
   'auth.userInfo': { params: Type.Object({ userId: Id }), result: UserInfo },
+  'auth.updateProfile': { params: UpdateProfileParams, result: UserInfo },
   'auth.jwks': { params: Type.Object({}), result: Jwks },
   /** Cars of a user: plate unique per user (CONFLICT), carId made by auth. */
   'auth.addCar': { params: AddCarParams, result: CarView },

@@ -1,7 +1,7 @@
 // Accounts: registration, login (users and admins), profile and cars. No transport here: the RPC handlers in
 // service.ts call these methods, tests can too.
 import { randomUUID } from 'node:crypto';
-import type { CarView, LoginResult, RegisterParams, Role, UserInfo } from '@voltq/contracts';
+import type { CarView, LoginResult, RegisterParams, Role, UpdateProfileParams, UserInfo } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import type { SigningKeys } from './keys.js';
 import { isDuplicateKey, type AuthModels, type CarDoc, type UserDoc } from './models.js';
@@ -37,7 +37,7 @@ export class Accounts {
     const counter = await this.opts.models.Counter.findOneAndUpdate(
       { _id: 'userId' },
       { $inc: { seq: 1 } },
-      { upsert: true, new: true },
+      { upsert: true, returnDocument: 'after' },
     ).lean();
     if (!counter) throw new DomainError('INTERNAL', 'user id counter unavailable');
     return String(counter.seq);
@@ -117,9 +117,21 @@ export class Accounts {
       cars: cars.map(carView),
       createdAt: user.createdAt,
     };
-    if (user.phone !== undefined) info.phone = user.phone;
+    for (const key of ['phone', 'country', 'province', 'city', 'language'] as const) {
+      if (user[key] !== undefined) info[key] = user[key];
+    }
     if (user.lastLoginAt !== undefined) info.lastLoginAt = user.lastLoginAt;
     return info;
+  }
+
+  async updateProfile(params: UpdateProfileParams): Promise<UserInfo> {
+    const { userId, ...fields } = params;
+    const set = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    if (Object.keys(set).length > 0) {
+      const res = await this.opts.models.User.updateOne({ userId }, { $set: set });
+      if (res.matchedCount === 0) throw new DomainError('NOT_FOUND', `user ${userId} not found`, { resource: 'user' });
+    }
+    return this.userInfo(userId);
   }
 
   /**

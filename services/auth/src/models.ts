@@ -11,6 +11,10 @@ export interface UserDoc {
   avatar: string;
   gender: number;
   phone?: string;
+  country?: string;
+  province?: string;
+  city?: string;
+  language?: string;
   createdAt: number;
   lastLoginAt?: number;
 }
@@ -38,6 +42,10 @@ const userSchema = new Schema<UserDoc>(
     avatar: { type: String, default: '' },
     gender: { type: Number, default: 0 },
     phone: { type: String },
+    country: { type: String },
+    province: { type: String },
+    city: { type: String },
+    language: { type: String },
     createdAt: { type: Number, required: true },
     lastLoginAt: { type: Number },
   },

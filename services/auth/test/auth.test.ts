@@ -105,6 +105,11 @@ t.test('register, login, duplicate and wrong password', async (t) => {
   t.same(info.cars.map((c) => c.carId), ['ZJ-A1234'], 'the car given at registration');
   t.ok(info.lastLoginAt, 'last login recorded');
   await rejects(bus.call('auth.userInfo', { userId: '999999' }), 'NOT_FOUND');
+
+  const updated = await bus.call('auth.updateProfile', { userId: alice.userId, nickname: 'Alice', gender: 2, city: 'Hangzhou' });
+  t.match(updated, { nickname: 'Alice', gender: 2, city: 'Hangzhou', username: 'alice' });
+  t.equal((await bus.call('auth.updateProfile', { userId: alice.userId })).nickname, 'Alice', 'absent fields stay');
+  await rejects(bus.call('auth.updateProfile', { userId: '999999', nickname: 'x' }), 'NOT_FOUND');
 });
 
 t.test('passwords are stored as salted scrypt hashes', async (t) => {

@@ -1,7 +1,7 @@
 // Pure edge formatting: exact integers inside (Wms, fen, epoch ms, W) -> the numbers and strings /api shows
 // (kWh and yuan rounded half-up to two decimals, ISO 8601 times with offset, UPPER state names, document 004's
 // numeric codes). No I/O, unit-tested on its own.
-import type { Bill, BoardResult, ChargeMode, OrderState, OrderView, PileView, QueueEntryView, StationConfig } from '@voltq/contracts';
+import type { Bill, BoardResult, CarView, ChargeMode, OrderState, OrderView, PileView, QueueEntryView, StationConfig } from '@voltq/contracts';
 import { formatIso } from '@voltq/kit';
 import { formatKwh, formatYuan } from '@voltq/tariff';
 
@@ -318,4 +318,13 @@ export function stationConfigView(config: StationConfig) {
 
 export function clockView(clock: { mode: 'real' | 'scaled' | 'manual'; timeMs: number; speed: number }, ctx: Pick<FormatContext, 'timeZone'>) {
   return { mode: clock.mode, time: formatIso(clock.timeMs, ctx.timeZone), speed: clock.speed };
+}
+
+export function carView(car: CarView, ctx: Pick<FormatContext, 'timeZone'>) {
+  return {
+    carId: car.carId,
+    plate: car.plate ?? car.carId,
+    capacityKwh: car.capacityWms === undefined ? null : kwh(car.capacityWms),
+    createdAt: iso(car.createdAt, ctx.timeZone),
+  };
 }

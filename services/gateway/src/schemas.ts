@@ -54,6 +54,22 @@ export const UserInfo004 = Type.Object({
   points: Type.Integer(),
   lastLoginTime: Nullable(IsoTime),
 });
+export const UpdateProfileBody = Type.Object({
+  nickname: Type.Optional(Type.String({ maxLength: 64 })),
+  avatar: Type.Optional(Type.String({ maxLength: 1024 })),
+  gender: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 })),
+  country: Type.Optional(Type.String({ maxLength: 64 })),
+  province: Type.Optional(Type.String({ maxLength: 64 })),
+  city: Type.Optional(Type.String({ maxLength: 64 })),
+  language: Type.Optional(Type.String({ maxLength: 32 })),
+});
+export const CarBody = Type.Object({
+  plate: Type.String({ minLength: 1, maxLength: 32 }),
+  carId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'your own id for the car; made by the platform when absent' })),
+  capacityKwh: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: 'battery capacity' })),
+});
+export const CarIdPath = Type.Object({ carId: Id });
+export const CarView = Type.Object({ carId: Type.String(), plate: Type.String(), capacityKwh: Nullable(Kwh), createdAt: Nullable(IsoTime) });
 export const AdminToken = Type.Object({ token: Type.String({ description: 'JWT with role admin' }) });
 
 // ---- document 004: orders ----

@@ -125,6 +125,22 @@ t.test('document 004 users: register, login, info and their errors', async (t) =
   t.equal(info.status, 200);
   t.match(info.body.data, { userId: reg.body.data.userId, nickname: 'Carol', gender: 0, balance: 0, points: 0 });
   t.match(info.body.data.lastLoginTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/);
+
+  const token = login.body.data.token as string;
+  t.same(await api('PUT', '/api/user/update', { token, body: { nickname: 'Caz', city: 'Hangzhou' } }), { status: 200, body: { code: 0, message: '更新成功', data: null } });
+  t.match((await api('GET', '/api/user/info', { token })).body.data, { nickname: 'Caz', city: 'Hangzhou', province: '' });
+  t.equal((await api('PUT', '/api/user/update', { token, body: { gender: 5 } })).status, 400);
+});
+
+t.test('cars of the caller', async (t) => {
+  const added = await api('POST', '/api/user/cars', { token: alice.token, body: { plate: 'ZJ-A0001', capacityKwh: 60 } });
+  t.equal(added.status, 200);
+  t.match(added.body.data, { plate: 'ZJ-A0001', capacityKwh: 60, carId: String });
+  t.equal((await api('POST', '/api/user/cars', { token: alice.token, body: { plate: 'ZJ-A0001' } })).status, 400, 'same plate twice');
+  t.same((await api('GET', '/api/user/cars', { token: alice.token })).body.data.map((c: { plate: string }) => c.plate), ['ZJ-A0001']);
+  t.same((await api('GET', '/api/user/cars', { token: bob.token })).body.data, []);
+  t.equal((await api('DELETE', `/api/user/cars/${added.body.data.carId}`, { token: bob.token })).status, 404, "not another user's car");
+  t.equal((await api('DELETE', `/api/user/cars/${added.body.data.carId}`, { token: alice.token })).status, 200);
 });
 
 t.test('401 without or with a bad token, 403 for admin routes with a user token', async (t) => {

@@ -1,8 +1,10 @@
 // Document 004 users (register, login, info) and the platform's admin login.
 import type { LoginResult } from '@voltq/contracts';
 import { ok, principal, type Api, type RouteDeps } from '../context.js';
-import { iso, numericUserId } from '../format.js';
-import { AdminToken, LoginBody, Login004, RegisterBody, UserInfo004, responses } from '../schemas.js';
+import { Type } from '@sinclair/typebox';
+import { carView, iso, numericUserId } from '../format.js';
+import { energyWmsFromKwh } from '../parse.js';
+import { AdminToken, CarBody, CarIdPath, CarView, LoginBody, Login004, RegisterBody, UpdateProfileBody, UserInfo004, responses } from '../schemas.js';
 
 /** Balance and points belong to billing's accounts, which have no RPC yet: 004 shows 0. */
 function login004(result: LoginResult) {
@@ -32,15 +34,54 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
       nickname: info.nickname,
       avatar: info.avatar,
       gender: info.gender,
-      country: '',
-      province: '',
-      city: '',
-      language: '',
+      country: info.country ?? '',
+      province: info.province ?? '',
+      city: info.city ?? '',
+      language: info.language ?? '',
       balance: 0,
       points: 0,
       lastLoginTime: iso(info.lastLoginAt, deps.timeZone),
     });
   });
+
+  api.put('/user/update', {
+    onRequest: deps.user,
+    schema: { tags: ['users'], summary: "update the caller's profile", security: [{ bearerAuth: [] }], body: UpdateProfileBody, response: responses(Type.Null()) },
+    config: { resource: 'user' },
+  }, async (req) => {
+    await deps.call(req, 'auth.updateProfile', { ...req.body, userId: principal(req).userId });
+    return ok(null, '更新成功');
+  });
+
+  api.get('/user/cars', {
+    onRequest: deps.user,
+    schema: { tags: ['users'], summary: "the caller's cars", security: [{ bearerAuth: [] }], response: responses(Type.Array(CarView)) },
+    config: { resource: 'car' },
+  }, async (req) => {
+    const { items } = await deps.call(req, 'auth.listCars', { userId: principal(req).userId });
+    return ok(items.map((c) => carView(c, deps.fmt())));
+  });
+
+  api.post('/user/cars', {
+    onRequest: deps.user,
+    schema: { tags: ['users'], summary: 'add a car (plate unique per user)', security: [{ bearerAuth: [] }], body: CarBody, response: responses(CarView) },
+    config: { resource: 'car' },
+  }, async (req) => {
+    const { plate, carId, capacityKwh } = req.body;
+    const car = await deps.call(req, 'auth.addCar', {
+      userId: principal(req).userId,
+      plate,
+      ...(carId !== undefined ? { carId } : {}),
+      ...(capacityKwh !== undefined ? { capacityWms: energyWmsFromKwh(capacityKwh, 'capacityKwh') } : {}),
+    });
+    return ok(carView(car, deps.fmt()));
+  });
+
+  api.delete('/user/cars/:carId', {
+    onRequest: deps.user,
+    schema: { tags: ['users'], summary: 'remove a car', security: [{ bearerAuth: [] }], params: CarIdPath, response: responses(CarView) },
+    config: { resource: 'car' },
+  }, async (req) => ok(carView(await deps.call(req, 'auth.removeCar', { userId: principal(req).userId, carId: req.params.carId }), deps.fmt())));
 
   api.post('/admin/login', {
     schema: { tags: ['admin'], summary: 'admin log in', body: LoginBody, response: responses(AdminToken) },
