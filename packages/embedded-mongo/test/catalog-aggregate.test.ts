@@ -173,6 +173,8 @@ t.test('aggregation and catalog through the mongodb driver', async (t) => {
     t.equal(explain.code, 115);
     const tailable = await rejection(t, db.command({ find: 'refusals', tailable: true }));
     t.equal(tailable.code, 115);
+    const returnKey = await rejection(t, c.find({}, { returnKey: true }).toArray());
+    t.equal(returnKey.code, 115);
   });
 
   t.test('validators: query validators enforced, $jsonSchema refused', async (t) => {
@@ -186,4 +188,17 @@ t.test('aggregation and catalog through the mongodb driver', async (t) => {
     const schema = await rejection(t, db.createCollection('schema', { validator: { $jsonSchema: { bsonType: 'object' } } }));
     t.equal(schema.code, 115);
   });
+});
+
+t.test('the TTL monitor deletes expired documents', async (t) => {
+  const { db } = await harness(t, { ttlMonitorIntervalMs: 25 });
+  const c = db.collection('sessions');
+  await c.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+  await c.insertMany([
+    { k: 'old', expiresAt: new Date(Date.now() - 60_000) },
+    { k: 'new', expiresAt: new Date(Date.now() + 60_000) },
+    { k: 'no-date', expiresAt: 'tomorrow' },
+  ]);
+  for (let i = 0; i < 100 && (await c.countDocuments({ k: 'old' })) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  t.same((await c.find({}).sort({ k: 1 }).toArray()).map((d) => d.k), ['new', 'no-date']);
 });

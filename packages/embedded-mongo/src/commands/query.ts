@@ -1,7 +1,7 @@
 // Read commands: find, getMore, killCursors, count, distinct.
 import { Long } from 'bson';
 import { BatchSource } from '../cursors.js';
-import { ErrorCode, MongoCommandError, badValue } from '../errors.js';
+import { ErrorCode, MongoCommandError, badValue, notSupported } from '../errors.js';
 import { compileFilter, projectDocs, sortDocs, type QueryOptions } from '../query/mingo.js';
 import type { Collection, StoredDoc } from '../storage/collection.js';
 import { MISSING, indexPathValues, keyOf, type Document } from '../storage/values.js';
@@ -81,7 +81,10 @@ const find: CommandHandler = (cmd, ctx) => {
   const sort = optDocument(cmd, 'sort');
   const opts = queryOptions(cmd, engine, ctx.db);
   checkHint(coll, cmd.hint);
-  if (cmd.tailable || cmd.awaitData) throw new MongoCommandError(ErrorCode.CommandNotSupported, 'tailable cursors are not supported by embedded-mongo');
+  if (cmd.tailable || cmd.awaitData) throw notSupported('tailable cursors');
+  for (const opt of ['min', 'max', 'returnKey', 'showRecordId'] as const) {
+    if (cmd[opt] !== undefined && cmd[opt] !== false) throw notSupported(`find's ${opt} option`);
+  }
   let limit = toNumber(cmd.limit) ?? 0;
   let singleBatch = cmd.singleBatch === true;
   if (limit < 0) {

@@ -1,6 +1,6 @@
 // BSON encoding of replies. Stored documents are kept as the bytes the client sent (or the last update
 // produced), so cursor batches splice those bytes into the reply instead of re-serializing every document.
-import { deserialize, serialize, type DeserializeOptions } from 'bson';
+import { Long, deserialize, serialize, type DeserializeOptions } from 'bson';
 import { isPlainObject, type Document } from '../storage/values.js';
 
 /** A document already encoded as BSON, embedded as is. */
@@ -77,8 +77,35 @@ function elementHeader(type: number, key: string): Buffer {
   return out;
 }
 
-/** One element (type, name, value) encoded by the bson library. */
+/** One element (type, name, value); the envelope's scalar types are written directly (hot path). */
 function encodeElement(key: string, value: unknown): Buffer {
+  if (typeof value === 'string') {
+    const head = elementHeader(0x02, key);
+    const len = Buffer.byteLength(value, 'utf8');
+    const out = Buffer.allocUnsafe(head.length + 4 + len + 1);
+    head.copy(out, 0);
+    out.writeInt32LE(len + 1, head.length);
+    out.write(value, head.length + 4, 'utf8');
+    out[out.length - 1] = 0;
+    return out;
+  }
+  if (typeof value === 'number') {
+    const int32 = Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff && !Object.is(value, -0);
+    const head = elementHeader(int32 ? 0x10 : 0x01, key);
+    const out = Buffer.allocUnsafe(head.length + (int32 ? 4 : 8));
+    head.copy(out, 0);
+    if (int32) out.writeInt32LE(value, head.length);
+    else out.writeDoubleLE(value, head.length);
+    return out;
+  }
+  if (value instanceof Long) {
+    const head = elementHeader(0x12, key);
+    const out = Buffer.allocUnsafe(head.length + 8);
+    head.copy(out, 0);
+    out.writeInt32LE(value.low, head.length);
+    out.writeInt32LE(value.high, head.length + 4);
+    return out;
+  }
   const bytes = serialize({ [key]: value }, SERIALIZE_OPTIONS);
   return Buffer.from(bytes.buffer, bytes.byteOffset + 4, bytes.length - 5);
 }
