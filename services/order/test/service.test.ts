@@ -3,7 +3,7 @@
 // modify/cancel forwarding and the live request.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import type { Envelope, MessagePayload, MessageType, OrderView, QueueEntryView, RpcParams } from '@voltq/contracts';
+import type { MessagePayload, MessageType, OrderView, QueueEntryView, RpcParams } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { startHarness } from './harness.js';
 
@@ -236,6 +236,8 @@ t.test('history is paginated, newest first, per user', async (t) => {
   t.same(new Set([...p1.items, ...p2.items].map((o) => o.orderId)), new Set(made));
   const times = [...p1.items, ...p2.items].map((o) => o.createdAt);
   t.same(times, [...times].sort((a, b) => b - a));
+  const newest = Math.max(...times);
+  t.equal((await h.bus.call('order.list', { userId: '9', fromMs: newest + 1, pageNum: 1, pageSize: 10 })).total, 0);
+  t.equal((await h.bus.call('order.list', { userId: '9', fromMs: Math.min(...times), toMs: newest + 1, pageNum: 1, pageSize: 10 })).total, 3);
 });
 
-export type { Envelope };
