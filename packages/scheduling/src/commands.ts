@@ -4,7 +4,7 @@ import { buildPiles, resolveConfig } from './config.js';
 import { pileDown, pileUp } from './faults.js';
 import { issueNumber } from './numbering.js';
 import { completeHead, endSession, finishOrder, startHeadIfIdle } from './sessions.js';
-import { allCars, carRef, cloneState, isEmpty, locate, stationTariff } from './state.js';
+import { carRef, cloneState, isEmpty, locate, someCar, stationTariff } from './state.js';
 import type { Ctx } from './state.js';
 import type { CommandResult, StationCommand, StationConfigInput, StationError, StationErrorCode, StationState } from './types.js';
 
@@ -108,9 +108,8 @@ function submit(ctx: Ctx, cmd: StationCommand & { type: 'submit' }): StationErro
   const modeError = checkMode(cmd.mode) ?? checkEnergy(cmd.energyWms);
   if (modeError) return modeError;
   if (!state.piles.some((p) => p.mode === cmd.mode)) return err('NO_PILE_FOR_MODE', `this station has no ${cmd.mode} pile`);
-  const cars = allCars(state);
-  if (cars.some((c) => c.orderId === cmd.orderId)) return err('ORDER_EXISTS', `order ${cmd.orderId} is already active`);
-  if (cars.some((c) => c.carId === cmd.carId)) {
+  if (someCar(state, (c) => c.orderId === cmd.orderId)) return err('ORDER_EXISTS', `order ${cmd.orderId} is already active`);
+  if (someCar(state, (c) => c.carId === cmd.carId)) {
     return err('CAR_HAS_ACTIVE_REQUEST', `car ${cmd.carId} already has an active request`);
   }
   if (state.waiting.length >= state.config.waitingAreaSize) {

@@ -41,14 +41,36 @@ export function cloneState(s: StationState): StationState {
     nowMs: s.nowMs,
     numbering: { ...s.numbering },
     nextSeq: s.nextSeq,
-    piles: s.piles.map((p) => ({ ...p, queue: p.queue.map(cloneCar), totals: { ...p.totals } })),
+    piles: s.piles.map((p) => ({
+      pileNo: p.pileNo, mode: p.mode, powerW: p.powerW, state: p.state, queue: p.queue.map(cloneCar), totals: { ...p.totals },
+    })),
     waiting: s.waiting.map(cloneCar),
     faultQueue: s.faultQueue.map(cloneCar),
   };
 }
 
+// Field by field: an object literal of known shape is several times faster to build than a spread.
 function cloneCar(c: CarEntry): CarEntry {
-  return { ...c, session: c.session === null ? null : { ...c.session } };
+  const s = c.session;
+  return {
+    orderId: c.orderId,
+    userId: c.userId,
+    carId: c.carId,
+    mode: c.mode,
+    queueNo: c.queueNo,
+    seq: c.seq,
+    requestedWms: c.requestedWms,
+    deliveredWms: c.deliveredWms,
+    feeFen: c.feeFen,
+    chargedMs: c.chargedMs,
+    sessionCount: c.sessionCount,
+    createdAt: c.createdAt,
+    placedAt: c.placedAt,
+    session: s === null ? null : {
+      sessionId: s.sessionId, pileNo: s.pileNo, powerW: s.powerW, startedAt: s.startedAt, targetWms: s.targetWms,
+      endsAt: s.endsAt,
+    },
+  };
 }
 
 /** What a command works on: a private copy of the state, the events so far, the current instant. */
@@ -59,17 +81,22 @@ export interface Ctx {
   tariff: Tariff;
 }
 
-// A few tariffs at most are alive at once (one per station config); compiling one is not free.
-const tariffCache = new Map<string, Tariff>();
+// A few tariffs at most are alive at once (one per station config); compiling one is not free. States share
+// their config object from command to command, so the object is the fast key; its JSON covers copies.
+const tariffBySpec = new WeakMap<object, Tariff>();
+const tariffByJson = new Map<string, Tariff>();
 
 export function stationTariff(config: StationConfig): Tariff {
+  let t = tariffBySpec.get(config.tariff);
+  if (t !== undefined) return t;
   const key = JSON.stringify(config.tariff);
-  let t = tariffCache.get(key);
+  t = tariffByJson.get(key);
   if (t === undefined) {
-    if (tariffCache.size >= 64) tariffCache.clear();
+    if (tariffByJson.size >= 64) tariffByJson.clear();
     t = createTariff(config.tariff);
-    tariffCache.set(key, t);
+    tariffByJson.set(key, t);
   }
+  tariffBySpec.set(config.tariff, t);
   return t;
 }
 
@@ -122,6 +149,11 @@ export function locate(state: StationState, orderId: string): Located | null {
 
 export function allCars(state: StationState): CarEntry[] {
   return [...state.piles.flatMap((p) => p.queue), ...state.waiting, ...state.faultQueue];
+}
+
+/** Whether any car in the station matches (without building a list: this runs on every request). */
+export function someCar(state: StationState, test: (car: CarEntry) => boolean): boolean {
+  return state.piles.some((p) => p.queue.some(test)) || state.waiting.some(test) || state.faultQueue.some(test);
 }
 
 export function carRef(car: CarEntry): CarRef {

@@ -32,14 +32,17 @@ export function csvRow(fields: readonly string[]): string {
   return fields.map(csvField).join(',');
 }
 
+/** The pile columns: F1..Fn, T1..Tm. */
+function pileColumns(s: ScenarioSettings): string[] {
+  return [...range(s.fastPiles).map((i) => `F${i}`), ...range(s.slowPiles).map((i) => `T${i}`)];
+}
+
 export function headerRow(s: ScenarioSettings): string {
-  const piles = [...range(s.fastPiles).map((i) => `F${i}`), ...range(s.slowPiles).map((i) => `T${i}`)];
-  return csvRow(['time', 'event', ...piles, 'waiting', 'fault_queue']);
+  return csvRow(['time', 'event', ...pileColumns(s), 'waiting', 'fault_queue']);
 }
 
 /** The station cells of a row: one per pile (F1.., T1..), then waiting and fault_queue. */
-export function snapshotCells(s: ScenarioSettings, snap: StationSnapshot): string[] {
-  const piles = [...range(s.fastPiles).map((i) => `F${i}`), ...range(s.slowPiles).map((i) => `T${i}`)];
+export function snapshotCells(s: ScenarioSettings, snap: StationSnapshot, piles = pileColumns(s)): string[] {
   const cells = piles.map((pileNo) => {
     const pile = snap.piles.find((p) => p.pileNo === pileNo);
     if (pile === undefined) return '?';
@@ -64,6 +67,7 @@ export async function runScenario(
   write: (chunk: string) => void,
 ): Promise<void> {
   write(`${headerRow(settings)}\n`);
+  const piles = pileColumns(settings);
   let lastEventMs = scenarioInstant(settings, 0, 0);
   for (const line of lines) {
     const atMs = scenarioInstant(settings, line.dayOffset, line.minuteOfDay);
@@ -71,7 +75,7 @@ export async function runScenario(
     const outcome = await drive(driver, line, atMs);
     const event = outcome.ok ? line.tuple : `${line.tuple} [refused: ${refusalReason(outcome.code)}]`;
     const snap = await driver.snapshot(atMs);
-    write(`${csvRow([line.time, event, ...snapshotCells(settings, snap)])}\n`);
+    write(`${csvRow([line.time, event, ...snapshotCells(settings, snap, piles)])}\n`);
   }
   const lastCompletionMs = await driver.finish(lastEventMs);
   const endMs = Math.max(lastEventMs, lastCompletionMs ?? lastEventMs);

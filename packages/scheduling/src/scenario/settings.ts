@@ -93,10 +93,23 @@ export function stationConfigOf(s: ScenarioSettings): StationConfigInput {
   };
 }
 
+// Local days already resolved: a long scenario asks for the same few days over and over.
+const dayCache = new Map<string, { midnightMs: number; uniformOffset: boolean }>();
+
 /** Epoch ms of local wall time `minuteOfDay` on the scenario date plus `dayOffset` days. */
 export function scenarioInstant(s: ScenarioSettings, dayOffset: number, minuteOfDay: number): number {
-  return DateTime.fromISO(s.date, { zone: s.timeZone })
-    .plus({ days: dayOffset })
+  const key = `${s.timeZone}|${s.date}|${dayOffset}`;
+  let day = dayCache.get(key);
+  if (day === undefined) {
+    const midnight = DateTime.fromISO(s.date, { zone: s.timeZone }).plus({ days: dayOffset }).startOf('day');
+    const next = midnight.plus({ days: 1 });
+    day = { midnightMs: midnight.toMillis(), uniformOffset: midnight.offset === next.minus({ milliseconds: 1 }).offset };
+    if (dayCache.size > 4096) dayCache.clear();
+    dayCache.set(key, day);
+  }
+  if (day.uniformOffset) return day.midnightMs + minuteOfDay * 60_000;
+  // A day with a daylight-saving change: let luxon place the wall time.
+  return DateTime.fromMillis(day.midnightMs, { zone: s.timeZone })
     .set({ hour: Math.floor(minuteOfDay / 60), minute: minuteOfDay % 60 })
     .toMillis();
 }
