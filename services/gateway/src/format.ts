@@ -221,6 +221,24 @@ export function requestView(order: OrderView, ctx: FormatContext) {
   return view;
 }
 
+/**
+ * The order as it stands once `bill` is counted. Right after a cancel the bill of the stopped session exists
+ * (we waited for it) but the order service may not have linked it yet (bill.created is on its way); the answer
+ * must still show the fee, and the energy when the session's end was not recorded either.
+ */
+export function withBill(order: OrderView, bill: Bill): OrderView {
+  if (order.billIds.includes(bill.billId)) return order;
+  const session = order.sessions.find((s) => s.sessionId === bill.sessionId);
+  return {
+    ...order,
+    chargedWms: order.chargedWms + (session?.energyWms === undefined ? bill.energyWms : 0),
+    energyFeeFen: order.energyFeeFen + bill.energyFeeFen,
+    serviceFeeFen: order.serviceFeeFen + bill.serviceFeeFen,
+    feeFen: order.feeFen + bill.totalFen,
+    billIds: [...order.billIds, bill.billId],
+  };
+}
+
 /** A bill (详单) at the edge. */
 export function billView(bill: Bill, ctx: Pick<FormatContext, 'timeZone'>) {
   return {

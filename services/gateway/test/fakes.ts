@@ -34,6 +34,7 @@ export function serveFakes(bus: Bus): Fakes {
 
   serve('order.request', (p) => {
     if (p.stationId === 'full') throw new DomainError('WAITING_AREA_FULL', 'the waiting area is full');
+    if (p.stationId !== 'default') throw new DomainError('NOT_FOUND', `unknown station ${p.stationId}`);
     const prefix = p.mode === 'fast' ? 'F' : 'T';
     const o = makeOrder({
       orderId: `o-${++seq}`,

@@ -185,6 +185,9 @@ t.test('queue requests: apply, current, change, refusals', async (t) => {
   const full = await api('POST', '/api/queue/requests', { token: bob.token, body: { mode: 'slow', energyKwh: 5, stationId: 'full' } });
   t.same(full, { status: 400, body: { code: 3005, message: 'the waiting area is full', data: null } });
 
+  const nowhere = await api('POST', '/api/queue/requests', { token: bob.token, body: { mode: 'slow', energyKwh: 5, stationId: 'nowhere' } });
+  t.same(nowhere, { status: 404, body: { code: 2001, message: 'unknown station nowhere', data: null } });
+
   const current = await api('GET', '/api/queue/requests/current', { token: alice.token });
   t.same(current.body.data, {
     orderId: created.body.data.orderId, queueNo: 'F1', mode: 'fast', energyKwh: 7.5, state: 'WAITING', carsAhead: 0,
@@ -219,6 +222,8 @@ t.test('cancel: the order, with its bill when charging had started', async (t) =
   const withBill = await api('DELETE', `/api/queue/requests/${charging.orderId}`, { token: alice.token });
   t.equal(withBill.status, 200);
   t.equal(withBill.body.data.state, 'CANCELLED');
+  t.equal(withBill.body.data.feeYuan, 27, 'the fee includes the bill not yet linked to the order');
+  t.equal(withBill.body.data.chargedKwh, 15);
   t.match(withBill.body.data.bill, {
     billId: `b-${charging.orderId}`, orderId: charging.orderId, energyKwh: 15, totalYuan: 27, energyFeeYuan: 15, serviceFeeYuan: 12, reason: 'cancelled',
     startedAt: '2025-01-02T10:00:00.000+08:00',

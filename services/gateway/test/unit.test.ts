@@ -18,6 +18,7 @@ import {
   stationConfigView,
   statesFor004Status,
   upperState,
+  withBill,
   yuan,
 } from '../src/format.js';
 import { energyWmsFromKwh, localDayRange, parseTime, powerWFromKw } from '../src/parse.js';
@@ -129,6 +130,19 @@ t.test('queue request views', async (t) => {
     pileNo: 'F1',
   });
   t.notOk('pileNo' in requestView(order(), ctx), 'no pileNo while waiting');
+});
+
+t.test('a cancelled order shows the bill of its stopped session even before the order links it', async (t) => {
+  const b = bill({ billId: 'b-9', sessionId: 'o-1#2', energyWms: 5 * KWH, energyFeeFen: 500, serviceFeeFen: 400, totalFen: 900 });
+  const base = order({ state: 'cancelled', chargedWms: 10 * KWH, feeFen: 1800, energyFeeFen: 1000, serviceFeeFen: 800, billIds: ['b-1'],
+    sessions: [{ sessionId: 'o-1#1', pileNo: 'F1', powerW: 30_000, startedAt: T0, endedAt: T0 + 1, energyWms: 10 * KWH, billId: 'b-1' }] });
+  const unended = withBill(base, b);
+  t.equal(unended.feeFen, 2700);
+  t.equal(unended.chargedWms, 15 * KWH, 'the stopped session was not recorded: its energy comes from the bill');
+  t.same(unended.billIds, ['b-1', 'b-9']);
+  const recorded = withBill({ ...base, sessions: [...base.sessions, { sessionId: 'o-1#2', pileNo: 'F1', powerW: 30_000, startedAt: T0, endedAt: T0 + 2, energyWms: 5 * KWH }], chargedWms: 15 * KWH }, b);
+  t.equal(recorded.chargedWms, 15 * KWH, 'energy of a recorded session is not counted twice');
+  t.equal(withBill({ ...base, billIds: ['b-1', 'b-9'] }, b).feeFen, 1800, 'a linked bill is already in the totals');
 });
 
 t.test('bill, board, config and clock views', async (t) => {

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Bill, OrderView } from '@voltq/contracts';
 import { isDomainError } from '@voltq/kit';
 import { ok, principal, type Api, type RouteDeps } from '../context.js';
-import { billView, requestCreated, requestView } from '../format.js';
+import { billView, requestCreated, requestView, withBill } from '../format.js';
 import { energyWmsFromKwh } from '../parse.js';
 import { CancelView, OrderIdPath, QueueModifyBody, QueueRequestBody, RequestCreated, RequestView, responses } from '../schemas.js';
 
@@ -13,7 +13,8 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
   api.post('/queue/requests', {
     onRequest: deps.user,
     schema: { tags: ['queue'], summary: 'apply for a charge (enters the waiting area)', security, body: QueueRequestBody, response: responses(RequestCreated) },
-    config: { resource: 'order' },
+    // the only thing a new request can fail to find is its station (004: 2001)
+    config: { resource: 'station' },
   }, async (req) => {
     const { mode, energyKwh, carId, stationId } = req.body;
     const params = {
@@ -71,7 +72,8 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
     const userId = principal(req).userId;
     const order = await deps.call(req, 'order.cancel', { orderId: req.params.orderId, userId });
     const bill = await billOfCancel(req, deps, order, userId);
-    return ok({ ...requestView(order, deps.fmt()), bill: bill ? billView(bill, deps.fmt()) : null });
+    const fmt = deps.fmt();
+    return ok(bill ? { ...requestView(withBill(order, bill), fmt), bill: billView(bill, fmt) } : { ...requestView(order, fmt), bill: null });
   });
 }
 
