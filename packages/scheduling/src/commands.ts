@@ -24,18 +24,18 @@ export function nextDueAt(state: StationState): number | null {
 /**
  * Applies `command` at `atMs`. First every completion due up to atMs is processed, each at its own instant
  * (the completions of one instant, then calling); then the command. A refusal returns the error and no state:
- * the caller keeps the state it had (the due completions are simply processed by its next command).
+ * it returns the state it was given, untouched (the due completions are simply processed by the next command).
  */
 export function applyCommand(state: StationState, command: StationCommand, atMs: number): CommandResult {
-  if (!Number.isSafeInteger(atMs)) return refuse('BAD_TIME', `atMs must be an integer epoch ms, got ${String(atMs)}`);
+  if (!Number.isSafeInteger(atMs)) return refuse(state, 'BAD_TIME', `atMs must be an integer epoch ms, got ${String(atMs)}`);
   if (atMs < state.nowMs) {
-    return refuse('TIME_BEFORE_STATE', `the station is already at ${state.nowMs}; ${atMs} is in its past`);
+    return refuse(state, 'TIME_BEFORE_STATE', `the station is already at ${state.nowMs}; ${atMs} is in its past`);
   }
-  if (command === null || typeof command !== 'object') return refuse('BAD_COMMAND', 'a command must be an object');
+  if (command === null || typeof command !== 'object') return refuse(state, 'BAD_COMMAND', 'a command must be an object');
   const ctx: Ctx = { state: cloneState(state), events: [], at: atMs, tariff: stationTariff(state.config) };
   processDue(ctx, atMs);
   const error = handle(ctx, command);
-  if (error !== null) return { ok: false, error };
+  if (error !== null) return { ok: false, state, error };
   if (command.type === 'advance' && ctx.events.length === 0 && atMs === state.nowMs) {
     return { ok: true, state, events: [] };
   }
@@ -197,7 +197,7 @@ function err(code: StationErrorCode, message: string): StationError {
   return { code, message };
 }
 
-function refuse(code: StationErrorCode, message: string): CommandResult {
-  return { ok: false, error: { code, message } };
+function refuse(state: StationState, code: StationErrorCode, message: string): CommandResult {
+  return { ok: false, state, error: { code, message } };
 }
 

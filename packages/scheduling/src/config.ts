@@ -71,8 +71,12 @@ export function resolveConfig(
   }
   if (typeof c.timeZone !== 'string' || !IANAZone.isValidZone(c.timeZone)) return bad(`unknown time zone '${String(c.timeZone)}'`);
 
-  // The tariff is stored concrete; one without a zone of its own follows the station's clock.
-  const given = c.tariff ?? null;
+  // The tariff is stored concrete; one without a zone of its own follows the station's clock, also when the
+  // station's zone changes later (a tariff that had the old station zone moves with it).
+  let given = c.tariff ?? null;
+  if (given !== null && base !== null && input.tariff === undefined && given.timeZone === base.timeZone) {
+    given = { ...given, timeZone: c.timeZone };
+  }
   const spec: TariffSpec = given === null
     ? { ...structuredClone(DEFAULT_TARIFF_SPEC), timeZone: c.timeZone }
     : { ...structuredClone(given), timeZone: given.timeZone ?? c.timeZone };

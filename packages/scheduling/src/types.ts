@@ -161,9 +161,10 @@ export interface StationError {
   message: string;
 }
 
+/** A refusal hands back the very state it was given (same object, same version): nothing changed. */
 export type CommandResult =
   | { ok: true; state: StationState; events: StationEvent[] }
-  | { ok: false; error: StationError };
+  | { ok: false; state: StationState; error: StationError };
 
 // ---- events --------------------------------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ export class Station {
     const before = JSON.stringify(this.state);
     const r = applyCommand(this.state, command, when);
     if (r.ok) throw new Error(`accepted ${command.type} that should be refused`);
-    if (JSON.stringify(this.state) !== before) throw new Error('a refusal changed the state');
+    if (r.state !== this.state || JSON.stringify(this.state) !== before) throw new Error('a refusal changed the state');
     return r.error;
   }
 

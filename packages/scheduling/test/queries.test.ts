@@ -31,9 +31,13 @@ t.test('configure: only an empty station can be reconfigured; piles keep their s
   const error = s.refuse({ type: 'configure', config: { fastPiles: 3 } }, at('06:01'));
   t.equal(error.code, 'STATION_NOT_EMPTY');
   t.equal(s.refuse({ type: 'configure', config: { stationId: 'other' } }, at('06:03')).code, 'BAD_CONFIG');
+  t.equal(s.refuse({ type: 'configure', config: null as never }, at('06:03')).code, 'BAD_CONFIG');
   s.do({ type: 'pileFault', pileNo: 'T3' }, at('06:03'));
   const events = s.do({ type: 'configure', config: { fastPiles: 3, slowPiles: 3, faultPolicy: 'time-order' } }, at('06:03'));
   t.match(events, [{ type: 'configured', config: { fastPiles: 3, faultPolicy: 'time-order' } }]);
+  const moved = new Station();
+  moved.do({ type: 'configure', config: { timeZone: 'Europe/Berlin' } }, at('06:00'));
+  t.equal(moved.state.config.tariff.timeZone, 'Europe/Berlin', 'a tariff that followed the station zone moves with it');
   t.same(s.state.piles.map((p) => [p.pileNo, p.state, p.totals.sessions]), [
     ['F1', 'working', 1], ['F2', 'working', 0], ['F3', 'working', 0], ['T1', 'working', 0], ['T2', 'working', 0], ['T3', 'fault', 0],
   ]);
