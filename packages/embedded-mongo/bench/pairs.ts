@@ -32,8 +32,19 @@ async function startServer(dbPath?: string): Promise<{ proc: ChildProcess; uri: 
   return { proc, uri };
 }
 
+/** CPU seconds used so far by a process (Linux /proc), or NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Runs insert+findOne pairs on each client until the time is up; returns pairs per second. */
-async function run(clients: MongoClient[]): Promise<number> {
+async function run(clients: MongoClient[]): Promise<{ perSecond: number; pairs: number }> {
   const deadline = Date.now() + durationMs;
   const started = performance.now();
   const counts = await Promise.all(
@@ -51,7 +62,8 @@ async function run(clients: MongoClient[]): Promise<number> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return counts.reduce((a, b) => a + b, 0) / seconds;
+  const pairs = counts.reduce((a, b) => a + b, 0);
+  return { perSecond: pairs / seconds, pairs };
 }
 
 async function measure(label: string, dbPath?: string): Promise<void> {
@@ -59,13 +71,22 @@ async function measure(label: string, dbPath?: string): Promise<void> {
   try {
     const one = new MongoClient(server.uri);
     await one.connect();
-    await run([one]).catch(() => 0); // warm-up (JIT, connection pool)
+    await run([one]); // warm-up (JIT, connection pool)
+    const pid = server.proc.pid!;
+    let cpu0 = cpuSeconds(pid);
     const single = await run([one]);
+    const singleCpuUs = ((cpuSeconds(pid) - cpu0) / single.pairs) * 1e6;
     await one.close();
     const many = await Promise.all(Array.from({ length: concurrentClients }, () => new MongoClient(server.uri, { maxPoolSize: 1 }).connect()));
+    cpu0 = cpuSeconds(pid);
     const concurrent = await run(many);
+    const manyCpuUs = ((cpuSeconds(pid) - cpu0) / concurrent.pairs) * 1e6;
     await Promise.all(many.map((c) => c.close()));
-    console.log(`${label.padEnd(28)} 1 client: ${Math.round(single).toString().padStart(6)} pairs/s   ${concurrentClients} clients: ${Math.round(concurrent).toString().padStart(6)} pairs/s`);
+    const fmt = (n: number) => Math.round(n).toString().padStart(6);
+    console.log(
+      `${label.padEnd(28)} 1 client: ${fmt(single.perSecond)} pairs/s (server CPU ${fmt(singleCpuUs)} µs/pair)   ` +
+        `${concurrentClients} clients: ${fmt(concurrent.perSecond)} pairs/s (server CPU ${fmt(manyCpuUs)} µs/pair)`,
+    );
   } finally {
     server.proc.kill('SIGTERM');
     await once(server.proc, 'exit');

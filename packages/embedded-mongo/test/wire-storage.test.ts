@@ -118,6 +118,13 @@ t.test('wire protocol over a raw socket', async (t) => {
     t.ok(body.cursor.firstBatch[0].big instanceof Long, 'an int64 sent in a sequence is stored as int64');
     t.ok(body.cursor.id instanceof Long, 'cursor ids are BSON Long');
 
+    c.send(opMsg(5, { insert: 'noid', $db: 'wire' }, { sequence: { id: 'documents', docs: [{ v: 1 }] } }));
+    t.equal(msgBody(await c.next()).n, 1);
+    c.send(opMsg(6, { find: 'noid', filter: {}, $db: 'wire' }));
+    const generated = msgBody(await c.next()).cursor.firstBatch[0];
+    t.same(Object.keys(generated), ['_id', 'v'], 'the server generates a missing _id, stored first');
+    t.ok(generated._id instanceof ObjectId);
+
     c.send(opMsg(4, { ping: 1, $db: 'admin' }, { checksum: 'bad' }));
     await c.closed;
     t.pass('a checksum mismatch closes the connection');

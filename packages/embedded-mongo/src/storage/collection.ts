@@ -212,7 +212,10 @@ export class Collection {
   /** Inserts a new document; `raw` is its BSON when the client sent it with _id first. */
   insert(input: Document, raw?: Buffer, bypassValidation = false): StoredDoc {
     let doc = input;
-    if (doc._id === undefined) doc = withIdFirst(doc, new ObjectId());
+    if (doc._id === undefined) {
+      doc = withIdFirst(doc, new ObjectId());
+      raw = undefined;
+    }
     else if (Object.keys(doc)[0] !== '_id') {
       doc = withIdFirst(doc, doc._id);
       raw = raw ? rawWithTrailingIdFirst(raw, doc._id) : undefined;
