@@ -23,8 +23,8 @@ export function nextDueAt(state: StationState): number | null {
 
 /**
  * Applies `command` at `atMs`. First every completion due up to atMs is processed, each at its own instant
- * (the completions of one instant, then calling); then the command. A refusal returns the error and no state:
- * it returns the state it was given, untouched (the due completions are simply processed by the next command).
+ * (the completions of one instant, then calling); then the command. The given state is never modified: the
+ * result is a new state, or for a refusal the given one (its due completions are played by the next command).
  */
 export function applyCommand(state: StationState, command: StationCommand, atMs: number): CommandResult {
   if (!Number.isSafeInteger(atMs)) return refuse(state, 'BAD_TIME', `atMs must be an integer epoch ms, got ${String(atMs)}`);

@@ -38,9 +38,9 @@ export function resolveConfig(
   const merged: Record<string, unknown> = { ...DEFAULT_CONFIG, ...(base ?? {}) };
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue;
-    const name = (ALIASES as Record<string, string>)[key] ?? key;
-    if (!(name in DEFAULT_CONFIG) && name !== 'tariff') return bad(`unknown setting '${key}'`);
-    if (name !== key && key in ALIASES && (input as Record<string, unknown>)[name] !== undefined &&
+    const name = Object.hasOwn(ALIASES, key) ? ALIASES[key as keyof typeof ALIASES] : key;
+    if (!Object.hasOwn(DEFAULT_CONFIG, name) && name !== 'tariff') return bad(`unknown setting '${key}'`);
+    if (name !== key && (input as Record<string, unknown>)[name] !== undefined &&
       (input as Record<string, unknown>)[name] !== value) {
       return bad(`'${key}' and '${name}' disagree`);
     }
