@@ -223,6 +223,7 @@ export class DataDirectory {
     try {
       await this.writer?.sync();
     } finally {
+      this.writer?.close();
       this.engine.attach(null);
       fs.closeSync(this.fd);
       this.unlock();

@@ -85,6 +85,7 @@ export class JournalWriter implements ChangeSink, Durability {
   private flushing = false;
   private failure: Error | null = null;
   private kickScheduled = false;
+  private closed = false;
   /** Bytes in the current journal file. */
   bytes: number;
 
@@ -110,6 +111,8 @@ export class JournalWriter implements ChangeSink, Durability {
   }
 
   private append(frame: Buffer): void {
+    // After close the descriptor number may already belong to another file: never write through it.
+    if (this.closed) throw new Error('the journal is closed (server stopping)');
     this.pending.push({ fd: this.fd, frame });
     this.seqAppended++;
     // Writes nobody waits for (TTL deletions) still reach the disk promptly.
@@ -182,6 +185,11 @@ export class JournalWriter implements ChangeSink, Durability {
       else still.push(w);
     }
     this.waiters = still;
+  }
+
+  /** Refuses further appends; call after the last sync(). */
+  close(): void {
+    this.closed = true;
   }
 
   get failed(): Error | null {
