@@ -2,7 +2,7 @@
 import { runCalling } from './calling.js';
 import { buildPiles, resolveConfig } from './config.js';
 import { pileDown, pileUp } from './faults.js';
-import { issueNumber } from './numbering.js';
+import { issueNumber, localDay } from './numbering.js';
 import { completeHead, endSession, finishOrder, startHeadIfIdle } from './sessions.js';
 import { carRef, cloneState, isEmpty, locate, someCar, stationTariff } from './state.js';
 import type { Ctx } from './state.js';
@@ -92,6 +92,12 @@ function configure(ctx: Ctx, input: StationConfigInput): StationError | null {
   if (!resolved.ok) return resolved.error;
   if (!isEmpty(state)) {
     return err('STATION_NOT_EMPTY', 'the station can be reconfigured only while no car is waiting, queued or charging');
+  }
+  if (resolved.config.timeZone !== state.config.timeZone) {
+    // The numbering day follows the station's zone: today's counters go on unless the new zone's date differs.
+    const { day, dayEndsAt } = localDay(ctx.at, resolved.config.timeZone);
+    if (day !== state.numbering.day) state.numbering = { day, dayEndsAt, nextFast: 1, nextSlow: 1 };
+    else state.numbering.dayEndsAt = dayEndsAt;
   }
   state.config = resolved.config;
   state.piles = buildPiles(resolved.config, state.piles);

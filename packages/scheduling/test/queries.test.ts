@@ -38,6 +38,8 @@ t.test('configure: only an empty station can be reconfigured; piles keep their s
   const moved = new Station();
   moved.do({ type: 'configure', config: { timeZone: 'Europe/Berlin' } }, at('06:00'));
   t.equal(moved.state.config.tariff.timeZone, 'Europe/Berlin', 'a tariff that followed the station zone moves with it');
+  // 06:00 in Shanghai is 23:00 of the day before in Berlin: a new numbering day, ending at Berlin's midnight.
+  t.same(moved.state.numbering, { day: '2025-12-31', dayEndsAt: at('07:00'), nextFast: 1, nextSlow: 1 });
   t.same(s.state.piles.map((p) => [p.pileNo, p.state, p.totals.sessions]), [
     ['F1', 'working', 1], ['F2', 'working', 0], ['F3', 'working', 0], ['T1', 'working', 0], ['T2', 'working', 0], ['T3', 'fault', 0],
   ]);
