@@ -1,9 +1,11 @@
 // Benchmark of the embedded MongoDB server: insertOne + findOne-by-_id pairs per second through the official
-// driver, with one client and with 20 concurrent clients, against a server child process started the way
-// scripts/start starts it (in memory, then with a data directory: every insert waits for its fdatasync).
+// driver, with one client and with N concurrent clients (separate MongoClient instances), in three setups:
+// the server as a child process the way scripts/start runs it (in memory, then with a data directory, where
+// every insert waits for its fdatasync), and the server in the benchmark's own process, as tests run it.
+// The server's CPU time per pair is printed too: on a shared machine it is steadier than the rates.
 // usage: scripts/bench/embedded-mongo [--seconds 3] [--clients 20]
 // (Lives in the package because the mongodb driver is this package's dev dependency.)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,29 +13,22 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MongoClient, ObjectId } from 'mongodb';
+import { startEmbeddedMongo } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, clients: { type: 'string', default: '20' } } });
 const durationMs = Number(values.seconds) * 1000;
 const concurrentClients = Number(values.clients);
 
-async function startServer(dbPath?: string): Promise<{ proc: ChildProcess; uri: string }> {
-  const args = ['--port', '0', ...(dbPath ? ['--dbpath', dbPath] : [])];
-  const proc = spawn(path.join(root, 'scripts/embedded-mongo'), args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const uri = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ready (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { proc, uri };
+interface Running {
+  uri: string;
+  /** CPU seconds the server has used so far (NaN when unknown). */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
 }
 
 /** CPU seconds used so far by a process (Linux /proc), or NaN elsewhere. */
-function cpuSeconds(pid: number): number {
+function processCpuSeconds(pid: number): number {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     // utime and stime, in clock ticks (100 per second on Linux).
@@ -43,9 +38,37 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** Runs insert+findOne pairs on each client until the time is up; returns pairs per second. */
-async function run(clients: MongoClient[]): Promise<{ perSecond: number; pairs: number }> {
-  const deadline = Date.now() + durationMs;
+async function childServer(dbPath?: string): Promise<Running> {
+  const args = ['--port', '0', ...(dbPath ? ['--dbpath', dbPath] : [])];
+  const proc = spawn(path.join(root, 'scripts/embedded-mongo'), args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  const uri = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ready (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return {
+    uri,
+    cpuSeconds: () => processCpuSeconds(proc.pid!),
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await once(proc, 'exit');
+    },
+  };
+}
+
+async function inProcessServer(): Promise<Running> {
+  const server = await startEmbeddedMongo({ port: 0 });
+  // Client and server share the process here: no separate server figure.
+  return { uri: server.uri, cpuSeconds: () => Number.NaN, stop: () => server.stop() };
+}
+
+/** Runs insert+findOne pairs on each client until the time is up. */
+async function run(clients: MongoClient[], ms: number): Promise<{ perSecond: number; pairs: number }> {
+  const deadline = Date.now() + ms;
   const started = performance.now();
   const counts = await Promise.all(
     clients.map(async (client) => {
@@ -61,43 +84,40 @@ async function run(clients: MongoClient[]): Promise<{ perSecond: number; pairs: 
       return n;
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
   const pairs = counts.reduce((a, b) => a + b, 0);
-  return { perSecond: pairs / seconds, pairs };
+  return { perSecond: pairs / ((performance.now() - started) / 1000), pairs };
 }
 
-async function measure(label: string, dbPath?: string): Promise<void> {
-  const server = await startServer(dbPath);
+async function figure(server: Running, clients: MongoClient[]): Promise<string> {
+  const cpu0 = server.cpuSeconds();
+  const r = await run(clients, durationMs);
+  const cpuUs = ((server.cpuSeconds() - cpu0) / r.pairs) * 1e6;
+  const rate = Math.round(r.perSecond).toString().padStart(6);
+  return Number.isNaN(cpuUs) ? `${rate} pairs/s                      ` : `${rate} pairs/s (server ${Math.round(cpuUs).toString().padStart(4)} µs CPU/pair)`;
+}
+
+async function measure(label: string, start: () => Promise<Running>): Promise<void> {
+  const server = await start();
   try {
-    const one = new MongoClient(server.uri);
-    await one.connect();
-    await run([one]); // warm-up (JIT, connection pool)
-    const pid = server.proc.pid!;
-    let cpu0 = cpuSeconds(pid);
-    const single = await run([one]);
-    const singleCpuUs = ((cpuSeconds(pid) - cpu0) / single.pairs) * 1e6;
+    const one = await new MongoClient(server.uri).connect();
+    await run([one], 1000); // warm-up: JIT, connection pool
+    const single = await figure(server, [one]);
     await one.close();
     const many = await Promise.all(Array.from({ length: concurrentClients }, () => new MongoClient(server.uri, { maxPoolSize: 1 }).connect()));
-    cpu0 = cpuSeconds(pid);
-    const concurrent = await run(many);
-    const manyCpuUs = ((cpuSeconds(pid) - cpu0) / concurrent.pairs) * 1e6;
+    const concurrent = await figure(server, many);
     await Promise.all(many.map((c) => c.close()));
-    const fmt = (n: number) => Math.round(n).toString().padStart(6);
-    console.log(
-      `${label.padEnd(28)} 1 client: ${fmt(single.perSecond)} pairs/s (server CPU ${fmt(singleCpuUs)} µs/pair)   ` +
-        `${concurrentClients} clients: ${fmt(concurrent.perSecond)} pairs/s (server CPU ${fmt(manyCpuUs)} µs/pair)`,
-    );
+    console.log(`${label.padEnd(30)} 1 client: ${single}   ${concurrentClients} clients: ${concurrent}`);
   } finally {
-    server.proc.kill('SIGTERM');
-    await once(server.proc, 'exit');
+    await server.stop();
   }
 }
 
-console.log(`embedded-mongo bench: insertOne + findOne by _id, ${values.seconds} s per figure, ${os.cpus().length} cores, node ${process.version}`);
-await measure('in memory');
+console.log(`embedded-mongo: insertOne + findOne by _id, ${values.seconds} s per figure, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)}, node ${process.version}`);
+await measure('child process, in memory', () => childServer());
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-mongo-bench-'));
 try {
-  await measure('data directory (fdatasync)', dir);
+  await measure('child process, data directory', () => childServer(dir));
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
+await measure('in-process, in memory', inProcessServer);
