@@ -21,10 +21,10 @@ import {
 
 /** Matching documents in storage order; the filter is compiled now so a bad filter fails the command. */
 export function matcher(coll: Collection | undefined, filter: Document, opts: QueryOptions): () => Iterator<StoredDoc> {
-  if (!coll) return () => [][Symbol.iterator]();
-  const candidates = opts.collation ? null : coll.candidates(filter);
+  const candidates = !coll || opts.collation ? null : coll.candidates(filter);
   const onlyId = candidates !== null && Object.keys(filter).length === 1 && '_id' in filter;
   const predicate = onlyId ? null : compileFilter(filter, opts);
+  if (!coll) return () => [][Symbol.iterator]();
   const source = (): Iterable<StoredDoc> => candidates ?? coll.values();
   if (!predicate) return () => source()[Symbol.iterator]();
   return function* () {
