@@ -93,7 +93,8 @@ export async function registerApi(http: FastifyInstance, opts: ApiOptions): Prom
         const resource = req.routeOptions.config?.resource as Resource | undefined;
         const answer = toApiError(err, resource);
         if (answer.status >= 500) req.log.error({ err, correlationId: req.correlationId, url: req.url }, 'request failed');
-        return reply.code(answer.status).send({ code: answer.code, message: answer.message, data: null });
+        const data = answer.reason ? { reason: answer.reason } : null;
+        return reply.code(answer.status).send({ code: answer.code, message: answer.message, data });
       });
       api.setNotFoundHandler(async (req, reply) =>
         reply.code(404).send({ code: PLATFORM_CODES.notFound, message: `no route ${req.method} ${req.url.split('?')[0]}`, data: null }),

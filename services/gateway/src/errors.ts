@@ -12,6 +12,9 @@ export interface ApiError {
   status: number;
   code: number;
   message: string;
+  /** The station's own refusal code (e.g. WAITING_AREA_FULL, NOT_IN_WAITING_AREA), answered as `data.reason`
+   * so a client can tell refusals apart that share one business code. Never set on 5xx. */
+  reason?: string;
 }
 
 export const PLATFORM_CODES = {
@@ -68,7 +71,13 @@ export function toApiError(err: unknown, route?: Resource): ApiError {
     if (!rule) return INTERNAL;
     const resource = resourceOf(err.details, route);
     const code = typeof rule.code === 'number' ? rule.code : ((resource && rule.code[resource]) ?? rule.code.default ?? PLATFORM_CODES.unknown);
-    return { status: rule.status, code, message: rule.message ?? err.message };
+    const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+    return {
+      status: rule.status,
+      code,
+      message: rule.message ?? err.message,
+      ...(rule.status < 500 && typeof reason === 'string' ? { reason } : {}),
+    };
   }
   // fastify's own client errors: schema validation, malformed JSON, wrong content type, body too large ...
   const e = err as { statusCode?: unknown; validation?: unknown; message?: unknown; code?: unknown };

@@ -331,6 +331,7 @@ export function stationConfigView(config: StationConfig) {
     pileQueueLength: config.pileQueueLength,
     faultPolicy: config.faultPolicy,
     dispatchMode: config.dispatchMode,
+    ...(config.timeZone ? { timeZone: config.timeZone } : {}),
   };
 }
 

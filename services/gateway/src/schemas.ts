@@ -10,7 +10,14 @@ const Kwh = Type.Number({ description: 'kWh, two decimals' });
 
 // ---- the answer envelope ----
 export const ErrorEnvelope = Type.Object(
-  { code: Type.Integer({ description: 'business error code (see the table in the API description)' }), message: Type.String(), data: Type.Null() },
+  {
+    code: Type.Integer({ description: 'business error code (see the table in the API description)' }),
+    message: Type.String(),
+    data: Type.Union([
+      Type.Null(),
+      Type.Object({ reason: Type.String({ description: "the station's refusal code, e.g. WAITING_AREA_FULL, NOT_IN_WAITING_AREA" }) }),
+    ]),
+  },
   { description: 'an error: HTTP 400/401/403/404/500 with a business code' },
 );
 export function responses<T extends TSchema>(data: T) {
@@ -244,6 +251,7 @@ export const StationConfigBody = Type.Object({
   TrickleChargingPileNum: Type.Optional(Count(100)),
   WaitingAreaSize: Type.Optional(Count(10_000)),
   ChargingQueueLen: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone of the station (local days, tariff)' })),
 });
 export const StationConfigView = Type.Object({
   stationId: Type.String(),
@@ -255,6 +263,7 @@ export const StationConfigView = Type.Object({
   pileQueueLength: Type.Integer(),
   faultPolicy: FaultPolicy,
   dispatchMode: DispatchMode,
+  timeZone: Type.Optional(Type.String()),
 });
 export const PilePath = Type.Object({ pileNo: Type.String({ minLength: 1, maxLength: 32 }) });
 export const PileStatusQuery = Type.Object({ stationId: Type.String({ minLength: 1, maxLength: 128, default: 'default' }) });

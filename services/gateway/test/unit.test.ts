@@ -205,6 +205,9 @@ t.test('error table: domain codes -> HTTP status + 004 business code', async (t)
   t.equal(map('NOT_FOUND', 'bill').status, 404);
   t.same(map('WAITING_AREA_FULL', 'order'), { status: 400, code: 3005, message: 'msg WAITING_AREA_FULL' });
   t.equal(map('NOT_MODIFIABLE', 'order').code, 3002);
+  t.same(map('NOT_MODIFIABLE', 'order', { reason: 'NOT_IN_WAITING_AREA' }),
+    { status: 400, code: 3002, message: 'msg NOT_MODIFIABLE', reason: 'NOT_IN_WAITING_AREA' }, "the station's refusal reason is kept");
+  t.notOk('reason' in map('INTERNAL', undefined, { reason: 'SECRET' }), 'never on a 5xx');
   t.equal(map('PILE_STATE', 'pile').code, 5001);
   t.same(map('INTERNAL'), { status: 500, code: 9999, message: 'internal error' }, 'no internal detail leaks');
   t.equal(map('TIMEOUT').status, 500);

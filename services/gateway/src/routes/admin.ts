@@ -32,7 +32,7 @@ const ALIASES = [
 /** Edge config (kW, aliases) -> scheduler.configure params (W). */
 export function configureParams(stationId: string, body: ConfigBody) {
   const merged: Record<string, unknown> = {};
-  for (const key of ['fastPiles', 'slowPiles', 'waitingAreaSize', 'pileQueueLength', 'faultPolicy', 'dispatchMode'] as const) {
+  for (const key of ['fastPiles', 'slowPiles', 'waitingAreaSize', 'pileQueueLength', 'faultPolicy', 'dispatchMode', 'timeZone'] as const) {
     if (body[key] !== undefined) merged[key] = body[key];
   }
   for (const [alias, key] of ALIASES) {
