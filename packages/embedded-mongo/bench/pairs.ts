@@ -12,8 +12,15 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { UUID, serialize } from 'bson';
 import { MongoClient, ObjectId } from 'mongodb';
 import { startEmbeddedMongo } from '../src/index.js';
+import { Dispatcher } from '../src/commands/dispatch.js';
+import type { ServerState } from '../src/commands/common.js';
+import { CursorRegistry } from '../src/cursors.js';
+import { Engine } from '../src/storage/engine.js';
+import { encodeDocument } from '../src/wire/bson.js';
+import { OP_MSG, parseMessage } from '../src/wire/protocol.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, clients: { type: 'string', default: '20' } } });
@@ -112,6 +119,38 @@ async function measure(label: string, start: () => Promise<Running>): Promise<vo
   }
 }
 
+/**
+ * The server's own work per pair without network or driver: decode the two OP_MSG requests the driver sends,
+ * run them, encode the replies. This is the figure the server's code controls.
+ */
+async function serverAlone(pairs: number): Promise<number> {
+  const quiet = () => undefined;
+  const logger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
+  const state: ServerState = { engine: new Engine(logger), cursors: new CursorRegistry(), logger, startedAtMs: Date.now(), connections: () => 0 };
+  const dispatcher = new Dispatcher(state, null);
+  const lsid = { id: new UUID() };
+  const message = (body: object): Buffer => {
+    const bson = serialize(body);
+    const head = Buffer.alloc(21);
+    head.writeInt32LE(21 + bson.length, 0);
+    head.writeInt32LE(OP_MSG, 12);
+    return Buffer.concat([head, bson]);
+  };
+  const messages: Buffer[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const _id = new ObjectId();
+    messages.push(message({ insert: 'pairs', documents: [{ _id, userId: 'u1', energyWh: 1234, state: 'waiting', at: new Date() }], ordered: true, lsid, $db: 'bench' }));
+    messages.push(message({ find: 'pairs', filter: { _id }, limit: 1, singleBatch: true, batchSize: 1, lsid, $db: 'bench' }));
+  }
+  const started = performance.now();
+  for (const m of messages) {
+    const incoming = parseMessage(m);
+    const ctx = { state, db: incoming.db, connectionId: 1, ...(incoming.sequences ? { sequences: incoming.sequences } : {}) };
+    encodeDocument(await dispatcher.execute(incoming.command, ctx));
+  }
+  return ((performance.now() - started) * 1000) / pairs;
+}
+
 console.log(`embedded-mongo: insertOne + findOne by _id, ${values.seconds} s per figure, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)}, node ${process.version}`);
 await measure('child process, in memory', () => childServer());
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-mongo-bench-'));
@@ -121,3 +160,5 @@ try {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 await measure('in-process, in memory', inProcessServer);
+await serverAlone(20_000);
+console.log(`server alone (decode, execute, encode; no network, no driver): ${(await serverAlone(50_000)).toFixed(1)} µs per pair`);
