@@ -3,17 +3,19 @@
 import t from 'tap';
 import { startPlatform, type Platform } from '../../scripts/lib/platform.js';
 import { testNamespace } from '../support/env.js';
+import { removeNamespace } from '../support/cleanup.js';
 import { GatewayClient, eventually } from '../support/gateway-client.js';
 
 const ADMIN = { username: 'admin', password: 'e2e-admin-password-1' };
 const DAY = '2026-03-02';
 
+const namespace = testNamespace('e2e');
 let platform: Platform;
 let api: GatewayClient;
 
 t.before(async () => {
   platform = await startPlatform({
-    namespace: testNamespace('e2e'),
+    namespace,
     randomPorts: true,
     env: { VOLTQ_ADMIN_USER: ADMIN.username, VOLTQ_ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'warn' },
   });
@@ -21,6 +23,7 @@ t.before(async () => {
 });
 t.teardown(async () => {
   await platform?.stop();
+  await removeNamespace(namespace);
 });
 
 async function newUser(name: string) {

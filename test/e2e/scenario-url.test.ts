@@ -7,18 +7,21 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot, startPlatform, type Platform } from '../../scripts/lib/platform.js';
 import { testNamespace } from '../support/env.js';
+import { removeNamespace } from '../support/cleanup.js';
 
 const run = promisify(execFile);
 const scenarios = join(repoRoot, 'packages/scheduling/scenarios');
 const manifest = JSON.parse(readFileSync(join(scenarios, 'manifest.json'), 'utf8')) as Array<{ events: string; args: string[]; expected: string }>;
 const ADMIN = { VOLTQ_ADMIN_USER: 'admin', VOLTQ_ADMIN_PASSWORD: 'scenario-admin-password' };
 
+const namespace = testNamespace('scn');
 let platform: Platform;
 t.before(async () => {
-  platform = await startPlatform({ namespace: testNamespace('scn'), randomPorts: true, env: { ...ADMIN, LOG_LEVEL: 'warn' } });
+  platform = await startPlatform({ namespace, randomPorts: true, env: { ...ADMIN, LOG_LEVEL: 'warn' } });
 });
 t.teardown(async () => {
   await platform?.stop();
+  await removeNamespace(namespace);
 });
 
 async function scenario(args: string[]): Promise<string> {

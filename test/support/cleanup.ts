@@ -1,0 +1,63 @@
+// Removes what a test run created on the shared RabbitMQ and Redis: every queue and exchange named
+// `<ns>.…` and every Redis key `<ns>:…`. Names come from the broker itself (rabbitmqctl, when this machine runs
+// the broker) plus any the caller knows, so no run leaves durable queues behind.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { connect } from 'amqplib';
+import { Redis } from 'ioredis';
+import { AMQP_URL, REDIS_URL } from './env.js';
+
+const run = promisify(execFile);
+
+/** Names the local broker lists (empty when rabbitmqctl is not here or not allowed). */
+async function brokerNames(kind: 'queues' | 'exchanges', prefix: string): Promise<string[]> {
+  try {
+    const { stdout } = await run('rabbitmqctl', [`list_${kind}`, 'name', '--quiet', '--no-table-headers'], { timeout: 20_000 });
+    return stdout.split('\n').map((l) => l.trim()).filter((name) => name.startsWith(prefix));
+  } catch {
+    return [];
+  }
+}
+
+export async function removeAmqpNamespace(ns: string, knownQueues: string[] = []): Promise<void> {
+  const prefix = `${ns}.`;
+  const queues = new Set([...knownQueues, ...(await brokerNames('queues', prefix))]);
+  const exchanges = new Set([`${ns}.events`, `${ns}.commands`, `${ns}.dlx`, ...(await brokerNames('exchanges', prefix))]);
+  const conn = await connect(AMQP_URL);
+  try {
+    // A failed delete closes its channel: one channel per name keeps the others going.
+    for (const queue of queues) {
+      const ch = await conn.createChannel();
+      await ch.deleteQueue(queue).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+    for (const exchange of exchanges) {
+      const ch = await conn.createChannel();
+      await ch.deleteExchange(exchange).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+export async function removeRedisNamespace(ns: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Both of the above. */
+export async function removeNamespace(ns: string, knownQueues: string[] = []): Promise<void> {
+  await removeAmqpNamespace(ns, knownQueues);
+  await removeRedisNamespace(ns);
+}
