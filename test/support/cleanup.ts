@@ -19,10 +19,17 @@ async function brokerNames(kind: 'queues' | 'exchanges', prefix: string): Promis
   }
 }
 
+/**
+ * `knownQueues` (full names) are deleted with their dead-letter queues `<queue>.dlq` even where the broker cannot
+ * be listed (no rabbitmqctl here).
+ */
 export async function removeAmqpNamespace(ns: string, knownQueues: string[] = []): Promise<void> {
   const prefix = `${ns}.`;
-  const queues = new Set([...knownQueues, ...(await brokerNames('queues', prefix))]);
-  const exchanges = new Set([`${ns}.events`, `${ns}.commands`, `${ns}.dlx`, ...(await brokerNames('exchanges', prefix))]);
+  const known = knownQueues.flatMap((q) => (q.endsWith('.dlq') ? [q] : [q, `${q}.dlq`]));
+  // each rabbitmqctl call starts an Erlang VM (~1 s): list both at once
+  const [listedQueues, listedExchanges] = await Promise.all([brokerNames('queues', prefix), brokerNames('exchanges', prefix)]);
+  const queues = new Set([...known, ...listedQueues]);
+  const exchanges = new Set([`${ns}.events`, `${ns}.commands`, `${ns}.dlx`, ...listedExchanges]);
   const conn = await connect(AMQP_URL);
   try {
     // A failed delete closes its channel: one channel per name keeps the others going.
