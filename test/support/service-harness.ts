@@ -2,7 +2,8 @@
 // can record events and wait for one, and a close() that stops everything and removes what the run created.
 // Each service's own test harness adds what is particular to it (which services, which events, extra handles).
 // kit is imported by path: the repository root (where this folder sits) does not depend on the workspace packages.
-import { Bus, createLogger, type BusOptions, type Envelope, type MessageType } from '../../packages/kit/src/index.js';
+import { connect } from 'amqplib';
+import { Bus, createLogger, rpcQueueName, type BusOptions, type Envelope, type MessageType, type RpcMethod } from '../../packages/kit/src/index.js';
 import { removeNamespace } from './cleanup.js';
 import { AMQP_URL, serviceEnv, startTestMongo, testNamespace, type TestMongo } from './env.js';
 
@@ -39,6 +40,8 @@ export interface ServiceHarness {
   record(types: MessageType[]): Promise<void>;
   /** resolves with the first recorded event of `type` matching, waiting up to timeoutMs */
   waitFor<K extends MessageType>(type: K, match?: (e: Envelope<K>) => boolean, timeoutMs?: number): Promise<Envelope<K>>;
+  /** resolves once every method's RPC queue exists (for a service whose start does not wait for its servers) */
+  untilServed(methods: RpcMethod[], timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,27 @@ export async function startServiceHarness(opts: ServiceHarnessOptions): Promise<
     }
   };
 
+  const untilServed = async (methods: RpcMethod[], timeoutMs = 5000) => {
+    const until = Date.now() + timeoutMs;
+    const conn = await connect(AMQP_URL);
+    try {
+      for (const method of methods) {
+        for (;;) {
+          // a passive check of a missing queue closes its channel: one channel per try
+          const ch = await conn.createChannel();
+          ch.on('error', () => undefined);
+          const found = await ch.checkQueue(rpcQueueName(ns, method)).then(() => true, () => false);
+          await ch.close().catch(() => undefined);
+          if (found) break;
+          if (Date.now() > until) throw new Error(`no server for ${method} within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  };
+
   const close = async () => {
     try {
       for (const h of [...handles].reverse()) await h.shutdown();
@@ -93,6 +117,7 @@ export async function startServiceHarness(opts: ServiceHarnessOptions): Promise<
       await bus.consume({ queue: 'watch', types, transient: true, dedupe: false, handler: async (m) => void events.push(m as Envelope) });
     },
     waitFor,
+    untilServed,
     close,
   };
 }

@@ -1,57 +1,35 @@
 // auth in-process over real RabbitMQ/Redis and the embedded MongoDB: registration, login, the shared signing key
 // and its JWKS, the admin bootstrap, cars.
 import t from 'tap';
-import { connect } from 'amqplib';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { JWT_AUDIENCE, JWT_ISSUER, rpcSchemas, type Jwks } from '@voltq/contracts';
-import { Bus, createLogger, DomainError, exchangeNames, runService, type ServiceHandle } from '@voltq/kit';
-import { AMQP_URL, serviceEnv, startTestMongo, testNamespace } from '../../../test/support/env.js';
+import { DomainError, runService, type RpcMethod, type ServiceHandle } from '@voltq/kit';
+import { startServiceHarness } from '../../../test/support/service-harness.js';
 import { authConfigSchema, type AuthConfig } from '../src/config.js';
 import { startAuth } from '../src/service.js';
 
-const ns = testNamespace('auth');
-const mongo = await startTestMongo();
+const h = await startServiceHarness({
+  label: 'auth',
+  busName: 'auth-test',
+  queues: Object.keys(rpcSchemas).map((method) => `rpc.${method}`),
+});
+t.teardown(() => h.close());
+const bus = h.bus;
 const announced: string[] = [];
-const replicas: ServiceHandle<AuthConfig>[] = [];
 
 async function startReplica(extra: Record<string, string> = {}): Promise<ServiceHandle<AuthConfig>> {
-  const handle = await runService({
+  return h.add(await runService({
     name: 'auth',
     configSchema: authConfigSchema,
-    env: serviceEnv(ns, mongo.uri, { SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'root', ...extra }),
+    env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'root', ...extra }),
     exit: false,
     start: startAuth({ announce: (line) => announced.push(line) }),
-  });
-  replicas.push(handle);
-  return handle;
+  }));
 }
 
 const first = await startReplica();
-const bus = new Bus({ url: AMQP_URL, ns, service: 'auth-test', log: createLogger({ service: 'auth-test', level: 'silent' }) });
-await bus.start();
-
-t.teardown(async () => {
-  await bus.close();
-  const redis = first.ctx.redis;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  for (const r of replicas) await r.shutdown();
-  const conn = await connect(AMQP_URL);
-  for (const method of Object.keys(rpcSchemas)) {
-    const ch = await conn.createChannel();
-    await ch.deleteQueue(`${ns}.rpc.${method}`).catch(() => undefined);
-    await ch.close().catch(() => undefined);
-  }
-  const ch = await conn.createChannel();
-  for (const ex of Object.values(exchangeNames(ns))) await ch.deleteExchange(ex).catch(() => undefined);
-  await ch.close().catch(() => undefined);
-  await conn.close();
-  await mongo.stop();
-});
+// auth's start does not wait for its RPC servers to be declared
+await h.untilServed(Object.keys(rpcSchemas).filter((m) => m.startsWith('auth.')) as RpcMethod[]);
 
 async function rejects(p: Promise<unknown>, code: string): Promise<DomainError> {
   try {

@@ -2,24 +2,31 @@
 // piles on both doors, refused logins, malformed input, fault/recovery/offline events, pile commands.
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { deviceNames, type Envelope } from '@voltq/contracts';
-import { Bus, createLocalClock, createLogger } from '@voltq/kit';
-import { REDIS_URL, serviceEnv, startTestMongo, testNamespace, AMQP_URL } from '../../../test/support/env.js';
+import { deviceNames, type Envelope, type MessageType } from '@voltq/contracts';
+import { createLocalClock } from '@voltq/kit';
+import { REDIS_URL } from '../../../test/support/env.js';
+import { startServiceHarness } from '../../../test/support/service-harness.js';
 import { derivePileSecret } from '../src/secrets.js';
 import { startDeviceBridge } from '../src/service.js';
 import { SimPile } from '../src/sim/client.js';
-import { cleanup, RawPile, type Msg } from './helpers.js';
+import { RawPile, type Msg } from './helpers.js';
 
-const ns = testNamespace('db');
+// the test bus is an observer, as the scheduler would be
+const h = await startServiceHarness({ label: 'db', busName: 'observer', clock: createLocalClock(), queues: ['device-bridge.transient'] });
+const redis = new Redis(REDIS_URL);
+t.teardown(async () => {
+  redis.disconnect();
+  await h.close();
+});
+const ns = h.ns;
 const MASTER = 'test-master-key-0123';
 const HEARTBEAT_MS = 400;
 const replicaId = `replica-${ns}`;
 const secret = (pileId: string) => derivePileSecret(MASTER, pileId);
 
-const mongo = await startTestMongo();
-const service = await startDeviceBridge({
+const service = h.add(await startDeviceBridge({
   exit: false,
-  env: serviceEnv(ns, mongo.uri, {
+  env: h.env({
     PILE_TCP_PORT: '0',
     PILE_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
     PILE_HEARTBEAT_MISSES: '3',
@@ -27,52 +34,15 @@ const service = await startDeviceBridge({
     PILE_SEED: 'default-F1,default-F2,default-T1,default-T2,default-T3,lab-P1,lab-P2,lab-P3,lab-P4',
     REPLICA_ID: replicaId,
   }),
-});
+}));
 const wsUrl = `${service.address.replace(/^http/, 'ws')}/piles`;
 const tcpPort = service.bridge.tcpPort;
 
-// an observer on the bus, as the scheduler would be
-const redis = new Redis(REDIS_URL);
-const observer = new Bus({ url: AMQP_URL, ns, service: 'observer', log: createLogger({ service: 'observer', level: 'silent' }), clock: createLocalClock() });
-await observer.start();
-const events: Envelope[] = [];
-const eventWaiters: { pred: (e: Envelope) => boolean; resolve: (e: Envelope) => void }[] = [];
-await observer.consume({
-  queue: 'devices',
-  types: ['device.pile-online', 'device.pile-offline', 'device.pile-fault', 'device.pile-recovered'],
-  transient: true,
-  dedupe: false,
-  async handler(msg) {
-    events.push(msg);
-    for (const w of [...eventWaiters]) if (w.pred(msg)) w.resolve(msg);
-  },
-});
-
-function waitEvent(type: string, pileId: string, timeoutMs = 5000): Promise<Envelope> {
-  const pred = (e: Envelope) => e.type === type && (e.payload as { pileId: string }).pileId === pileId;
-  const seen = events.find(pred);
-  if (seen) return Promise.resolve(seen);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} for ${pileId} within ${timeoutMs} ms`)), timeoutMs);
-    eventWaiters.push({
-      pred,
-      resolve: (e) => {
-        clearTimeout(timer);
-        resolve(e);
-      },
-    });
-  });
-}
-const eventsOf = (type: string, pileId: string) => events.filter((e) => e.type === type && (e.payload as { pileId: string }).pileId === pileId);
+await h.record(['device.pile-online', 'device.pile-offline', 'device.pile-fault', 'device.pile-recovered']);
+const pileOf = (e: Envelope) => (e.payload as { pileId: string }).pileId;
+const waitEvent = (type: MessageType, pileId: string, timeoutMs = 5000) => h.waitFor(type, (e) => pileOf(e) === pileId, timeoutMs);
+const eventsOf = (type: string, pileId: string) => h.events.filter((e) => e.type === type && pileOf(e) === pileId);
 const isType = (type: string) => (m: Msg) => m.type === type;
-
-t.teardown(async () => {
-  await service.shutdown();
-  await observer.close();
-  await mongo.stop();
-  redis.disconnect();
-  await cleanup(ns, [`${ns}.device-bridge.transient`, `${ns}.observer.transient`], REDIS_URL);
-});
 
 t.test('a pile logs in over WebSocket and is registered on this replica', async (t) => {
   const pile = await RawPile.ws(wsUrl);
@@ -206,7 +176,7 @@ t.test('pile.command reaches the pile through the replica named in the registry'
         if (m.type === 'ack' && m.for === 'command.ack') resolve(m);
       }),
     );
-    await observer.send(
+    await h.bus.send(
       'pile.command',
       { commandId: `c-${sim.pileId}`, pileId: sim.pileId, action: 'start', sessionId: 'o-1#1', powerW: sim.powerW },
       { routingKey: deviceNames.pileCommandRoutingKey(owner!) },

@@ -1,8 +1,5 @@
-// Test plumbing: a raw pile client (WS or TCP) that records what the bridge answers, and cleanup of what a run
-// left on the shared broker and Redis.
+// Test plumbing: a raw pile client (WS or TCP) that records what the bridge answers.
 import net from 'node:net';
-import { connect } from 'amqplib';
-import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { LineSplitter } from '../src/framing.js';
 
@@ -96,35 +93,5 @@ export class RawPile {
         resolve();
       });
     });
-  }
-}
-
-const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-
-/** Deletes the run's queues (and DLQs), exchanges and Redis keys. */
-export async function cleanup(ns: string, queues: string[], redisUrl: string): Promise<void> {
-  const conn = await connect(AMQP_URL);
-  try {
-    for (const q of queues.flatMap((q) => [q, `${q}.dlq`])) {
-      const ch = await conn.createChannel();
-      await ch.deleteQueue(q).catch(() => undefined);
-      await ch.close().catch(() => undefined);
-    }
-    const ch = await conn.createChannel();
-    for (const ex of ['events', 'commands', 'dlx']) await ch.deleteExchange(`${ns}.${ex}`).catch(() => undefined);
-    await ch.close().catch(() => undefined);
-  } finally {
-    await conn.close();
-  }
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }

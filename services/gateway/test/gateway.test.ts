@@ -1,11 +1,10 @@
 // The gateway over real RPC: the real auth service (tokens, JWKS) and fake order/billing/scheduler servers on the
 // test's own bus. Requests go through fastify's inject.
 import t from 'tap';
-import { connect } from 'amqplib';
 import { generateKeyPair, SignJWT } from 'jose';
 import { JWT_AUDIENCE, JWT_ISSUER, rpcSchemas } from '@voltq/contracts';
-import { Bus, createLogger, exchangeNames, runService, type ServiceHandle } from '@voltq/kit';
-import { AMQP_URL, serviceEnv, startTestMongo, testNamespace } from '../../../test/support/env.js';
+import { runService } from '@voltq/kit';
+import { startServiceHarness } from '../../../test/support/service-harness.js';
 import { authConfigSchema } from '../../auth/src/config.js';
 import { startAuth } from '../../auth/src/service.js';
 import { gatewayConfigSchema } from '../src/config.js';
@@ -13,53 +12,29 @@ import { startGateway } from '../src/service.js';
 import { serveFakes } from './fakes.js';
 import { KWH, T0 } from './fixtures.js';
 
-const ns = testNamespace('gw');
-const mongo = await startTestMongo();
-const handles: ServiceHandle[] = [];
-const auth = await runService({
+const h = await startServiceHarness({
+  label: 'gw',
+  busName: 'gateway-test',
+  queues: Object.keys(rpcSchemas).map((method) => `rpc.${method}`),
+});
+t.teardown(() => h.close());
+h.add(await runService({
   name: 'auth',
   configSchema: authConfigSchema,
-  env: serviceEnv(ns, mongo.uri, { SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'admin', VOLTQ_ADMIN_PASSWORD: 'admin-pass-1' }),
+  env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'admin', VOLTQ_ADMIN_PASSWORD: 'admin-pass-1' }),
   exit: false,
   start: startAuth(),
-});
-handles.push(auth);
-const bus = new Bus({ url: AMQP_URL, ns, service: 'gateway-test', log: createLogger({ service: 'gateway-test', level: 'silent' }) });
-await bus.start();
-const fakes = serveFakes(bus);
-const gateway = await runService({
+}));
+const fakes = serveFakes(h.bus);
+const gateway = h.add(await runService({
   name: 'gateway',
   configSchema: gatewayConfigSchema,
-  env: serviceEnv(ns, mongo.uri, { BILL_WAIT_MS: '2000' }),
+  env: h.env({ BILL_WAIT_MS: '2000' }),
   uses: { amqp: true, redis: true, mongo: false },
   exit: false,
   start: startGateway,
-});
-handles.push(gateway);
+}));
 const http = gateway.ctx.http;
-
-t.teardown(async () => {
-  const redis = gateway.ctx.redis;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  await bus.close();
-  for (const h of handles.reverse()) await h.shutdown();
-  const conn = await connect(AMQP_URL);
-  for (const method of Object.keys(rpcSchemas)) {
-    const ch = await conn.createChannel();
-    await ch.deleteQueue(`${ns}.rpc.${method}`).catch(() => undefined);
-    await ch.close().catch(() => undefined);
-  }
-  const ch = await conn.createChannel();
-  for (const ex of Object.values(exchangeNames(ns))) await ch.deleteExchange(ex).catch(() => undefined);
-  await ch.close().catch(() => undefined);
-  await conn.close();
-  await mongo.stop();
-});
 
 interface Answer {
   status: number;
