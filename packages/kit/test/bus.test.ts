@@ -6,9 +6,11 @@ import { createLocalClock } from '../src/clock.js';
 import { DomainError } from '../src/errors.js';
 import { createMetrics } from '../src/metrics.js';
 import { dlqName, rpcQueueName, workQueueName } from '../src/bus/names.js';
-import { AMQP_URL, REDIS_URL, cleanupAmqp, cleanupRedis, drainQueue, testLog, testNs, waitFor } from './helpers.js';
+import { removeNamespace } from '../../../test/support/cleanup.js';
+import { AMQP_URL, REDIS_URL, testNamespace } from '../../../test/support/env.js';
+import { drainQueue, testLog, waitFor } from './helpers.js';
 
-const ns = testNs();
+const ns = testNamespace('kt');
 const service = 'svc';
 const log = testLog();
 const redis = new Redis(REDIS_URL);
@@ -28,8 +30,7 @@ t.before(async () => {
 t.teardown(async () => {
   await bus.close();
   await clock.close();
-  await cleanupAmqp(ns, queues);
-  await cleanupRedis(ns);
+  await removeNamespace(ns, queues);
   redis.disconnect();
 });
 

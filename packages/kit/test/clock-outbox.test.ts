@@ -5,16 +5,17 @@ import { Bus } from '../src/bus/bus.js';
 import { createClock } from '../src/clock.js';
 import { OUTBOX_LUA, RedisOutbox, outboxLuaArgs } from '../src/outbox-redis.js';
 import { workQueueName } from '../src/bus/names.js';
-import { AMQP_URL, REDIS_URL, cleanupAmqp, cleanupRedis, testLog, testNs, waitFor } from './helpers.js';
+import { removeNamespace } from '../../../test/support/cleanup.js';
+import { AMQP_URL, REDIS_URL, testNamespace } from '../../../test/support/env.js';
+import { testLog, waitFor } from './helpers.js';
 
-const ns = testNs();
+const ns = testNamespace('kt');
 const log = testLog();
 const redis = new Redis(REDIS_URL);
 const queues: string[] = [];
 
 t.teardown(async () => {
-  await cleanupAmqp(ns, queues);
-  await cleanupRedis(ns);
+  await removeNamespace(ns, queues);
   redis.disconnect();
 });
 

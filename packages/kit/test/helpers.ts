@@ -1,55 +1,13 @@
-// Test plumbing: per-run namespaces, cleanup of what a test created, a TCP proxy to cut connections.
-import { randomBytes } from 'node:crypto';
+// Test plumbing of kit's own tests: a quiet logger, draining a DLQ, a TCP proxy to cut connections. Namespaces
+// and their removal come from test/support (env.ts, cleanup.ts), shared with the services' tests.
 import net from 'node:net';
 import { connect } from 'amqplib';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { dlqName, exchangeNames } from '../src/bus/names.js';
-
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export function testNs(prefix = 'kt'): string {
-  return `${prefix}${randomBytes(4).toString('hex')}`;
-}
+import { AMQP_URL } from '../../../test/support/env.js';
 
 /** A logger that keeps quiet unless TEST_LOG is set. */
 export function testLog() {
   return pino({ level: process.env.TEST_LOG ?? 'silent' });
-}
-
-/** Delete the given queues (and their DLQs) and the namespace's exchanges. */
-export async function cleanupAmqp(ns: string, queues: string[]): Promise<void> {
-  const conn = await connect(AMQP_URL);
-  try {
-    for (const q of queues) {
-      for (const name of [q, dlqName(q)]) {
-        const ch = await conn.createChannel();
-        await ch.deleteQueue(name).catch(() => undefined);
-        await ch.close().catch(() => undefined);
-      }
-    }
-    const ch = await conn.createChannel();
-    for (const ex of Object.values(exchangeNames(ns))) await ch.deleteExchange(ex).catch(() => undefined);
-    await ch.close().catch(() => undefined);
-  } finally {
-    await conn.close();
-  }
-}
-
-/** Delete every Redis key of the namespace. */
-export async function cleanupRedis(ns: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Drains a queue with basic.get (for checking DLQs). */

@@ -7,16 +7,17 @@ import { Bus } from '../src/bus/bus.js';
 import { connectMongo, mongoHealthy } from '../src/mongo.js';
 import { MongoOutboxRelay, outboxEntry, outboxField } from '../src/outbox-mongo.js';
 import { workQueueName } from '../src/bus/names.js';
-import { AMQP_URL, REDIS_URL, cleanupAmqp, cleanupRedis, testLog, testNs, waitFor } from './helpers.js';
+import { removeNamespace } from '../../../test/support/cleanup.js';
+import { AMQP_URL, REDIS_URL, testNamespace } from '../../../test/support/env.js';
+import { testLog, waitFor } from './helpers.js';
 
-const ns = testNs();
+const ns = testNamespace('kt');
 const log = testLog();
 const redis = new Redis(REDIS_URL);
 const queues = [workQueueName(ns, 'mo', 'sink')];
 
 t.teardown(async () => {
-  await cleanupAmqp(ns, queues);
-  await cleanupRedis(ns);
+  await removeNamespace(ns, queues);
   redis.disconnect();
 });
 

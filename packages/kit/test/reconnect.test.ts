@@ -5,9 +5,11 @@ import { Redis } from 'ioredis';
 import { Bus } from '../src/bus/bus.js';
 import { createMetrics } from '../src/metrics.js';
 import { rpcQueueName, workQueueName } from '../src/bus/names.js';
-import { AMQP_URL, REDIS_URL, TcpProxy, cleanupAmqp, cleanupRedis, testLog, testNs, waitFor } from './helpers.js';
+import { removeNamespace } from '../../../test/support/cleanup.js';
+import { AMQP_URL, REDIS_URL, testNamespace } from '../../../test/support/env.js';
+import { TcpProxy, testLog, waitFor } from './helpers.js';
 
-const ns = testNs();
+const ns = testNamespace('kt');
 const service = 'rc';
 const log = testLog();
 const redis = new Redis(REDIS_URL);
@@ -29,8 +31,7 @@ t.teardown(async () => {
   await flaky.close();
   await steady.close();
   await proxy.close();
-  await cleanupAmqp(ns, queues);
-  await cleanupRedis(ns);
+  await removeNamespace(ns, queues);
   redis.disconnect();
 });
 

@@ -8,17 +8,18 @@ import { Bus } from '../src/bus/bus.js';
 import { runService } from '../src/service.js';
 import { serviceConfigSchema } from '../src/config.js';
 import { workQueueName } from '../src/bus/names.js';
-import { AMQP_URL, REDIS_URL, cleanupAmqp, cleanupRedis, testLog, testNs, waitFor } from './helpers.js';
+import { removeNamespace } from '../../../test/support/cleanup.js';
+import { AMQP_URL, REDIS_URL, testNamespace } from '../../../test/support/env.js';
+import { testLog, waitFor } from './helpers.js';
 
-const ns = testNs();
+const ns = testNamespace('kt');
 const redis = new Redis(REDIS_URL);
 const queues = [workQueueName(ns, 'fixture', 'slow')];
 const fixture = fileURLToPath(new URL('./fixtures/service-main.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 t.teardown(async () => {
-  await cleanupAmqp(ns, queues);
-  await cleanupRedis(ns);
+  await removeNamespace(ns, queues);
   redis.disconnect();
 });
 
