@@ -5,43 +5,19 @@ import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AmqpConnection } from './connection.js';
+import { ReopeningChannel } from './reopening-channel.js';
 
 export class Publisher {
-  private ch: ConfirmChannel | undefined;
-  private opening: Promise<ConfirmChannel> | undefined;
+  private readonly channel: ReopeningChannel<ConfirmChannel>;
   private readonly inflight = new Set<Promise<unknown>>();
 
-  constructor(
-    private readonly conn: AmqpConnection,
-    private readonly log: Logger,
-  ) {}
+  constructor(conn: AmqpConnection, private readonly log: Logger) {
+    this.channel = new ReopeningChannel(conn, log, { name: 'publish channel', create: (model) => model.createConfirmChannel() });
+  }
 
   /** Called from connection setup: a fresh confirm channel for the new connection. */
-  async attach(model: ChannelModel): Promise<void> {
-    this.ch = undefined;
-    this.opening = undefined;
-    this.ch = await this.open(model);
-  }
-
-  private async open(model: ChannelModel): Promise<ConfirmChannel> {
-    const ch = await model.createConfirmChannel();
-    ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'publish channel error'));
-    ch.on('close', () => {
-      if (this.ch === ch) this.ch = undefined;
-    });
-    return ch;
-  }
-
-  private async channel(timeoutMs: number): Promise<ConfirmChannel> {
-    if (this.ch) return this.ch;
-    const model = await this.conn.waitConnected(timeoutMs);
-    if (this.ch) return this.ch;
-    // connection up but the channel died (e.g. a channel-level error): open another one, once
-    this.opening ??= this.open(model).finally(() => {
-      this.opening = undefined;
-    });
-    this.ch = await this.opening;
-    return this.ch;
+  attach(model: ChannelModel): Promise<void> {
+    return this.channel.attach(model);
   }
 
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, waitMs: number): Promise<void> {
@@ -63,7 +39,7 @@ export class Publisher {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       try {
-        const ch = await this.channel(remaining);
+        const ch = await this.channel.get(remaining);
         await new Promise<void>((resolve, reject) => {
           ch.publish(exchange, routingKey, content, options, (err: unknown) => (err ? reject(err) : resolve()));
         });
@@ -85,9 +61,7 @@ export class Publisher {
     await Promise.allSettled([...this.inflight]);
   }
 
-  async close(): Promise<void> {
-    const ch = this.ch;
-    this.ch = undefined;
-    await ch?.close().catch(() => undefined);
+  close(): Promise<void> {
+    return this.channel.close();
   }
 }

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { Attachment } from './attachment.js';
 import type { AmqpConnection } from './connection.js';
 import { REPLY_TO } from './names.js';
+import { ReopeningChannel } from './reopening-channel.js';
 import { prepareParams, replyProblems, requestProblems, resultProblems } from './validate.js';
 
 export interface RpcContext {
@@ -134,50 +135,36 @@ export interface CallOptions {
 }
 
 export class RpcClient {
-  private ch: Channel | undefined;
-  private opening: Promise<Channel> | undefined;
+  private readonly channel: ReopeningChannel<Channel>;
   private readonly pending = new Map<string, Pending>();
 
   constructor(
-    private readonly conn: AmqpConnection,
-    private readonly log: Logger,
+    conn: AmqpConnection,
+    log: Logger,
     private readonly metrics: Metrics | undefined,
-  ) {}
-
-  async attach(model: ChannelModel): Promise<void> {
-    this.ch = undefined;
-    this.opening = undefined;
-    this.ch = await this.open(model);
+  ) {
+    this.channel = new ReopeningChannel(conn, log, {
+      name: 'RPC client channel',
+      create: (model) => model.createChannel(),
+      setup: async (ch) => {
+        ch.on('return', (msg: Message) => {
+          const id = msg.properties.correlationId as string | undefined;
+          const p = id ? this.pending.get(id) : undefined;
+          if (id && p) this.fail(id, new DomainError('UNAVAILABLE', `no server for ${p.method}`));
+        });
+        await ch.consume(REPLY_TO, (msg) => msg && this.onReply(msg), { noAck: true });
+      },
+      onClose: (ch) => {
+        // replies to this channel can no longer arrive
+        for (const [id, p] of this.pending) {
+          if (p.ch === ch) this.fail(id, new DomainError('UNAVAILABLE', `connection lost while calling ${p.method}`));
+        }
+      },
+    });
   }
 
-  private async open(model: ChannelModel): Promise<Channel> {
-    const ch = await model.createChannel();
-    ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'RPC client channel error'));
-    ch.on('close', () => {
-      if (this.ch === ch) this.ch = undefined;
-      // replies to this channel can no longer arrive
-      for (const [id, p] of this.pending) {
-        if (p.ch === ch) this.fail(id, new DomainError('UNAVAILABLE', `connection lost while calling ${p.method}`));
-      }
-    });
-    ch.on('return', (msg: Message) => {
-      const id = msg.properties.correlationId as string | undefined;
-      const p = id ? this.pending.get(id) : undefined;
-      if (id && p) this.fail(id, new DomainError('UNAVAILABLE', `no server for ${p.method}`));
-    });
-    await ch.consume(REPLY_TO, (msg) => msg && this.onReply(msg), { noAck: true });
-    return ch;
-  }
-
-  private async channel(timeoutMs: number): Promise<Channel> {
-    if (this.ch) return this.ch;
-    const model = await this.conn.waitConnected(timeoutMs);
-    if (this.ch) return this.ch;
-    this.opening ??= this.open(model).finally(() => {
-      this.opening = undefined;
-    });
-    this.ch = await this.opening;
-    return this.ch;
+  attach(model: ChannelModel): Promise<void> {
+    return this.channel.attach(model);
   }
 
   private fail(id: string, err: unknown): void {
@@ -226,7 +213,7 @@ export class RpcClient {
     const id = randomUUID();
     const request: RpcRequest = { id, method, correlationId, deadline, params: prepared.value };
     try {
-      const ch = await this.channel(timeoutMs).catch((err: unknown) => {
+      const ch = await this.channel.get(timeoutMs).catch((err: unknown) => {
         throw isDomainError(err) ? err : new DomainError('UNAVAILABLE', 'message broker unavailable');
       });
       const remaining = deadline - Date.now();
@@ -261,10 +248,8 @@ export class RpcClient {
     for (const id of [...this.pending.keys()]) this.fail(id, new DomainError('UNAVAILABLE', reason));
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.failAll('bus is closed');
-    const ch = this.ch;
-    this.ch = undefined;
-    await ch?.close().catch(() => undefined);
+    return this.channel.close();
   }
 }
