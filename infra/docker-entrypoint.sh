@@ -5,7 +5,8 @@
 #   <image> simulate-piles --url ...   -> the pile simulator with its arguments
 #   <image> sh                         -> a shell (anything else is exec'd as given)
 set -eu
-cd /app
+# the image keeps the repository in /app; resolve from this script so it also runs from a checkout
+cd "$(dirname "$0")/.."
 target="${1:-${SERVICE:-}}"
 [ "$#" -gt 0 ] && shift
 case "$target" in
