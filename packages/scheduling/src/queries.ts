@@ -7,13 +7,17 @@ import type { CarEntry, Mode, PileState, StationState } from './types.js';
 
 export type CarState = 'waiting' | 'queued' | 'charging' | 'faultQueue';
 
-export interface BoardCar {
+/** Whose request a car is and where it stands: what a board cell and a position both start with. */
+export interface CarIdentity {
   orderId: string;
   userId: string;
   carId: string;
   queueNo: string;
   mode: Mode;
   state: CarState;
+}
+
+export interface BoardCar extends CarIdentity {
   requestedWms: number;
   /** Energy of the current session so far (0 unless charging): what a pile cell shows. */
   chargedWms: number;
@@ -49,13 +53,7 @@ export interface Board {
   faultQueue: BoardCar[];
 }
 
-export interface Position {
-  orderId: string;
-  userId: string;
-  carId: string;
-  queueNo: string;
-  mode: Mode;
-  state: CarState;
+export interface Position extends CarIdentity {
   /** Cars that come before it: same-mode fault-queue cars and earlier waiting cars while waiting (all modes in
    * batch-min-total), the cars before it in its pile queue, the same-mode fault-queue cars before it. */
   carsAhead: number;
@@ -134,12 +132,7 @@ export function position(state: StationState, orderId: string, atMs: number): Po
   }
   const view = boardCar(car, carState, stationTariff(s.config), at);
   return {
-    orderId: car.orderId,
-    userId: car.userId,
-    carId: car.carId,
-    queueNo: car.queueNo,
-    mode: car.mode,
-    state: carState,
+    ...identity(car, carState),
     carsAhead,
     pileNo: pile ? pile.pileNo : null,
     pilePosition: pile ? index + 1 : null,
@@ -161,18 +154,17 @@ export function pileTotals(state: StationState): PileTotalsRow[] {
   }));
 }
 
+function identity(car: CarEntry, state: CarState): CarIdentity {
+  return { orderId: car.orderId, userId: car.userId, carId: car.carId, queueNo: car.queueNo, mode: car.mode, state };
+}
+
 function boardCar(car: CarEntry, state: CarState, tariff: Tariff, at: number): BoardCar {
   const s = car.session;
   const chargedWms = s ? sessionEnergyWms(s, at) : 0;
   const feeFen = s ? sessionFee(tariff, s, at).totalFen : 0;
   const chargingMs = car.chargedMs + (s ? Math.max(0, at - s.startedAt) : 0);
   return {
-    orderId: car.orderId,
-    userId: car.userId,
-    carId: car.carId,
-    queueNo: car.queueNo,
-    mode: car.mode,
-    state,
+    ...identity(car, state),
     requestedWms: car.requestedWms,
     chargedWms,
     feeFen,

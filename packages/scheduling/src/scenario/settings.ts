@@ -1,37 +1,22 @@
 // Command-line options of scripts/scenario and the station they describe.
 import { parseArgs } from 'node:util';
 import { DateTime, IANAZone } from 'luxon';
-import type { DispatchMode, FaultPolicy, StationConfigInput } from '../types.js';
+import { DEFAULT_CONFIG } from '../config.js';
+import type { StationConfig, StationConfigInput } from '../types.js';
 
 /** A fixed default date, so a scenario prints the same bytes on any day (numbers and tariffs depend on it). */
 export const DEFAULT_SCENARIO_DATE = '2026-01-01';
 
-export interface ScenarioSettings {
-  fastPiles: number;
-  slowPiles: number;
-  fastPowerKw: number;
-  slowPowerKw: number;
-  waitingAreaSize: number;
-  pileQueueLength: number;
-  faultPolicy: FaultPolicy;
-  dispatchMode: DispatchMode;
+/** The station settings a scenario runs with (the station's own, without its id and tariff), and its date. */
+export interface ScenarioSettings extends Omit<StationConfig, 'stationId' | 'tariff'> {
   /** Station-local date of the scenario's first day, 'YYYY-MM-DD'. */
   date: string;
-  timeZone: string;
 }
 
-export const DEFAULT_SCENARIO_SETTINGS: Readonly<ScenarioSettings> = Object.freeze({
-  fastPiles: 2,
-  slowPiles: 3,
-  fastPowerKw: 30,
-  slowPowerKw: 10,
-  waitingAreaSize: 10,
-  pileQueueLength: 3,
-  faultPolicy: 'priority',
-  dispatchMode: 'default',
-  date: DEFAULT_SCENARIO_DATE,
-  timeZone: 'Asia/Shanghai',
-});
+const { stationId: _defaultStationId, ...STATION_DEFAULTS } = DEFAULT_CONFIG;
+
+/** DESIGN.md's station defaults (the same as a new station's) on the fixed default date. */
+export const DEFAULT_SCENARIO_SETTINGS: Readonly<ScenarioSettings> = Object.freeze({ ...STATION_DEFAULTS, date: DEFAULT_SCENARIO_DATE });
 
 export const SCENARIO_USAGE = `usage: scripts/scenario <events-file> [--fast 2] [--slow 3] [--fast-kw 30] [--slow-kw 10]
   [--waiting 10] [--queue 3] [--policy priority|time-order] [--dispatch default|single-min-total|batch-min-total]
