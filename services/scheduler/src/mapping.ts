@@ -16,6 +16,8 @@ import type {
   BoardPile,
   CarState,
   Position,
+  SessionEndedEvent,
+  SessionStartedEvent,
   StationConfig as EngineStationConfig,
   StationConfigInput,
   StationErrorCode,
@@ -82,16 +84,13 @@ export function toContractEvents(stationId: string, events: readonly StationEven
         return;
       case 'sessionStarted':
         out.push(ev('session.started', {
-          sessionId: e.sessionId, orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId,
-          pileNo: e.pileNo, queueNo: e.queueNo, mode: e.mode, powerW: e.powerW, targetEnergyWms: e.targetWms,
-          startedAt: e.startedAt,
+          ...sessionFacts(stationId, e), powerW: e.powerW, targetEnergyWms: e.targetWms, startedAt: e.startedAt,
         }, e.at));
         return;
       case 'sessionEnded':
         out.push(ev('session.ended', {
-          sessionId: e.sessionId, orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId,
-          pileNo: e.pileNo, queueNo: e.queueNo, mode: e.mode, startedAt: e.startedAt, endedAt: e.endedAt,
-          energyWms: e.energyWms, powerW: e.powerW, reason: e.reason === 'off' ? 'pile-off' : e.reason,
+          ...sessionFacts(stationId, e), startedAt: e.startedAt, endedAt: e.endedAt, energyWms: e.energyWms,
+          powerW: e.powerW, reason: e.reason === 'off' ? 'pile-off' : e.reason,
         }, e.at));
         return;
       case 'orderFinished':
@@ -123,6 +122,14 @@ export function toContractEvents(stationId: string, events: readonly StationEven
     }
   });
   return out;
+}
+
+/** What session.started and session.ended both begin with: the session, its request and its pile. */
+function sessionFacts(stationId: string, e: SessionStartedEvent | SessionEndedEvent) {
+  return {
+    sessionId: e.sessionId, orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId,
+    pileNo: e.pileNo, queueNo: e.queueNo, mode: e.mode,
+  };
 }
 
 function placeWord(place: 'waiting' | 'pile' | 'faultQueue'): string {
