@@ -3,17 +3,12 @@
 import { applyCommand } from './commands.js';
 import { locate, remainingWms, sessionEnergyWms, sessionFee, stationTariff } from './state.js';
 import type { Tariff } from '@voltq/tariff';
-import type { CarEntry, Mode, PileState, StationState } from './types.js';
+import type { CarEntry, CarRef, Mode, PileState, StationState } from './types.js';
 
 export type CarState = 'waiting' | 'queued' | 'charging' | 'faultQueue';
 
 /** Whose request a car is and where it stands: what a board cell and a position both start with. */
-export interface CarIdentity {
-  orderId: string;
-  userId: string;
-  carId: string;
-  queueNo: string;
-  mode: Mode;
+export interface CarIdentity extends CarRef {
   state: CarState;
 }
 
