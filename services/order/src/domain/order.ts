@@ -244,7 +244,7 @@ type OrderEnvelope = Envelope<OrderEventType>;
  */
 export function applyEvent(current: OrderDoc | undefined, env: OrderEnvelope, nowMs: number): OrderDoc | undefined {
   if (current?.eventIds.includes(env.id)) return undefined;
-  const doc = current ? clone(current) : skeletonFor(env, nowMs);
+  const doc = current ? clone(current) : skeletonFor(env);
   applyTo(doc, env);
   derive(doc);
   // an event that adds nothing (a re-publication under a new id) is not written at all
@@ -259,9 +259,9 @@ function sameFacts(a: OrderDoc, b: OrderDoc): boolean {
   return facts(a) === facts(b);
 }
 
-function skeletonFor(env: OrderEnvelope, nowMs: number): OrderDoc {
+function skeletonFor(env: OrderEnvelope): OrderDoc {
   const p = env.payload;
-  const atMs = eventTime(env) ?? nowMs;
+  const atMs = eventTime(env);
   const doc = skeleton(p.orderId, p.userId, p.stationId, atMs);
   if ('carId' in p && p.carId !== undefined) doc.carId = p.carId;
   if ('queueNo' in p && p.queueNo !== undefined) doc.queueNo = p.queueNo;
@@ -269,27 +269,24 @@ function skeletonFor(env: OrderEnvelope, nowMs: number): OrderDoc {
   return doc;
 }
 
-function eventTime(env: OrderEnvelope): number | undefined {
-  switch (env.type) {
-    case 'order.queued':
-      return env.payload.queuedAt;
-    case 'order.dispatched':
-      return env.payload.dispatchedAt;
-    case 'order.modified':
-      return env.payload.modifiedAt;
-    case 'order.requeued':
-      return env.payload.requeuedAt;
-    case 'order.cancelled':
-      return env.payload.cancelledAt;
-    case 'order.finished':
-      return env.payload.finishedAt;
-    case 'session.started':
-      return env.payload.startedAt;
-    case 'session.ended':
-      return env.payload.endedAt;
-    case 'bill.created':
-      return env.payload.endedAt;
-  }
+type NumberFields<T> = { [P in keyof T]-?: T[P] extends number ? P : never }[keyof T];
+
+/** Which payload field holds the clock instant each event speaks of (a bill: the end of its session). */
+const TIME_FIELD: { [K in OrderEventType]: NumberFields<Envelope<K>['payload']> } = {
+  'order.queued': 'queuedAt',
+  'order.dispatched': 'dispatchedAt',
+  'order.modified': 'modifiedAt',
+  'order.requeued': 'requeuedAt',
+  'order.cancelled': 'cancelledAt',
+  'order.finished': 'finishedAt',
+  'session.started': 'startedAt',
+  'session.ended': 'endedAt',
+  'bill.created': 'endedAt',
+};
+
+function eventTime(env: OrderEnvelope): number {
+  // TIME_FIELD's type guarantees a number field of that event's own payload
+  return (env.payload as unknown as Record<string, number>)[TIME_FIELD[env.type]]!;
 }
 
 function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
