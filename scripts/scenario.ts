@@ -23,7 +23,20 @@ async function openDriver(settings: ScenarioSettings, url: string | null): Promi
   if (url === null) return new EngineDriver(settings, startMs);
   const login = adminLogin();
   if (login === null) throw new ScenarioUsageError('--url needs the admin login: set VOLTQ_ADMIN_PASSWORD (and VOLTQ_ADMIN_USER)');
-  return HttpDriver.open(settings, startMs, { url, ...login });
+  if (!/^https?:\/\/[^/]/.test(url)) throw new ScenarioUsageError(`--url must be the gateway's http(s) URL, e.g. http://127.0.0.1:8080 (got "${url}")`);
+  // The platform's clock, the station's configuration and its piles become the scenario's: say so.
+  process.stderr.write(`scenario: driving ${url}: the clock is set to manual at ${settings.date} 00:00 and station "default" is reconfigured\n`);
+  try {
+    return await HttpDriver.open(settings, startMs, { url, ...login });
+  } catch (err) {
+    throw new ScenarioUsageError(`cannot drive ${url}: ${describe(err)}`);
+  }
+}
+
+/** fetch's "fetch failed" hides the reason in `cause`. */
+function describe(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  return e.cause ? `${e.message} (${e.cause.code ?? e.cause.message})` : e.message;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -71,6 +84,11 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof ScenarioParseError || err instanceof StationConfigError) {
       process.stderr.write(`scenario: ${file}: ${err.message}\n`);
       return 2;
+    }
+    // A platform that stops answering half-way: a clear line, not a stack trace.
+    if (url !== null) {
+      process.stderr.write(`scenario: ${url}: ${describe(err)}\n`);
+      return 1;
     }
     throw err;
   } finally {

@@ -2,6 +2,7 @@
 // services and optionally the pile simulator. One piece of code serves both `scripts/start` and the
 // end-to-end tests, so what the tests start is exactly what an operator starts.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -12,29 +13,40 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export const SERVICE_NAMES = ['auth', 'order', 'scheduler', 'billing', 'device-bridge', 'gateway'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/** Default health/HTTP port of each service (ARCH: gateway 8080 … device-bridge 8085). */
-export const DEFAULT_PORTS: Record<ServiceName, number> = {
-  gateway: 8080,
-  auth: 8081,
-  order: 8082,
-  scheduler: 8083,
-  billing: 8084,
-  'device-bridge': 8085,
+/** Each service's HTTP port is the base plus its offset: by default gateway 8080 … device-bridge 8085. */
+export const PORT_OFFSETS: Record<ServiceName, number> = {
+  gateway: 0,
+  auth: 1,
+  order: 2,
+  scheduler: 3,
+  billing: 4,
+  'device-bridge': 5,
 };
+export const DEFAULT_PORT_BASE = 8080;
+export const DEFAULT_PILE_TCP_PORT = 9100;
 
 export interface PlatformOptions {
   /** Prefix of every exchange, queue, Redis key and database of this run. */
   namespace: string;
-  /** Pick free ports instead of the defaults (tests). */
+  /** Pick free ports instead of the fixed ones (tests). */
   randomPorts?: boolean;
+  /** Fixed ports: the gateway's, the others follow it (default 8080 … 8085), and the piles' TCP door (9100). */
+  portBase?: number;
+  pileTcpPort?: number;
+  /** Run the children in their own process group, so a terminal's Ctrl-C reaches only the launcher, which then
+   * stops them in order (services first, the database last). */
+  ownProcessGroup?: boolean;
+  /** Called when a service exits after it was ready, without being asked to; `scripts/start` restarts it. */
+  onUnexpectedExit?: (name: ServiceName, exit: string) => void;
   /** Data directory of the embedded MongoDB; in memory when absent. */
   mongoDbPath?: string;
   /** Extra environment for every service (e.g. VOLTQ_ADMIN_PASSWORD). */
   env?: Record<string, string>;
   /** Per-service extra environment. */
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
-  /** Where child output goes: 'inherit' (start), 'pipe' (tests keep the last lines for failures). */
-  output?: 'inherit' | 'pipe';
+  /** Where child output goes: a directory of `<name>.log` files (start), else kept in memory (tests keep the
+   * last lines for failure messages). */
+  logDir?: string;
   readyTimeoutMs?: number;
 }
 
@@ -71,12 +83,45 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function spawnTsx(name: string, script: string, args: string[], env: Record<string, string>, output: 'inherit' | 'pipe'): RunningProcess {
+/** Refuses a port something else already listens on, naming who wanted it. */
+async function assertPortFree(port: number, what: string): Promise<void> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `port ${port} (${what}) is already in use: is another VoltQ running? Stop it, or start this one on other ports with VOLTQ_PORT_BASE=9080 PILE_TCP_PORT=9200`
+        : `cannot use port ${port} (${what}): ${(err as Error).message}`,
+    );
+  } finally {
+    if (server.listening) {
+      server.close();
+      await once(server, 'close');
+    }
+  }
+}
+
+function spawnTsx(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { logDir?: string; detached?: boolean; pipeStdout?: boolean } = {},
+): RunningProcess {
+  const logFile = options.logDir ? join(options.logDir, `${name}.log`) : undefined;
+  const fd = logFile ? openSync(logFile, 'a') : undefined;
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
-    stdio: output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd === undefined || options.pipeStdout ? 'pipe' : fd, fd ?? 'pipe'],
+    detached: options.detached ?? false,
   });
+  if (fd !== undefined) closeSync(fd);
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(line);
@@ -84,7 +129,12 @@ function spawnTsx(name: string, script: string, args: string[], env: Record<stri
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  return { name, child, tail: () => lines.slice(-30).join('\n') };
+  const tail = () => {
+    if (!logFile) return lines.slice(-30).join('\n');
+    const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+    return [...text.split('\n').filter(Boolean).slice(-30), ...lines.slice(-10)].join('\n') + `\n(full log: ${logFile})`;
+  };
+  return { name, child, tail };
 }
 
 async function waitReady(url: string, proc: RunningProcess, timeoutMs: number): Promise<void> {
@@ -106,10 +156,11 @@ async function waitReady(url: string, proc: RunningProcess, timeoutMs: number): 
   throw new Error(`${proc.name} not ready at ${url} after ${timeoutMs} ms (${lastError}):\n${proc.tail()}`);
 }
 
-async function startMongo(dbPath: string | undefined, output: 'inherit' | 'pipe'): Promise<{ uri: string; proc: RunningProcess }> {
+async function startMongo(dbPath: string | undefined, logDir: string | undefined, detached: boolean): Promise<{ uri: string; proc: RunningProcess }> {
   const port = await freePort();
   const args = ['--port', String(port), ...(dbPath ? ['--dbpath', dbPath] : [])];
-  const proc = spawnTsx('embedded-mongo', join(repoRoot, 'packages/embedded-mongo/src/cli.ts'), args, {}, 'pipe');
+  // stdout stays a pipe: the `ready <uri>` line is read from it.
+  const proc = spawnTsx('embedded-mongo', join(repoRoot, 'packages/embedded-mongo/src/cli.ts'), args, {}, { logDir, detached, pipeStdout: true });
   const deadline = Date.now() + 30_000;
   let seen = '';
   const uri = await new Promise<string>((resolve, reject) => {
@@ -123,7 +174,6 @@ async function startMongo(dbPath: string | undefined, output: 'inherit' | 'pipe'
         clearInterval(timer);
         resolve(match[1]!);
       }
-      if (output === 'inherit') process.stdout.write(chunk);
     });
     proc.child.once('exit', (code) => {
       clearInterval(timer);
@@ -144,18 +194,24 @@ async function stopProcess(proc: RunningProcess, signal: NodeJS.Signals = 'SIGTE
 }
 
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const output = options.output ?? 'pipe';
+  const logDir = options.logDir;
+  if (logDir) mkdirSync(logDir, { recursive: true });
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const processes = new Map<string, RunningProcess>();
-  const ports = { ...DEFAULT_PORTS };
+  const detached = options.ownProcessGroup ?? false;
+  const base = options.portBase ?? DEFAULT_PORT_BASE;
+  const ports = Object.fromEntries(SERVICE_NAMES.map((name) => [name, base + PORT_OFFSETS[name]])) as Record<ServiceName, number>;
   if (options.randomPorts) for (const name of SERVICE_NAMES) ports[name] = await freePort();
   // The device bridge's TCP door for piles (JSON lines).
-  const pileTcpPort = options.randomPorts ? await freePort() : Number(process.env.PILE_TCP_PORT ?? 9100);
+  const pileTcpPort = options.randomPorts ? await freePort() : (options.pileTcpPort ?? DEFAULT_PILE_TCP_PORT);
+  // Fail before starting anything rather than half-start next to another platform.
+  for (const name of SERVICE_NAMES) await assertPortFree(ports[name], `${name} HTTP`);
+  await assertPortFree(pileTcpPort, 'device-bridge pile TCP door');
 
   let mongoUri = process.env.MONGODB_URI ?? '';
   try {
     if (!mongoUri) {
-      const mongo = await startMongo(options.mongoDbPath, output);
+      const mongo = await startMongo(options.mongoDbPath, logDir, detached);
       processes.set('embedded-mongo', mongo.proc);
       mongoUri = mongo.uri;
     }
@@ -172,6 +228,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ...options.env,
   };
 
+  // Services asked to stop (stop, killService, a restart) are not reported as unexpected exits.
+  const stopping = new Set<RunningProcess>();
+  let platformStopping = false;
+  const stop = async (proc: RunningProcess, signal?: NodeJS.Signals) => {
+    stopping.add(proc);
+    await stopProcess(proc, signal);
+  };
+
   const platform: Platform = {
     namespace: options.namespace,
     mongoUri,
@@ -182,26 +246,30 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     processes,
     async startService(name) {
       const previous = processes.get(name);
-      if (previous) await stopProcess(previous);
+      if (previous) await stop(previous);
       const proc = spawnTsx(name, join(repoRoot, 'services', name, 'src/main.ts'), [], {
         ...env,
         HTTP_PORT: String(ports[name]),
         ...options.serviceEnv?.[name],
-      }, output);
+      }, { logDir, detached });
       processes.set(name, proc);
       await waitReady(`http://127.0.0.1:${ports[name]}/readyz`, proc, readyTimeoutMs);
+      proc.child.once('exit', (code, signal) => {
+        if (!stopping.has(proc) && !platformStopping) options.onUnexpectedExit?.(name, signal ?? `code ${code}`);
+      });
       return proc;
     },
     async killService(name, signal = 'SIGKILL') {
       const proc = processes.get(name);
-      if (proc) await stopProcess(proc, signal);
+      if (proc) await stop(proc, signal);
     },
     async stop() {
+      platformStopping = true;
       // Services first (they finish in-flight work on SIGTERM), the database last.
       const services = [...processes.values()].filter((p) => p.name !== 'embedded-mongo');
-      await Promise.all(services.map((p) => stopProcess(p)));
+      await Promise.all(services.map((p) => stop(p)));
       const mongo = processes.get('embedded-mongo');
-      if (mongo) await stopProcess(mongo);
+      if (mongo) await stop(mongo);
     },
   };
 

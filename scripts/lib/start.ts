@@ -1,12 +1,27 @@
-// The main job of `scripts/start`: start the platform, the pile simulator, print where everything is, and stop
-// it all on Ctrl-C / SIGTERM.
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+// The main job of `scripts/start`: start the platform and the pile simulator, print where everything is, keep the
+// services running (a service that dies is restarted), and stop it all in order on Ctrl-C / SIGTERM.
+import { mkdirSync, readFileSync, writeFileSync, existsSync, openSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { repoRoot, startPlatform } from './platform.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { DEFAULT_PILE_TCP_PORT, DEFAULT_PORT_BASE, repoRoot, startPlatform, type Platform, type ServiceName } from './platform.js';
+
+const say = (line: string) => console.log(`[voltq] ${line}`);
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    console.error(`[voltq] error: ${name} must be a port number, got "${raw}"`);
+    process.exit(1);
+  }
+  return value;
+}
 
 const dataDir = process.env.VOLTQ_DATA_DIR ?? join(repoRoot, '.voltq');
+const logDir = join(dataDir, 'logs');
 mkdirSync(join(dataDir, 'mongo'), { recursive: true });
 
 // The first admin: taken from the environment, else generated once and kept next to the data so that a
@@ -22,21 +37,56 @@ if (!adminPassword) {
   }
 }
 
-const platform = await startPlatform({
-  namespace: process.env.VOLTQ_NS ?? 'voltq',
-  mongoDbPath: process.env.MONGODB_URI ? undefined : join(dataDir, 'mongo'),
-  env: { VOLTQ_ADMIN_USER: adminUser, VOLTQ_ADMIN_PASSWORD: adminPassword },
-  output: 'inherit',
-}).catch((err: Error) => {
-  console.error(`[voltq] error: ${err.message}`);
-  process.exit(1);
-});
+let platform: Platform | undefined;
+let stopping = false;
 
-const simulator = spawn(join(repoRoot, 'scripts/simulate-piles'), ['--station', 'default'], {
+// A service that dies on its own is started again, at most a few times a minute.
+const restarts: number[] = [];
+function restart(name: ServiceName, exit: string) {
+  if (stopping || !platform) return;
+  const now = Date.now();
+  while (restarts.length > 0 && restarts[0]! < now - 60_000) restarts.shift();
+  if (restarts.length >= 5) {
+    console.error(`[voltq] error: ${name} exited (${exit}) and keeps failing; see ${join(logDir, `${name}.log`)}. Stopping.`);
+    void shutdown(1);
+    return;
+  }
+  restarts.push(now);
+  say(`${name} exited (${exit}); restarting it (log: ${join(logDir, `${name}.log`)})`);
+  platform.startService(name).then(
+    () => say(`${name} is back`),
+    (err: Error) => {
+      console.error(`[voltq] error: ${name} did not come back: ${err.message}`);
+      void shutdown(1);
+    },
+  );
+}
+
+say(`starting (logs in ${logDir})`);
+try {
+  platform = await startPlatform({
+    namespace: process.env.VOLTQ_NS ?? 'voltq',
+    portBase: intFromEnv('VOLTQ_PORT_BASE', DEFAULT_PORT_BASE),
+    pileTcpPort: intFromEnv('PILE_TCP_PORT', DEFAULT_PILE_TCP_PORT),
+    mongoDbPath: process.env.MONGODB_URI ? undefined : join(dataDir, 'mongo'),
+    env: { VOLTQ_ADMIN_USER: adminUser, VOLTQ_ADMIN_PASSWORD: adminPassword },
+    logDir,
+    ownProcessGroup: true,
+    onUnexpectedExit: restart,
+  });
+} catch (err) {
+  console.error(`[voltq] error: ${(err as Error).message}`);
+  process.exit(1);
+}
+
+const simulatorLog = openSync(join(logDir, 'simulate-piles.log'), 'a');
+const simulator: ChildProcess = spawn(join(repoRoot, 'scripts/simulate-piles'), ['--station', 'default'], {
   cwd: repoRoot,
   env: { ...process.env, ...platform.env },
-  stdio: 'inherit',
+  stdio: ['ignore', simulatorLog, simulatorLog],
+  detached: true,
 });
+closeSync(simulatorLog);
 
 const gateway = platform.gatewayUrl;
 console.log(`
@@ -45,18 +95,25 @@ VoltQ is running.
   API docs     ${gateway}/docs
   admin login  ${adminUser} / ${adminPassword}   (POST ${gateway}/api/admin/login)
   piles        JSON over WebSocket ws://127.0.0.1:${platform.ports['device-bridge']}/piles, TCP 127.0.0.1:${platform.pileTcpPort}
+               (simulated piles of the default station are connected)
   MongoDB      ${platform.mongoUri}
+  logs         ${logDir}/<service>.log
 Press Ctrl-C to stop.
 `);
 
-let stopping = false;
-async function shutdown() {
+async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
-  console.log('[voltq] stopping…');
-  simulator.kill('SIGTERM');
-  await platform.stop();
-  process.exit(0);
+  say('stopping…');
+  // Services first: the device bridge shuts down without reporting its piles offline, so a restart does not
+  // fault the piles and cut the charges running on them. The simulator goes last.
+  await platform?.stop();
+  if (simulator.exitCode === null && simulator.signalCode === null) {
+    simulator.kill('SIGTERM');
+    await once(simulator, 'exit');
+  }
+  say('stopped');
+  process.exit(code);
 }
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
