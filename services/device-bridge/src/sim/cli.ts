@@ -24,7 +24,15 @@ const log = (line: string) => {
 if (!process.env.PILE_MASTER_KEY) log('PILE_MASTER_KEY not set: using the development key');
 
 const piles = new Map<string, SimPile>();
-const refused = new Set<string>();
+// piles that gave up: refused (wrong secret) or taken over by another connection (the client logs that itself)
+const gaveUp = new Set<string>();
+const giveUp = (pileId: string) => {
+  gaveUp.add(pileId);
+  if (gaveUp.size === piles.size) {
+    console.error(`${stamp()} [sim] every pile was refused or taken over; exiting`);
+    process.exit(1);
+  }
+};
 for (const p of plan.piles) {
   const pile = new SimPile({
     pileId: p.pileId,
@@ -36,12 +44,9 @@ for (const p of plan.piles) {
   });
   pile.on('refused', () => {
     console.error(`${stamp()} [sim] ${p.pileId}: login refused (unknown pile or wrong PILE_MASTER_KEY); giving up on it`);
-    refused.add(p.pileId);
-    if (refused.size === piles.size) {
-      console.error(`${stamp()} [sim] every pile was refused; exiting`);
-      process.exit(1);
-    }
+    giveUp(p.pileId);
   });
+  pile.on('replaced', () => giveUp(p.pileId));
   piles.set(p.pileNo, pile);
 }
 

@@ -19,6 +19,8 @@ export interface SimPileOptions {
   heartbeats?: boolean;
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /** a connection that stayed up this long resets the backoff; shorter ones count as flaps (default 10 s) */
+  stableAfterMs?: number;
   log?: (line: string) => void;
 }
 
@@ -31,7 +33,8 @@ type AnyServerMessage = ServerMessage | { type: string; [k: string]: unknown };
 
 /**
  * Events: 'online' (login.ok), 'message' (every server message), 'command' (start/stop), 'offline' (link closed),
- * 'refused' (AUTH_FAILED: the pile gives up).
+ * 'reconnecting' ({ attempt, delayMs }), 'refused' (AUTH_FAILED: the pile gives up), 'replaced' (REPLACED: another
+ * connection took the pile over; this one gives up, or two simulators would take it from each other forever).
  */
 export class SimPile extends EventEmitter {
   online = false;
@@ -42,6 +45,7 @@ export class SimPile extends EventEmitter {
   private link: Link | undefined;
   private stopped = true;
   private attempt = 0;
+  private onlineSinceMs: number | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private seq = 0;
@@ -138,7 +142,9 @@ export class SimPile extends EventEmitter {
       case 'login.ok': {
         const ok = msg as Extract<ServerMessage, { type: 'login.ok' }>;
         this.online = true;
-        this.attempt = 0;
+        // the backoff is reset only once the connection proves stable (onClose): a login that is closed right away
+        // again is a flap, and flaps must keep backing off
+        this.onlineSinceMs = Date.now();
         this.log(`online (heartbeat every ${ok.heartbeatIntervalMs} ms${ok.faulted ? ', still faulted' : ''})`);
         this.startHeartbeats(ok.heartbeatIntervalMs);
         // tell the bridge where we are after a reconnect
@@ -159,6 +165,12 @@ export class SimPile extends EventEmitter {
           // a wrong secret does not get better by retrying
           this.stopped = true;
           this.emit('refused', err);
+        } else if (err.code === 'REPLACED') {
+          // someone else now speaks for this pile; reconnecting would take it back and start a ping-pong
+          this.stopped = true;
+          clearTimeout(this.retryTimer);
+          this.opts.log?.(`pile ${this.opts.pileId} was taken over by another connection; not reconnecting`);
+          this.emit('replaced', err);
         }
         return;
       }
@@ -217,7 +229,9 @@ export class SimPile extends EventEmitter {
 
   private onClose(): void {
     const wasOnline = this.online;
+    const upMs = this.onlineSinceMs === undefined ? 0 : Date.now() - this.onlineSinceMs;
     this.online = false;
+    this.onlineSinceMs = undefined;
     this.link = undefined;
     this.stopHeartbeats();
     if (wasOnline) this.log('offline');
@@ -226,8 +240,11 @@ export class SimPile extends EventEmitter {
     // exponential backoff with full jitter, so a restarted bridge is not hit by every pile at once
     const min = this.opts.backoffMinMs ?? 500;
     const max = this.opts.backoffMaxMs ?? 30_000;
-    const delay = Math.round(Math.random() * Math.min(max, min * 2 ** this.attempt++)) + min / 2;
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    if (wasOnline && upMs >= (this.opts.stableAfterMs ?? 10_000)) this.attempt = 0;
+    const attempt = ++this.attempt;
+    const delayMs = Math.round(Math.random() * Math.min(max, min * 2 ** (attempt - 1)) + min / 2);
+    this.emit('reconnecting', { attempt, delayMs });
+    this.retryTimer = setTimeout(() => this.connect(), delayMs);
   }
 }
 
