@@ -57,6 +57,17 @@ export async function registerApi(http: FastifyInstance, opts: ApiOptions): Prom
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Every path answers in the API's shape, also outside /api (a client with a wrong base path should read a
+  // 9004 like any other, not fastify's own 404); an error on such a path (e.g. a malformed body) likewise.
+  const notFound = async (req: FastifyRequest, reply: FastifyReply) =>
+    reply.code(404).send({ code: PLATFORM_CODES.notFound, message: `no route ${req.method} ${req.url.split('?')[0]}`, data: null });
+  http.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const answer = toApiError(err);
+    if (answer.status >= 500) req.log.error({ err, url: req.url }, 'request failed');
+    return reply.code(answer.status).send({ code: answer.code, message: answer.message, data: null });
+  });
+  http.setNotFoundHandler(notFound);
+
   const call: RpcCaller = (req, method, params, callOpts) =>
     opts.bus.call(method as RpcMethod, params as RpcParams<RpcMethod>, { correlationId: req.correlationId, ...callOpts }) as never;
 
@@ -96,9 +107,7 @@ export async function registerApi(http: FastifyInstance, opts: ApiOptions): Prom
         const data = answer.reason ? { reason: answer.reason } : null;
         return reply.code(answer.status).send({ code: answer.code, message: answer.message, data });
       });
-      api.setNotFoundHandler(async (req, reply) =>
-        reply.code(404).send({ code: PLATFORM_CODES.notFound, message: `no route ${req.method} ${req.url.split('?')[0]}`, data: null }),
-      );
+      api.setNotFoundHandler(notFound);
       userRoutes(api, deps);
       orderRoutes(api, deps);
       queueRoutes(api, deps);
