@@ -64,6 +64,25 @@ function resourceOf(details: unknown, route: Resource | undefined): Resource | u
   return typeof hinted === 'string' && RESOURCES.has(hinted) ? (hinted as Resource) : route;
 }
 
+interface SchemaError {
+  keyword?: unknown;
+  instancePath?: unknown;
+  message?: unknown;
+  params?: { allowedValues?: unknown };
+}
+
+/** Fastify's schema-validation errors (ajv's list) in words a client can act on: an enum names its allowed values
+ * ("body/status must be one of: on, off, fault, repair"), repeats are said once. */
+export function validationMessage(errors: readonly SchemaError[], context: string): string {
+  const lines = errors.map((e) => {
+    const where = `${context}${typeof e.instancePath === 'string' ? e.instancePath : ''}`;
+    const allowed = e.params?.allowedValues;
+    if (e.keyword === 'enum' && Array.isArray(allowed)) return `${where} must be one of: ${allowed.map(String).join(', ')}`;
+    return `${where} ${typeof e.message === 'string' ? e.message : 'is invalid'}`;
+  });
+  return [...new Set(lines)].join('; ');
+}
+
 /** Maps anything thrown in a request to the 004 answer. */
 export function toApiError(err: unknown, route?: Resource): ApiError {
   if (isDomainError(err)) {
@@ -80,7 +99,11 @@ export function toApiError(err: unknown, route?: Resource): ApiError {
     };
   }
   // fastify's own client errors: schema validation, malformed JSON, wrong content type, body too large ...
-  const e = err as { statusCode?: unknown; validation?: unknown; message?: unknown; code?: unknown };
+  const e = err as { statusCode?: unknown; validation?: unknown; validationContext?: unknown; message?: unknown; code?: unknown };
+  if (Array.isArray(e?.validation) && e.validation.length > 0) {
+    const context = typeof e.validationContext === 'string' ? e.validationContext : 'request';
+    return { status: 400, code: PLATFORM_CODES.badRequest, message: validationMessage(e.validation as SchemaError[], context) };
+  }
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     const message = typeof e.message === 'string' && e.message ? e.message : 'bad request';
     return { status: 400, code: PLATFORM_CODES.badRequest, message };

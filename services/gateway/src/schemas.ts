@@ -1,10 +1,14 @@
 // TypeBox schemas of /api: request validation (fastify's ajv) and the answers (serialization + OpenAPI).
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type SchemaOptions, type TSchema } from '@sinclair/typebox';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const IsoTime = Type.String({ description: 'ISO 8601 with offset, e.g. 2025-01-01T08:00:00.000+08:00' });
-const Mode = Type.Union([Type.Literal('fast'), Type.Literal('slow')]);
+/** A string from a fixed list, as one JSON Schema `enum`: ajv then reports one "must be one of" error naming the
+ * allowed values (a union of literals yields one "must be equal to constant" per member), and OpenAPI shows the list. */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: SchemaOptions = {}) =>
+  Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+const Mode = StringEnum(['fast', 'slow']);
 const Yuan = Type.Number({ description: 'yuan, two decimals' });
 const Kwh = Type.Number({ description: 'kWh, two decimals' });
 
@@ -235,8 +239,8 @@ export const Board = Type.Object({
   waitingArea: Type.Array(BoardEntry),
   faultQueue: Type.Array(BoardEntry),
 });
-const FaultPolicy = Type.Union([Type.Literal('priority'), Type.Literal('time-order')]);
-const DispatchMode = Type.Union([Type.Literal('default'), Type.Literal('single-min-total'), Type.Literal('batch-min-total')]);
+const FaultPolicy = StringEnum(['priority', 'time-order']);
+const DispatchMode = StringEnum(['default', 'single-min-total', 'batch-min-total']);
 const Count = (max: number) => Type.Integer({ minimum: 0, maximum: max });
 export const StationConfigBody = Type.Object({
   fastPiles: Type.Optional(Count(100)),
@@ -268,11 +272,11 @@ export const StationConfigView = Type.Object({
 export const PilePath = Type.Object({ pileNo: Type.String({ minLength: 1, maxLength: 32 }) });
 export const PileStatusQuery = Type.Object({ stationId: Type.String({ minLength: 1, maxLength: 128, default: 'default' }) });
 export const PileStatusBody = Type.Object({
-  status: Type.Union([Type.Literal('on'), Type.Literal('off'), Type.Literal('fault'), Type.Literal('repair')], {
+  status: StringEnum(['on', 'off', 'fault', 'repair'], {
     description: 'off / fault / repair take the pile out (rule 5: a busy pile stops, its cars are re-queued); on brings it back',
   }),
 });
-const ClockMode = Type.Union([Type.Literal('real'), Type.Literal('scaled'), Type.Literal('manual')]);
+const ClockMode = StringEnum(['real', 'scaled', 'manual']);
 export const ClockSetBody = Type.Object({
   mode: ClockMode,
   time: Type.Optional(Type.String({ minLength: 1, description: 'ISO 8601; without an offset it is Asia/Shanghai wall time' })),

@@ -3,6 +3,7 @@
 import Fastify from 'fastify';
 import t from 'tap';
 import { registerApi } from '../src/app.js';
+import { validationMessage } from '../src/errors.js';
 
 const http = Fastify();
 const calls: string[] = [];
@@ -48,4 +49,49 @@ t.test('every unknown path answers in the API shape with 9004, inside /api and o
   t.equal(badJson.status, 400);
   t.match(badJson.body, { code: 9001, message: /not valid JSON/, data: null }, 'a malformed body on an unknown path: the API shape too');
   t.same(calls, [], 'no service was asked');
+});
+
+t.test('a value outside an enum is answered with the allowed values', async (t) => {
+  const cases = [
+    ['POST', '/api/admin/piles/F1/status', { status: 'broken' }, 'body/status must be one of: on, off, fault, repair'],
+    ['PUT', '/api/admin/clock', { mode: 'fast' }, 'body/mode must be one of: real, scaled, manual'],
+    ['PUT', '/api/admin/stations/default/config', { faultPolicy: 'fifo' }, 'body/faultPolicy must be one of: priority, time-order'],
+    ['PUT', '/api/admin/stations/default/config', { dispatchMode: 'best' }, 'body/dispatchMode must be one of: default, single-min-total, batch-min-total'],
+    ['POST', '/api/queue/requests', { mode: 'turbo', energyKwh: 10 }, 'body/mode must be one of: fast, slow'],
+  ] as const;
+  for (const [method, url, body, message] of cases) {
+    const res = await ask(method, url, body);
+    t.equal(res.status, 400, url);
+    t.same(res.body, { code: 9001, message, data: null }, `${method} ${url} ${JSON.stringify(body)}`);
+  }
+  // other validation errors keep ajv's words
+  const negative = await ask('POST', '/api/queue/requests', { mode: 'fast', energyKwh: -1 });
+  t.same(negative.body, { code: 9001, message: 'body/energyKwh must be > 0', data: null });
+  const missing = await ask('PUT', '/api/admin/clock', {});
+  t.same(missing.body, { code: 9001, message: "body must have required property 'mode'", data: null });
+  t.same(calls, [], 'no service was asked');
+  // several errors (ajv with allErrors, or a union's members) are said once each
+  t.equal(
+    validationMessage(
+      [
+        { keyword: 'const', instancePath: '/mode', message: 'must be equal to constant' },
+        { keyword: 'const', instancePath: '/mode', message: 'must be equal to constant' },
+        { keyword: 'enum', instancePath: '/state', message: 'must be equal to one of the allowed values', params: { allowedValues: ['a', 'b'] } },
+      ],
+      'querystring',
+    ),
+    'querystring/mode must be equal to constant; querystring/state must be one of: a, b',
+  );
+});
+
+t.test('the OpenAPI document still lists every enum', async (t) => {
+  const doc = (await http.inject({ method: 'GET', url: '/docs/json' })).json();
+  const body = (path: string, method: string) => doc.paths[path][method].requestBody.content['application/json'].schema.properties;
+  t.match(body('/api/admin/piles/{pileNo}/status', 'post').status, { type: 'string', enum: ['on', 'off', 'fault', 'repair'] });
+  t.match(body('/api/admin/clock', 'put').mode, { type: 'string', enum: ['real', 'scaled', 'manual'] });
+  t.match(body('/api/admin/stations/{stationId}/config', 'put'), {
+    faultPolicy: { type: 'string', enum: ['priority', 'time-order'] },
+    dispatchMode: { type: 'string', enum: ['default', 'single-min-total', 'batch-min-total'] },
+  });
+  t.match(body('/api/queue/requests', 'post').mode, { type: 'string', enum: ['fast', 'slow'] });
 });
