@@ -11,7 +11,7 @@ import { ClockDriver } from './clock-driver.js';
 import { DEVICE_EVENT_TYPES, deviceCommand, pileOfDevice } from './device-events.js';
 import { toEngineConfigInput } from './mapping.js';
 import { StationRepository } from './station-repository.js';
-import { StationWriter } from './station-writer.js';
+import { StationWriter, unknownStation } from './station-writer.js';
 import { StationStore } from './stations.js';
 
 export const configSchema = serviceConfigSchema('scheduler', {
@@ -32,14 +32,14 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
 
   // ---- one write path per station: `${ns}.rpc.scheduler.station.<stationId>`, single active consumer ----
   const exec = async (stationId: string, command: StationCommand, correlationId: string, atMs?: number) => {
-    if (!stationIds.has(stationId)) throw new DomainError('NOT_FOUND', `unknown station ${stationId}`);
+    if (!stationIds.has(stationId)) throw unknownStation(stationId);
     const r = await bus.call('scheduler.station', { stationId, command, ...(atMs !== undefined ? { atMs } : {}) },
       { shard: stationId, correlationId });
     return { state: r.state as StationState, events: r.events as StationEvent[] };
   };
   const load = async (stationId: string): Promise<StationState> => {
     const state = stationIds.has(stationId) ? await repo.load(stationId) : null;
-    if (!state) throw new DomainError('NOT_FOUND', `unknown station ${stationId}`);
+    if (!state) throw unknownStation(stationId);
     return state;
   };
 

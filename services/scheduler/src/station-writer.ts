@@ -32,6 +32,11 @@ export interface ExecResult {
 
 const MAX_ATTEMPTS = 5;
 
+/** NOT_FOUND for a station, hinted as such: the gateway then answers 2001 (station) even on a pile's route. */
+export function unknownStation(stationId: string): DomainError {
+  return new DomainError('NOT_FOUND', `unknown station ${stationId}`, { resource: 'station' });
+}
+
 export class StationWriter {
   private readonly chains = new Map<string, Promise<unknown>>();
 
@@ -77,7 +82,7 @@ export class StationWriter {
     const correlationId = opts.correlationId ?? randomUUID();
     for (let attempt = 1; ; attempt++) {
       const state = await this.deps.repo.load(stationId);
-      if (state === null) throw new DomainError('NOT_FOUND', `unknown station ${stationId}`);
+      if (state === null) throw unknownStation(stationId);
       // a station never goes back in time, except an explicit rebase (the clock was set back)
       const atMs = command.type === 'rebase' ? opts.atMs ?? this.deps.now() : Math.max(opts.atMs ?? this.deps.now(), state.nowMs);
       const next = this.compute(state, command, atMs);

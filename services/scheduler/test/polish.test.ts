@@ -1,0 +1,42 @@
+// What the scheduler's refusals tell a user through the gateway: which thing was not found, no internal ids, times
+// in the platform's zone. The scheduler in-process over the bus (harness), its errors mapped by the gateway's table.
+import t from 'tap';
+import { WMS_PER_KWH } from '@voltq/contracts';
+import { DomainError } from '@voltq/kit';
+import { toApiError } from '../../gateway/src/errors.js';
+import { startHarness, type Harness } from './harness.js';
+
+const T0 = Date.parse('2025-03-03T09:00:00+08:00');
+
+let h: Harness;
+t.before(async () => {
+  h = await startHarness();
+  await h.bus.call('scheduler.clockSet', { mode: 'manual', timeMs: T0 });
+});
+t.teardown(async () => {
+  await h?.close();
+});
+
+async function refusal(p: Promise<unknown>): Promise<DomainError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+t.test('an unknown station is a station not found (2001), also on a pile route', async (t) => {
+  const onPile = await refusal(h.bus.call('scheduler.pileStatus', { stationId: 'nope', pileNo: 'F1', status: 'off' }));
+  t.match(onPile, { code: 'NOT_FOUND', message: 'unknown station nope', details: { resource: 'station' } });
+  t.match(toApiError(onPile, 'pile'), { status: 404, code: 2001 }, "the gateway's pile route answers 2001, not 2002");
+  const onSubmit = await refusal(h.bus.call('scheduler.submit', {
+    orderId: 'x-1', userId: '1', stationId: 'nope', mode: 'fast', energyWms: WMS_PER_KWH,
+  }));
+  t.match(onSubmit, { code: 'NOT_FOUND', details: { resource: 'station' } });
+  t.match(toApiError(await refusal(h.bus.call('scheduler.board', { stationId: 'nope' })), 'order'), { code: 2001 });
+  // a known station without that pile stays a pile not found
+  const noPile = await refusal(h.bus.call('scheduler.pileStatus', { stationId: 'default', pileNo: 'F99', status: 'off' }));
+  t.match(toApiError(noPile, 'pile'), { status: 404, code: 2002 });
+});
