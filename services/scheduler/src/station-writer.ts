@@ -8,7 +8,7 @@ import { DomainError, type Logger } from '@voltq/kit';
 import {
   applyCommand, createStation, type StationCommand as EngineCommand, type StationEvent, type StationState,
 } from '@voltq/scheduling';
-import { errorCodeFor, toContractEvents, type OutgoingEvent } from './mapping.js';
+import { contractCarId, errorCodeFor, toContractEvents, type OutgoingEvent } from './mapping.js';
 import { StaleVersionError, type OutboxEntry, type StationRepository } from './station-repository.js';
 
 export interface WriterDeps {
@@ -109,7 +109,7 @@ export class StationWriter {
     if (!result.ok) {
       // a retried submit (its answer was lost) finds its own order: answer it again instead of refusing
       if (command.type === 'submit' && result.error.code === 'ORDER_EXISTS') return null;
-      throw new DomainError(errorCodeFor(result.error.code, command.type), result.error.message, { reason: result.error.code });
+      throw new DomainError(errorCodeFor(result.error.code, command.type), refusalMessage(command, result.error), { reason: result.error.code });
     }
     // time passing with nothing due changes nothing worth a write; the next command catches up anyway
     if (result.state === state || (command.type === 'advance' && result.events.length === 0)) return null;
@@ -142,6 +142,15 @@ export class StationWriter {
     }
     return out;
   }
+}
+
+/** The engine's refusal in the caller's words: a request without a car runs under a synthetic car id standing for
+ * its user, which must not reach the user ("car ~user:2 already has an active request"). */
+export function refusalMessage(command: StationCommand, error: { code: string; message: string }): string {
+  if (error.code === 'CAR_HAS_ACTIVE_REQUEST' && command.type === 'submit' && contractCarId(command.carId).carId === undefined) {
+    return 'you already have an active charging request';
+  }
+  return error.message;
 }
 
 /**

@@ -40,3 +40,18 @@ t.test('an unknown station is a station not found (2001), also on a pile route',
   const noPile = await refusal(h.bus.call('scheduler.pileStatus', { stationId: 'default', pileNo: 'F99', status: 'off' }));
   t.match(toApiError(noPile, 'pile'), { status: 404, code: 2002 });
 });
+
+t.test("a second request says the user has one already, without the scheduler's synthetic car id", async (t) => {
+  const ask = (orderId: string, carId?: string) => h.bus.call('scheduler.submit', {
+    orderId, userId: '2', stationId: 'default', mode: 'slow', energyWms: WMS_PER_KWH, ...(carId ? { carId } : {}),
+  });
+  await ask('dup-1');
+  const again = await refusal(ask('dup-2'));
+  t.match(again, { code: 'ALREADY_QUEUED', message: 'you already have an active charging request', details: { reason: 'CAR_HAS_ACTIVE_REQUEST' } });
+  t.notMatch(again.message, /~|user:/, 'no internal id');
+  t.match(toApiError(again), { status: 400, code: 3005, message: 'you already have an active charging request' });
+  // a request for a named car still names it (the user chose that id)
+  await ask('car-1', 'plate-A');
+  t.match(await refusal(ask('car-2', 'plate-A')), { code: 'ALREADY_QUEUED', message: 'car plate-A already has an active request' });
+  for (const orderId of ['dup-1', 'car-1']) await h.bus.call('scheduler.cancel', { orderId, stationId: 'default' });
+});
