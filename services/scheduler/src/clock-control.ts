@@ -49,7 +49,8 @@ export class ClockControl {
       const now = this.clock.now();
       const target = input.toMs ?? now + Math.round((input.seconds ?? 0) * 1000);
       if (target < now) {
-        throw new DomainError('VALIDATION', `advance moves time forward only: ${new Date(target).toISOString()} is before now`);
+        // the clock's zone (kit formatIso), like every other time at the edge, not UTC
+        throw new DomainError('VALIDATION', `advance moves time forward only: ${this.clock.iso(target)} is before now (${this.clock.iso(now)})`);
       }
       await this.moveStations(target);
       await this.clock.set({ mode, timeMs: target });

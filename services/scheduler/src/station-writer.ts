@@ -4,7 +4,7 @@
 // catches anything that slips through (a takeover mid-command), and the command is then retried on fresh state.
 import { randomUUID } from 'node:crypto';
 import { deviceNames, type Envelope, type MessagePayload, type MessageType, type StationCommand } from '@voltq/contracts';
-import { DomainError, type Logger } from '@voltq/kit';
+import { DomainError, formatIso, type Logger } from '@voltq/kit';
 import {
   applyCommand, createStation, type StationCommand as EngineCommand, type StationEvent, type StationState,
 } from '@voltq/scheduling';
@@ -161,7 +161,7 @@ export function rebase(state: StationState, atMs: number): { state: StationState
   const busy = state.waiting.length + state.faultQueue.length + state.piles.reduce((n, p) => n + p.queue.length, 0);
   if (busy > 0) {
     throw new DomainError('STATION_BUSY',
-      `station ${state.config.stationId} has ${busy} active request(s) at ${new Date(state.nowMs).toISOString()}: ` +
+      `station ${state.config.stationId} has ${busy} active request(s) at ${formatIso(state.nowMs, state.config.timeZone)}: ` +
       'the clock cannot go back before that while cars are queued');
   }
   const fresh = createStation(state.config, atMs);

@@ -55,3 +55,18 @@ t.test("a second request says the user has one already, without the scheduler's 
   t.match(await refusal(ask('car-2', 'plate-A')), { code: 'ALREADY_QUEUED', message: 'car plate-A already has an active request' });
   for (const orderId of ['dup-1', 'car-1']) await h.bus.call('scheduler.cancel', { orderId, stationId: 'default' });
 });
+
+t.test("times in refusals are in the platform's zone (+08:00), not UTC", async (t) => {
+  await h.bus.call('scheduler.clockSet', { mode: 'manual', timeMs: T0 });
+  const back = await refusal(h.bus.call('scheduler.clockAdvance', { toMs: Date.parse('2025-03-03T08:00:00+08:00') }));
+  t.match(back, {
+    code: 'VALIDATION',
+    message: 'advance moves time forward only: 2025-03-03T08:00:00.000+08:00 is before now (2025-03-03T09:00:00.000+08:00)',
+  });
+  // the clock cannot go back past a queued car: the station's instant, in its zone
+  await h.bus.call('scheduler.submit', { orderId: 'busy-1', userId: '3', stationId: 'default', mode: 'fast', energyWms: WMS_PER_KWH });
+  t.teardown(() => h.bus.call('scheduler.cancel', { orderId: 'busy-1', stationId: 'default' }));
+  const busy = await refusal(h.bus.call('scheduler.clockSet', { mode: 'manual', timeMs: T0 - 3_600_000 }));
+  t.match(busy, { code: 'STATION_BUSY', message: /has 1 active request\(s\) at 2025-03-03T09:00:00\.000\+08:00:/ });
+  t.notMatch(busy.message, /Z\b/);
+});
