@@ -9,6 +9,8 @@ export interface MongoConnectOptions {
   /** attempts before giving up on the first connect; default 10 */
   retries?: number;
   serverSelectionTimeoutMS?: number;
+  /** true once the owner closes the connection on purpose (the service stops): the disconnect is then expected */
+  closing?: () => boolean;
 }
 
 export async function connectMongo(uri: string, opts: MongoConnectOptions): Promise<mongoose.Connection> {
@@ -20,7 +22,10 @@ export async function connectMongo(uri: string, opts: MongoConnectOptions): Prom
     });
     try {
       await conn.asPromise();
-      conn.on('disconnected', () => opts.log?.warn('mongo disconnected'));
+      conn.on('disconnected', () => {
+        if (opts.closing?.()) opts.log?.info('mongo disconnected');
+        else opts.log?.warn('mongo disconnected');
+      });
       conn.on('reconnected', () => opts.log?.info('mongo reconnected'));
       return conn;
     } catch (err) {

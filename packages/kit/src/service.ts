@@ -2,7 +2,7 @@
 // graceful shutdown on SIGTERM/SIGINT (not ready -> stop consuming -> finish in-flight -> close -> exit 0).
 import { once } from 'node:events';
 import type { Static, TObject } from '@sinclair/typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type mongoose from 'mongoose';
 import { Bus } from './bus/bus.js';
@@ -74,7 +74,13 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
   const hooks: (() => Promise<void> | void)[] = [];
   let shuttingDown = false;
 
-  const http = Fastify({ loggerInstance: log.child({ component: 'http' }), disableRequestLogging: true, ...opts.httpOptions });
+  // no line per request (every health probe would log twice); fastify 5 takes that from a log controller (the
+  // top-level disableRequestLogging option prints deprecation FSTDEP023 at every start)
+  const http = Fastify({
+    loggerInstance: log.child({ component: 'http' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    ...opts.httpOptions,
+  });
   http.get('/healthz', async () => ({ status: 'ok' }));
   http.get('/readyz', async (_req, reply) => {
     const failing: string[] = [];
@@ -96,7 +102,9 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
   let mongo: mongoose.Connection | undefined;
   let clock: Clock | undefined;
   let bus: Bus | undefined;
+  let closing = false;
   const closeAll = async () => {
+    closing = true;
     await bus?.close().catch((err: unknown) => log.warn({ err }, 'closing the bus failed'));
     await clock?.close().catch(() => undefined);
     await http.close().catch(() => undefined);
@@ -114,7 +122,7 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
       clock = createLocalClock();
     }
     if (uses.mongo) {
-      mongo = await connectMongo(config.mongodbUri, { dbName: config.voltqNs, log });
+      mongo = await connectMongo(config.mongodbUri, { dbName: config.voltqNs, log, closing: () => closing });
       checks.set('mongo', () => mongoHealthy(mongo!));
     }
     bus = new Bus({
