@@ -104,7 +104,8 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
       const state = pile && stationIds.has(pile.stationId) ? await repo.load(pile.stationId) : null;
       const decision = deviceCommand(msg.type, msg.payload, state?.piles.find((p) => p.pileNo === pile?.pileNo)?.state);
       if ('skip' in decision) {
-        mlog.info({ type: msg.type, pileId: msg.payload.pileId }, `device event ignored: ${decision.skip}`);
+        // mlog carries the message type already (kit's consumer binds it)
+        mlog.info({ pileId: msg.payload.pileId }, `device event ignored: ${decision.skip}`);
         return;
       }
       try {
@@ -112,7 +113,7 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
       } catch (err) {
         // raced with an admin or a repeated report: the pile is already where the event would put it
         if (isDomainError(err) && (err.code === 'PILE_STATE' || err.code === 'NOT_FOUND')) {
-          mlog.info({ type: msg.type, pileId: msg.payload.pileId, err: err.message }, 'device event ignored');
+          mlog.info({ pileId: msg.payload.pileId, err: err.message }, 'device event ignored');
           return;
         }
         throw err;
