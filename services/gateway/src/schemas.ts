@@ -171,8 +171,13 @@ export const RequestView = Type.Object({
   state: Type.String(),
   carsAhead: Type.Integer(),
   pileNo: Type.Optional(Type.String()),
-  chargedKwh: Kwh,
-  feeYuan: Yuan,
+  chargedKwh: Type.Number({
+    description:
+      'kWh, two decimals: delivered for the whole request so far, over all its sessions (a car re-queued after a pile ' +
+      "fault keeps what it got) with the running one included. The admin board's chargedKwh counts the current " +
+      'session only; both are right, they answer different questions.',
+  }),
+  feeYuan: Type.Number({ description: 'yuan, two decimals: fee of the whole request so far, over all its sessions' }),
   createdAt: IsoTime,
 });
 
@@ -216,9 +221,13 @@ export const BoardEntry = Type.Object({
   queueNo: Type.String(),
   mode: Mode,
   requestedKwh: Kwh,
-  chargedKwh: Kwh,
-  remainingKwh: Kwh,
-  feeYuan: Yuan,
+  chargedKwh: Type.Number({
+    description:
+      'kWh, two decimals: delivered in the current session only (what the pile shows), 0 while queued. ' +
+      "The user's /api/queue/requests/current counts the whole request across sessions; both are right.",
+  }),
+  remainingKwh: Type.Number({ description: 'kWh, two decimals: what the whole request still lacks' }),
+  feeYuan: Type.Number({ description: 'yuan, two decimals: fee of the current session so far' }),
   state: Type.String(),
   carsAhead: Type.Integer(),
   waitingMs: Type.Integer(),
