@@ -3,7 +3,7 @@
 // the broker) plus any the caller knows, so no run leaves durable queues behind.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { connect } from 'amqplib';
+import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { Redis } from 'ioredis';
 import { AMQP_URL, REDIS_URL } from './env.js';
 
@@ -30,21 +30,38 @@ export async function removeAmqpNamespace(ns: string, knownQueues: string[] = []
   const [listedQueues, listedExchanges] = await Promise.all([brokerNames('queues', prefix), brokerNames('exchanges', prefix)]);
   const queues = new Set([...known, ...listedQueues]);
   const exchanges = new Set([`${ns}.events`, `${ns}.commands`, `${ns}.dlx`, ...listedExchanges]);
-  const conn = await connect(AMQP_URL);
+  await deleteEach([...queues], (ch, name) => ch.deleteQueue(name));
+  await deleteEach([...exchanges], (ch, name) => ch.deleteExchange(name));
+}
+
+/**
+ * One channel per name: a failed delete closes only its own channel (its error event is handled here, or amqplib
+ * would throw it), and a connection the broker closed is opened again, so one failure stops no other delete.
+ */
+async function deleteEach(names: string[], remove: (ch: Channel, name: string) => Promise<unknown>): Promise<void> {
+  let conn: ChannelModel | undefined;
   try {
-    // A failed delete closes its channel: one channel per name keeps the others going.
-    for (const queue of queues) {
-      const ch = await conn.createChannel();
-      await ch.deleteQueue(queue).catch(() => undefined);
-      await ch.close().catch(() => undefined);
-    }
-    for (const exchange of exchanges) {
-      const ch = await conn.createChannel();
-      await ch.deleteExchange(exchange).catch(() => undefined);
-      await ch.close().catch(() => undefined);
+    for (const name of names) {
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        try {
+          if (!conn) {
+            conn = await connect(AMQP_URL);
+            conn.on('error', () => undefined);
+          }
+          const ch = await conn.createChannel();
+          ch.on('error', () => undefined);
+          await remove(ch, name).catch(() => undefined);
+          await ch.close().catch(() => undefined);
+          break;
+        } catch {
+          // the connection went away: the next attempt opens another
+          await conn?.close().catch(() => undefined);
+          conn = undefined;
+        }
+      }
     }
   } finally {
-    await conn.close().catch(() => undefined);
+    await conn?.close().catch(() => undefined);
   }
 }
 
