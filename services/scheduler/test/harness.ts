@@ -1,7 +1,7 @@
 // The scheduler in-process on a fresh namespace (test/support/service-harness.ts), a test bus that records every
 // event it publishes, a Redis connection of the test's own, and more replicas on demand.
 import { Redis } from 'ioredis';
-import { runService, type MessageType, type ServiceHandle } from '@voltq/kit';
+import { DomainError, runService, type MessageType, type ServiceHandle } from '@voltq/kit';
 import { REDIS_URL } from '../../../test/support/env.js';
 import { startServiceHarness, type ServiceHarness } from '../../../test/support/service-harness.js';
 import { configSchema, startScheduler, type SchedulerConfig } from '../src/service.js';
@@ -40,4 +40,15 @@ export async function startHarness(): Promise<Harness> {
     await h.close();
   };
   return { ...h, service, redis, startReplica, close };
+}
+
+/** The DomainError a call is refused with (any other outcome fails the test). */
+export async function refusal(p: Promise<unknown>): Promise<DomainError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
 }

@@ -2,9 +2,8 @@
 // in the platform's zone. The scheduler in-process over the bus (harness), its errors mapped by the gateway's table.
 import t from 'tap';
 import { WMS_PER_KWH } from '@voltq/contracts';
-import { DomainError } from '@voltq/kit';
 import { toApiError } from '../../gateway/src/errors.js';
-import { startHarness, type Harness } from './harness.js';
+import { refusal, startHarness, type Harness } from './harness.js';
 
 const T0 = Date.parse('2025-03-03T09:00:00+08:00');
 
@@ -16,16 +15,6 @@ t.before(async () => {
 t.teardown(async () => {
   await h?.close();
 });
-
-async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 t.test('an unknown station is a station not found (2001), also on a pile route', async (t) => {
   const onPile = await refusal(h.bus.call('scheduler.pileStatus', { stationId: 'nope', pileNo: 'F1', status: 'off' }));

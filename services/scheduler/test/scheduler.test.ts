@@ -2,10 +2,9 @@
 // completions, refusals that change nothing, faults, device events, and the fenced atomic state+outbox write.
 import t from 'tap';
 import { WMS_PER_KWH } from '@voltq/contracts';
-import { DomainError } from '@voltq/kit';
 import { createStation } from '@voltq/scheduling';
 import { StaleVersionError, StationRepository } from '../src/station-repository.js';
-import { startHarness, type Harness } from './harness.js';
+import { refusal, startHarness, type Harness } from './harness.js';
 
 const T0 = Date.parse('2025-03-03T09:00:00+08:00');
 const MIN = 60_000;
@@ -17,16 +16,6 @@ t.before(async () => {
 t.teardown(async () => {
   await h?.close();
 });
-
-async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 t.test('manual clock; a charge completes on clockAdvance with exact energy and instants', async (t) => {
   // the station was created at real time at first start; empty, it follows the clock back to T0
