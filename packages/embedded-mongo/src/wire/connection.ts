@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { CommandContext, Logger, ServerState } from '../commands/common.js';
 import type { Dispatcher } from '../commands/dispatch.js';
 import { MongoCommandError, ErrorCode } from '../errors.js';
+import type { Document } from '../storage/values.js';
 import { encodeDocument } from './bson.js';
 import { MessageFramer, OP_QUERY, encodeOpMsg, encodeOpReply, parseMessage, type IncomingCommand } from './protocol.js';
 
@@ -34,8 +35,8 @@ export class Connection {
       return;
     }
     if (messages.length === 0) return;
-    this.queue.push(...messages);
-    if (!this.busy) void this.drain();
+    for (const m of messages) this.queue.push(m);
+    if (!this.busy) this.drain();
   }
 
   private fail(err: unknown): void {
@@ -43,28 +44,46 @@ export class Connection {
     this.socket.destroy();
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Runs queued messages in order. Commands that complete synchronously (every in-memory one) are answered
+   * within this call; one that has to wait (for the journal) holds the queue until its reply is written.
+   */
+  private drain(): void {
     this.busy = true;
-    try {
-      while (this.queue.length > 0 && !this.socket.destroyed) {
-        await this.handle(this.queue.shift()!);
+    while (this.queue.length > 0 && !this.socket.destroyed) {
+      const waiting = this.handle(this.queue.shift()!);
+      if (waiting) {
+        waiting.then(
+          () => this.drain(),
+          (err: unknown) => {
+            this.busy = false;
+            this.fail(err);
+          },
+        );
+        return;
       }
-    } finally {
-      this.busy = false;
     }
+    this.busy = false;
   }
 
-  private async handle(message: Buffer): Promise<void> {
+  /** Runs one message and writes its reply; returns a promise only when the reply has to wait. */
+  private handle(message: Buffer): Promise<void> | undefined {
     let incoming: IncomingCommand;
     try {
       incoming = parseMessage(message);
     } catch (err) {
       this.fail(err);
-      return;
+      return undefined;
     }
     const ctx: CommandContext = { state: this.state, db: incoming.db, connectionId: this.id };
     if (incoming.sequences) ctx.sequences = incoming.sequences;
-    const reply = await this.dispatcher.execute(incoming.command, ctx);
+    const reply = this.dispatcher.execute(incoming.command, ctx);
+    if (reply instanceof Promise) return reply.then((r) => this.reply(incoming, r));
+    this.reply(incoming, reply);
+    return undefined;
+  }
+
+  private reply(incoming: IncomingCommand, reply: Document): void {
     if (incoming.moreToCome || this.socket.destroyed) return;
     let body: Buffer;
     try {
