@@ -3,7 +3,7 @@
 // Each service's own test harness adds what is particular to it (which services, which events, extra handles).
 // kit is imported by path: the repository root (where this folder sits) does not depend on the workspace packages.
 import { connect } from 'amqplib';
-import { Bus, createLogger, rpcQueueName, type BusOptions, type Envelope, type MessageType, type RpcMethod } from '../../packages/kit/src/index.js';
+import { Bus, createLogger, rpcQueueName, type BusOptions, type Envelope, type MessageType, type RpcMethod } from '@voltq/kit';
 import { removeNamespace } from './cleanup.js';
 import { AMQP_URL, serviceEnv, startTestMongo, testNamespace, type TestMongo } from './env.js';
 

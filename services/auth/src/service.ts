@@ -36,17 +36,19 @@ export function startAuth(opts: AuthStartOptions = {}) {
       const announce = opts.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
       announce(`VoltQ admin account created: username "${config.voltqAdminUser}" password "${admin.generatedPassword}" (shown once; set VOLTQ_ADMIN_PASSWORD to choose it)`);
     }
+    // Awaited: the service is ready only once every RPC queue exists.
+    await Promise.all([
+      bus.serve('auth.register', async (params) => accounts.register(params)),
+      bus.serve('auth.login', async (params) => accounts.login(params.username, params.password, 'user')),
+      bus.serve('auth.adminLogin', async (params) => accounts.login(params.username, params.password, 'admin')),
+      bus.serve('auth.userInfo', async (params) => accounts.userInfo(params.userId)),
+      bus.serve('auth.updateProfile', async (params) => accounts.updateProfile(params)),
+      bus.serve('auth.jwks', async () => keys.publicJwks()),
+      bus.serve('auth.addCar', async (params) => accounts.addCar(params)),
+      bus.serve('auth.listCars', async (params) => ({ items: await accounts.listCars(params.userId) })),
+      bus.serve('auth.getCar', async (params) => accounts.getCar(params.userId, params.carId)),
+      bus.serve('auth.removeCar', async (params) => accounts.removeCar(params.userId, params.carId)),
+    ]);
     log.info({ admin: config.voltqAdminUser, created: admin.created, kid: keys.keyId }, 'auth ready');
-
-    bus.serve('auth.register', async (params) => accounts.register(params));
-    bus.serve('auth.login', async (params) => accounts.login(params.username, params.password, 'user'));
-    bus.serve('auth.adminLogin', async (params) => accounts.login(params.username, params.password, 'admin'));
-    bus.serve('auth.userInfo', async (params) => accounts.userInfo(params.userId));
-    bus.serve('auth.updateProfile', async (params) => accounts.updateProfile(params));
-    bus.serve('auth.jwks', async () => keys.publicJwks());
-    bus.serve('auth.addCar', async (params) => accounts.addCar(params));
-    bus.serve('auth.listCars', async (params) => ({ items: await accounts.listCars(params.userId) }));
-    bus.serve('auth.getCar', async (params) => accounts.getCar(params.userId, params.carId));
-    bus.serve('auth.removeCar', async (params) => accounts.removeCar(params.userId, params.carId));
   };
 }
