@@ -65,8 +65,35 @@ export const SessionBillParams = Type.Object({
   waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
 });
 
+/**
+ * A station's report per pile over [fromMs, toMs), by when each session ended (clock time). Only piles with at
+ * least one session in the range have a row; the caller knows the station's piles if it wants zeros.
+ */
+export const ReportParams = Type.Object({
+  stationId: Id,
+  pileNo: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  fromMs: EpochMs({ description: 'inclusive' }),
+  toMs: EpochMs({ description: 'exclusive; after fromMs' }),
+});
+export type ReportParams = Static<typeof ReportParams>;
+/** Exact sums of the bills of one pile. */
+export const ReportRow = Type.Object({
+  pileNo: Type.String(),
+  sessions: Type.Integer({ minimum: 0 }),
+  durationMs: Type.Integer({ minimum: 0 }),
+  energyWms: EnergyWms(),
+  energyFeeFen: FeeFen(),
+  serviceFeeFen: FeeFen(),
+  totalFen: FeeFen(),
+});
+export type ReportRow = Static<typeof ReportRow>;
+/** Rows ordered by pile number (F2 before F10). */
+export const Report = Type.Object({ rows: Type.Array(ReportRow) });
+export type Report = Static<typeof Report>;
+
 export const billingRpc = {
   'billing.getBill': { params: GetBillParams, result: Bill },
   'billing.listBills': { params: ListBillsParams, result: BillList },
   'billing.sessionBill': { params: SessionBillParams, result: Bill },
+  'billing.report': { params: ReportParams, result: Report },
 } as const satisfies Record<string, RpcSchemaPair>;

@@ -4,6 +4,7 @@ import type { Bill } from '@voltq/contracts';
 import { DomainError, formatIso, type Bus, type Clock, type Logger, type MongoOutboxRelay, type ServiceContext } from '@voltq/kit';
 import type { Tariff } from '@voltq/tariff';
 import { buildBill, formatBillNo } from './domain/bill.js';
+import { sumByPile } from './domain/report.js';
 import type { BillRepository } from './repository.js';
 
 type Redis = ServiceContext['redis'];
@@ -63,6 +64,11 @@ export async function registerBillingHandlers(deps: BillingDeps): Promise<void> 
   await bus.serve('billing.listBills', async (params) => {
     const page = await repo.list(params);
     return { ...page, pageNum: params.pageNum, pageSize: params.pageSize };
+  });
+
+  await bus.serve('billing.report', async (params) => {
+    if (params.toMs <= params.fromMs) throw new DomainError('VALIDATION', 'the report period must end after it starts');
+    return { rows: sumByPile(await repo.forReport(params)) };
   });
 
   await bus.serve('billing.sessionBill', async (params, { deadline }) => {

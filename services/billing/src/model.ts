@@ -39,6 +39,8 @@ const billSchema = new Schema<StoredBill>(
 );
 billSchema.index({ userId: 1, endedAt: -1 });
 billSchema.index({ orderId: 1, endedAt: -1 });
+// reports: a station's bills by session end
+billSchema.index({ stationId: 1, endedAt: 1 });
 
 export type BillModel = Model<StoredBill>;
 

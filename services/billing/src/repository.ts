@@ -1,6 +1,7 @@
 // Bills in MongoDB: the one insert that makes a bill (with its event in the outbox) and the queries.
-import type { Bill } from '@voltq/contracts';
+import type { Bill, ReportParams } from '@voltq/contracts';
 import { outboxEntry, type Envelope } from '@voltq/kit';
+import type { ReportBill } from './domain/report.js';
 import { toBill, type BillModel, type StoredBill } from './model.js';
 
 function isDuplicateKey(err: unknown): boolean {
@@ -56,5 +57,12 @@ export class BillRepository {
       this.Bill.countDocuments(q),
     ]);
     return { items: found.map(toBill), total };
+  }
+
+  /** The summed fields of a station's bills whose session ended in [fromMs, toMs), optionally of one pile. */
+  async forReport(params: ReportParams): Promise<ReportBill[]> {
+    const q: Record<string, unknown> = { stationId: params.stationId, endedAt: { $gte: params.fromMs, $lt: params.toMs } };
+    if (params.pileNo !== undefined) q.pileNo = params.pileNo;
+    return this.Bill.find(q, { _id: 0, pileNo: 1, durationMs: 1, energyWms: 1, energyFeeFen: 1, serviceFeeFen: 1, totalFen: 1 }).lean<ReportBill[]>();
   }
 }

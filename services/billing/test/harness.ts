@@ -11,7 +11,7 @@ export interface Harness extends ServiceHarness {
 /** What the run declares (deleted even where the broker cannot be listed). */
 const QUEUES = [
   'billing.session-ended', 'billing.transient',
-  'rpc.billing.getBill', 'rpc.billing.listBills', 'rpc.billing.sessionBill',
+  'rpc.billing.getBill', 'rpc.billing.listBills', 'rpc.billing.sessionBill', 'rpc.billing.report',
 ];
 
 export async function startHarness(watch: MessageType[]): Promise<Harness> {

@@ -111,3 +111,50 @@ t.test('billing.sessionBill waits a little for a bill that is on its way', async
   t.match(await pending, { sessionId: s.sessionId, userId: '31', totalFen: 3750 });
   await t.rejects(h.bus.call('billing.sessionBill', { sessionId: 'never#1', waitMs: 200 }), { code: 'NOT_FOUND' });
 });
+
+t.test('billing.report: exact sums per pile of the bills whose session ended in [fromMs, toMs), by pile', async (t) => {
+  const stationId = `report-${randomUUID().slice(0, 8)}`;
+  const on = (day: string, hhmm: string) => Date.parse(`2025-03-${day}T${hhmm}:00+08:00`);
+  const sessions = [
+    // Mon 03-03, F1: 30 kWh 06:10-07:10 at 30 kW: 25 valley + 5 flat = 13.50 + service 24.00
+    session({ stationId, pileNo: 'F1', startedAt: on('03', '06:10'), endedAt: on('03', '07:10'), energyWms: 30 * KWH }),
+    // Tue 03-04, F1: 10 kWh peak 10:00-10:20 = 10.00 + 8.00
+    session({ stationId, pileNo: 'F1', startedAt: on('04', '10:00'), endedAt: on('04', '10:20'), energyWms: 10 * KWH }),
+    // Tue 03-04, T1: 10 kWh flat 21:00-22:00 at 10 kW = 7.00 + 8.00
+    session({ stationId, pileNo: 'T1', mode: 'slow', powerW: 10_000, startedAt: on('04', '21:00'), endedAt: on('04', '22:00'), energyWms: 10 * KWH }),
+    // Sun 03-09 23:00 to Mon 03-10 00:00 exactly, T1: 10 kWh valley = 4.00 + 8.00; belongs to the day (and week) it ended in
+    session({ stationId, pileNo: 'T1', mode: 'slow', powerW: 10_000, startedAt: on('09', '23:00'), endedAt: on('10', '00:00'), energyWms: 10 * KWH }),
+    // another station on the same day: never counted
+    session({ stationId: `${stationId}-other`, pileNo: 'F1', startedAt: on('04', '10:00'), endedAt: on('04', '10:20'), energyWms: 10 * KWH }),
+  ];
+  for (const s of sessions) await h.bus.publish('session.ended', s);
+  const bills = await Promise.all(sessions.map((s) => h.waitFor('bill.created', (e) => e.payload.sessionId === s.sessionId).then((e) => e.payload)));
+  const report = (fromMs: number, toMs: number, pileNo?: string) =>
+    h.bus.call('billing.report', { stationId, fromMs, toMs, ...(pileNo !== undefined ? { pileNo } : {}) });
+
+  // the ISO week of Mon 03-03: three sessions, the one ending at 03-10 00:00 is the next week's
+  const week = await report(on('03', '00:00'), on('10', '00:00'));
+  t.same(week.rows, [
+    { pileNo: 'F1', sessions: 2, durationMs: 4_800_000, energyWms: 40 * KWH, energyFeeFen: 2350, serviceFeeFen: 3200, totalFen: 5550 },
+    { pileNo: 'T1', sessions: 1, durationMs: 3_600_000, energyWms: 10 * KWH, energyFeeFen: 700, serviceFeeFen: 800, totalFen: 1500 },
+  ]);
+  // the rows are the sums of the stored bills themselves
+  const f1 = bills.filter((b) => b.stationId === stationId && b.pileNo === 'F1');
+  t.equal(week.rows[0]?.totalFen, f1.reduce((sum, b) => sum + b.totalFen, 0));
+
+  t.same((await report(on('04', '00:00'), on('05', '00:00'))).rows.map((r) => [r.pileNo, r.sessions, r.totalFen]), [['F1', 1, 1800], ['T1', 1, 1500]], 'one day');
+  t.same((await report(on('09', '00:00'), on('10', '00:00'))).rows, [], 'a session ending at the period end is not in it');
+  t.same((await report(on('10', '00:00'), on('11', '00:00'))).rows, [
+    { pileNo: 'T1', sessions: 1, durationMs: 3_600_000, energyWms: 10 * KWH, energyFeeFen: 400, serviceFeeFen: 800, totalFen: 1200 },
+  ], 'it is in the period it starts');
+  t.same((await report(on('03', '07:10'), on('03', '07:11'))).rows.map((r) => r.sessions), [1], 'a session ending at the period start is in it');
+
+  // one pile over the month
+  const month = await report(Date.parse('2025-03-01T00:00:00+08:00'), Date.parse('2025-04-01T00:00:00+08:00'), 'T1');
+  t.same(month.rows, [
+    { pileNo: 'T1', sessions: 2, durationMs: 7_200_000, energyWms: 20 * KWH, energyFeeFen: 1100, serviceFeeFen: 1600, totalFen: 2700 },
+  ]);
+  t.same((await report(on('01', '00:00'), on('31', '00:00'), 'F9')).rows, [], 'a pile without sessions has no row');
+
+  await t.rejects(report(on('04', '00:00'), on('04', '00:00')), { code: 'VALIDATION' }, 'an empty period is refused');
+});
