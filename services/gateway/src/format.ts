@@ -1,9 +1,10 @@
 // Pure edge formatting: exact integers inside (Wms, fen, epoch ms, W) -> the numbers and strings /api shows
 // (kWh and yuan rounded half-up to two decimals, ISO 8601 times with offset, UPPER state names, document 004's
 // numeric codes). No I/O, unit-tested on its own.
-import type { Bill, BoardResult, CarView, ChargeMode, OrderState, OrderView, PileView, QueueEntryView, StationConfig } from '@voltq/contracts';
+import type { Bill, BoardResult, Report, CarView, ChargeMode, OrderState, OrderView, PileView, QueueEntryView, StationConfig } from '@voltq/contracts';
 import { formatIso } from '@voltq/kit';
 import { formatKwh, formatYuan } from '@voltq/tariff';
+import type { ReportPeriod } from './parse.js';
 
 export interface FormatContext {
   /** IANA zone of the times shown */
@@ -345,5 +346,28 @@ export function carView(car: CarView, ctx: Pick<FormatContext, 'timeZone'>) {
     plate: car.plate ?? car.carId,
     capacityKwh: car.capacityWms === undefined ? null : kwh(car.capacityWms),
     createdAt: iso(car.createdAt, ctx.timeZone),
+  };
+}
+
+/** GET /api/admin/reports: the period as ISO times with offset ([from, to)), exact sums rounded once here. */
+export function reportView(
+  q: { stationId: string; period: ReportPeriod; fromMs: number; toMs: number },
+  report: Report,
+  ctx: Pick<FormatContext, 'timeZone'>,
+) {
+  return {
+    stationId: q.stationId,
+    period: q.period,
+    from: formatIso(q.fromMs, ctx.timeZone),
+    to: formatIso(q.toMs, ctx.timeZone),
+    rows: report.rows.map((r) => ({
+      pileNo: r.pileNo,
+      sessions: r.sessions,
+      durationMs: r.durationMs,
+      energyKwh: kwh(r.energyWms),
+      energyFeeYuan: yuan(r.energyFeeFen),
+      serviceFeeYuan: yuan(r.serviceFeeFen),
+      totalYuan: yuan(r.totalFen),
+    })),
   };
 }

@@ -33,3 +33,19 @@ export function localDayRange(date: string, timeZone: string, field: string): { 
   if (!day.isValid) throw new DomainError('VALIDATION', `${field} must be a date YYYY-MM-DD, got ${JSON.stringify(date)}`);
   return { fromMs: day.startOf('day').toMillis(), toMs: day.plus({ days: 1 }).startOf('day').toMillis() };
 }
+
+export type ReportPeriod = 'day' | 'week' | 'month';
+
+const ONE = { day: { days: 1 }, week: { weeks: 1 }, month: { months: 1 } } as const;
+
+/**
+ * The report period holding local date `date` ('YYYY-MM-DD' in `timeZone`) -> [start, end) in epoch ms: the day,
+ * the ISO week (Monday to Monday) or the calendar month. Local midnights, so a DST day is 23 or 25 hours.
+ */
+export function reportPeriod(period: ReportPeriod, date: string, timeZone: string, field = 'date'): { fromMs: number; toMs: number } {
+  const day = DateTime.fromFormat(date, 'yyyy-MM-dd', { zone: timeZone });
+  if (!day.isValid) throw new DomainError('VALIDATION', `${field} must be a date YYYY-MM-DD, got ${JSON.stringify(date)}`);
+  // luxon's weeks are ISO weeks (Monday first) unless locale weeks are asked for
+  const start = day.startOf(period);
+  return { fromMs: start.toMillis(), toMs: start.plus(ONE[period]).toMillis() };
+}

@@ -296,3 +296,30 @@ export const ClockAdvanceBody = Type.Object({
   seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
 });
 export const ClockView = Type.Object({ mode: ClockMode, time: IsoTime, speed: Type.Number() });
+
+// ---- admin reports ----
+const ReportPeriod = StringEnum(['day', 'week', 'month'], { description: 'day, ISO week (Monday first) or calendar month' });
+export const ReportsQuery = Type.Object({
+  stationId: Id,
+  pileNo: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'one pile only' })),
+  period: ReportPeriod,
+  date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (station-local): any day of the period' }),
+});
+export const ReportView = Type.Object({
+  stationId: Type.String(),
+  period: ReportPeriod,
+  from: Type.String({ description: 'ISO 8601 with offset: start of the period (inclusive)' }),
+  to: Type.String({ description: 'ISO 8601 with offset: end of the period (exclusive)' }),
+  rows: Type.Array(
+    Type.Object({
+      pileNo: Type.String(),
+      sessions: Type.Integer({ description: 'sessions that ended in the period' }),
+      durationMs: Type.Integer({ description: 'their charging time' }),
+      energyKwh: Kwh,
+      energyFeeYuan: Yuan,
+      serviceFeeYuan: Yuan,
+      totalYuan: Yuan,
+    }),
+    { description: 'one row per pile with sessions in the period, by pile number' },
+  ),
+});

@@ -99,6 +99,12 @@ export function serveFakes(bus: Bus): Fakes {
     const items = [...bills.values()].filter((b) => (p.userId === undefined || b.userId === p.userId) && (p.orderId === undefined || b.orderId === p.orderId));
     return { items: items.slice((p.pageNum - 1) * p.pageSize, p.pageNum * p.pageSize), total: items.length, pageNum: p.pageNum, pageSize: p.pageSize };
   });
+  serve('billing.report', (p) => ({
+    rows: [
+      { pileNo: 'F1', sessions: 2, durationMs: 4_800_000, energyWms: 40 * KWH, energyFeeFen: 2350, serviceFeeFen: 3200, totalFen: 5550 },
+      { pileNo: 'T1', sessions: 1, durationMs: 3_600_000, energyWms: Math.round(10.005 * KWH), energyFeeFen: 700, serviceFeeFen: 800, totalFen: 1500 },
+    ].filter((r) => p.pileNo === undefined || r.pileNo === p.pileNo),
+  }));
   bus.serve('billing.sessionBill', async (p) => {
     calls.push({ method: 'billing.sessionBill', params: p });
     const until = Date.now() + (p.waitMs ?? 0);

@@ -65,7 +65,7 @@ t.test('ready, OpenAPI and Swagger UI', async (t) => {
   t.equal((await http.inject({ url: '/readyz' })).statusCode, 200, 'ready once the JWKS is loaded');
   const spec = (await http.inject({ url: '/docs/json' })).json();
   t.equal(spec.openapi, '3.0.3');
-  for (const path of ['/api/user/register', '/api/orders', '/api/order/{id}', '/api/queue/requests', '/api/queue/requests/{orderId}', '/api/bills/{billId}', '/api/admin/stations/{stationId}/board', '/api/admin/clock/advance']) {
+  for (const path of ['/api/user/register', '/api/orders', '/api/order/{id}', '/api/queue/requests', '/api/queue/requests/{orderId}', '/api/bills/{billId}', '/api/admin/stations/{stationId}/board', '/api/admin/clock/advance', '/api/admin/reports']) {
     t.ok(spec.paths[path], `documents ${path}`);
   }
   const ui = await http.inject({ url: '/docs/' });
@@ -279,6 +279,55 @@ t.test('admin: board, config in kW, pile status, clock', async (t) => {
   t.equal((await api('POST', '/api/admin/clock/advance', { token: adminToken, body: { seconds: 1, to: '2025-01-02T11:00:00' } })).status, 400);
   t.equal((await api('PUT', '/api/admin/clock', { token: adminToken, body: { mode: 'manual', time: 'noon' } })).status, 400);
   t.equal((await api('GET', '/api/admin/clock', { token: adminToken })).body.data.mode, 'real');
+});
+
+t.test('admin reports: the period in the station zone, per-pile rows in yuan and kWh; 400 on a bad period or date', async (t) => {
+  const week = await api('GET', '/api/admin/reports?stationId=default&period=week&date=2025-01-02', { token: adminToken });
+  t.equal(week.status, 200);
+  t.same(fakes.last('billing.report'), {
+    stationId: 'default', fromMs: Date.parse('2024-12-30T00:00:00+08:00'), toMs: Date.parse('2025-01-06T00:00:00+08:00'),
+  }, 'the ISO week holding Thursday 2025-01-02, Monday to Monday');
+  t.same(week.body, {
+    code: 0,
+    message: 'success',
+    data: {
+      stationId: 'default', period: 'week', from: '2024-12-30T00:00:00.000+08:00', to: '2025-01-06T00:00:00.000+08:00',
+      rows: [
+        { pileNo: 'F1', sessions: 2, durationMs: 4_800_000, energyKwh: 40, energyFeeYuan: 23.5, serviceFeeYuan: 32, totalYuan: 55.5 },
+        { pileNo: 'T1', sessions: 1, durationMs: 3_600_000, energyKwh: 10.01, energyFeeYuan: 7, serviceFeeYuan: 8, totalYuan: 15 },
+      ],
+    },
+  });
+
+  const month = await api('GET', '/api/admin/reports?stationId=default&pileNo=T1&period=month&date=2025-02-14', { token: adminToken });
+  t.same(fakes.last('billing.report'), {
+    stationId: 'default', pileNo: 'T1', fromMs: Date.parse('2025-02-01T00:00:00+08:00'), toMs: Date.parse('2025-03-01T00:00:00+08:00'),
+  });
+  t.same(month.body.data.rows.map((r: { pileNo: string }) => r.pileNo), ['T1']);
+  t.match(month.body.data, { period: 'month', from: '2025-02-01T00:00:00.000+08:00', to: '2025-03-01T00:00:00.000+08:00' });
+  const day = await api('GET', '/api/admin/reports?stationId=default&period=day&date=2025-01-02', { token: adminToken });
+  t.match(day.body.data, { from: '2025-01-02T00:00:00.000+08:00', to: '2025-01-03T00:00:00.000+08:00' });
+
+  const calls = fakes.count('billing.report');
+  for (const [query, says] of [
+    ['stationId=default&period=year&date=2025-01-02', /period must be one of: day, week, month/],
+    ['stationId=default&period=day&date=2025-02-30', /date must be a date YYYY-MM-DD/],
+    ['stationId=default&period=day&date=20250102', /date/],
+    ['stationId=default&period=day', /date/],
+    ['period=day&date=2025-01-02', /stationId/],
+  ] as const) {
+    const bad = await api('GET', `/api/admin/reports?${query}`, { token: adminToken });
+    t.equal(bad.status, 400, query);
+    t.equal(bad.body.code, 9001);
+    t.match(bad.body.message, says);
+    t.equal(bad.body.data, null);
+  }
+  t.equal(fakes.count('billing.report'), calls, 'nothing invalid reached billing');
+
+  const url = '/api/admin/reports?stationId=default&period=day&date=2025-01-02';
+  t.same(await api('GET', url, { token: alice.token }), { status: 403, body: { code: 9003, message: 'admin only', data: null } });
+  t.equal((await api('GET', url)).status, 401);
+  t.equal(fakes.count('billing.report'), calls, 'nor anything unauthorised');
 });
 
 t.test('unknown /api routes answer in the same shape', async (t) => {

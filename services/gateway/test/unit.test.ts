@@ -13,6 +13,7 @@ import {
   orderDetail004,
   orderListItem004,
   page004,
+  reportView,
   requestCreated,
   requestView,
   stationConfigView,
@@ -21,7 +22,7 @@ import {
   withBill,
   yuan,
 } from '../src/format.js';
-import { energyWmsFromKwh, localDayRange, parseTime, powerWFromKw } from '../src/parse.js';
+import { energyWmsFromKwh, localDayRange, parseTime, powerWFromKw, reportPeriod } from '../src/parse.js';
 import { configureParams } from '../src/routes/admin.js';
 import { bill, board, KWH, order, T0 } from './fixtures.js';
 
@@ -272,4 +273,45 @@ t.test('JWT verification: refetch on an unknown kid, rate-limited', async (t) =>
   t.equal(bearerToken('bearer   x'), 'x');
   t.equal(bearerToken('Basic abc'), undefined);
   t.equal(bearerToken(undefined), undefined);
+});
+
+t.test('report periods: the local day, the ISO week (Monday first) and the calendar month holding the date', async (t) => {
+  const sh = (text: string) => Date.parse(`${text}+08:00`);
+  t.same(reportPeriod('day', '2025-01-02', tz), { fromMs: sh('2025-01-02T00:00:00'), toMs: sh('2025-01-03T00:00:00') });
+  // Thursday 2025-01-02: the week runs Monday 2024-12-30 to Monday 2025-01-06, across the year
+  t.same(reportPeriod('week', '2025-01-02', tz), { fromMs: sh('2024-12-30T00:00:00'), toMs: sh('2025-01-06T00:00:00') });
+  t.same(reportPeriod('week', '2025-03-03', tz), { fromMs: sh('2025-03-03T00:00:00'), toMs: sh('2025-03-10T00:00:00') }, 'a Monday starts its week');
+  t.same(reportPeriod('week', '2025-03-09', tz), { fromMs: sh('2025-03-03T00:00:00'), toMs: sh('2025-03-10T00:00:00') }, 'a Sunday ends it');
+  t.same(reportPeriod('month', '2024-02-29', tz), { fromMs: sh('2024-02-01T00:00:00'), toMs: sh('2024-03-01T00:00:00') }, 'leap February');
+  t.same(reportPeriod('month', '2024-12-31', tz), { fromMs: sh('2024-12-01T00:00:00'), toMs: sh('2025-01-01T00:00:00') });
+  // another zone with daylight saving: local midnights, so the day of the change has 23 hours
+  const berlin = reportPeriod('day', '2025-03-30', 'Europe/Berlin');
+  t.same(berlin, { fromMs: Date.parse('2025-03-30T00:00:00+01:00'), toMs: Date.parse('2025-03-31T00:00:00+02:00') });
+  t.equal(berlin.toMs - berlin.fromMs, 23 * 3_600_000);
+  for (const bad of ['2025-02-30', '2025-13-01', '2025-1-2', 'today', '']) {
+    t.throws(() => reportPeriod('day', bad, tz), { code: 'VALIDATION', message: /date must be a date YYYY-MM-DD/ }, JSON.stringify(bad));
+  }
+});
+
+t.test('report view: the period with offsets, exact sums rounded half-up once', async (t) => {
+  const view = reportView(
+    { stationId: 'default', period: 'week', fromMs: Date.parse('2024-12-30T00:00:00+08:00'), toMs: Date.parse('2025-01-06T00:00:00+08:00') },
+    {
+      rows: [
+        { pileNo: 'F1', sessions: 3, durationMs: 5_400_000, energyWms: Math.round(40.125 * KWH), energyFeeFen: 2355, serviceFeeFen: 3210, totalFen: 5565 },
+        { pileNo: 'T1', sessions: 1, durationMs: 0, energyWms: KWH / 200 - 1, energyFeeFen: 0, serviceFeeFen: 0, totalFen: 0 },
+      ],
+    },
+    { timeZone: tz },
+  );
+  t.same(view, {
+    stationId: 'default',
+    period: 'week',
+    from: '2024-12-30T00:00:00.000+08:00',
+    to: '2025-01-06T00:00:00.000+08:00',
+    rows: [
+      { pileNo: 'F1', sessions: 3, durationMs: 5_400_000, energyKwh: 40.13, energyFeeYuan: 23.55, serviceFeeYuan: 32.1, totalYuan: 55.65 },
+      { pileNo: 'T1', sessions: 1, durationMs: 0, energyKwh: 0, energyFeeYuan: 0, serviceFeeYuan: 0, totalYuan: 0 },
+    ],
+  });
 });

@@ -1,8 +1,8 @@
-// Platform additions for admins: station board and configuration, pile switching, the shared clock.
+// Platform additions for admins: station board and configuration, pile switching, the shared clock, reports.
 import { DomainError } from '@voltq/kit';
 import { ok, type Api, type RouteDeps } from '../context.js';
-import { boardView, clockView, pileView, stationConfigView } from '../format.js';
-import { parseTime, powerWFromKw } from '../parse.js';
+import { boardView, clockView, pileView, reportView, stationConfigView } from '../format.js';
+import { parseTime, powerWFromKw, reportPeriod } from '../parse.js';
 import {
   Board,
   ClockAdvanceBody,
@@ -12,6 +12,8 @@ import {
   PilePath,
   PileStatusBody,
   PileStatusQuery,
+  ReportsQuery,
+  ReportView,
   StationConfigBody,
   StationConfigView,
   StationPath,
@@ -124,5 +126,22 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
     if ((to === undefined) === (seconds === undefined)) throw new DomainError('VALIDATION', 'give exactly one of "to" and "seconds"');
     const params = to !== undefined ? { toMs: parseTime(to, deps.timeZone, 'to') } : { seconds: seconds as number };
     return ok(clockView(await deps.call(req, 'scheduler.clockAdvance', params, { timeoutMs: deps.clockRpcTimeoutMs }), deps.fmt()));
+  });
+
+  api.get('/admin/reports', {
+    onRequest: deps.admin,
+    schema: {
+      tags: ['admin'],
+      summary: 'per-pile report for a day, week or month: sessions, duration, kWh, energy fee, service fee, total (by session end)',
+      security,
+      querystring: ReportsQuery,
+      response: responses(ReportView),
+    },
+    config: { resource: 'station' },
+  }, async (req) => {
+    const { stationId, pileNo, period, date } = req.query;
+    const { fromMs, toMs } = reportPeriod(period, date, deps.timeZone);
+    const report = await deps.call(req, 'billing.report', { stationId, fromMs, toMs, ...(pileNo !== undefined ? { pileNo } : {}) });
+    return ok(reportView({ stationId, period, fromMs, toMs }, report, deps.fmt()));
   });
 }
