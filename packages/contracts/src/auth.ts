@@ -1,12 +1,12 @@
 // Auth: users, admins, cars, tokens, JWKS.
 import { Type, type Static } from '@sinclair/typebox';
-import { EpochMs, Id, type RpcSchemaPair } from './common.js';
+import { EpochMs, Id, Literals, type RpcSchemaPair } from './common.js';
 
 /** JWT registered claims shared by the issuer (auth) and the verifier (gateway). */
 export const JWT_ISSUER = 'voltq-auth';
 export const JWT_AUDIENCE = 'voltq';
 
-export const Role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
+export const Role = Literals(['user', 'admin']);
 export type Role = Static<typeof Role>;
 
 export const Username = Type.String({ minLength: 1, maxLength: 64 });

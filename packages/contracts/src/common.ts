@@ -1,5 +1,13 @@
 // Shared building blocks for every contract: the envelope, RPC frames, error codes, units.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+
+/** A union of string literals from their list: `Literals(['a', 'b'])` is `'a' | 'b'`. */
+export function Literals<const T extends readonly [string, ...string[]]>(
+  values: T,
+  options: { description?: string } = {},
+): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return Type.Union(values.map((v) => Type.Literal(v)), options) as never;
+}
 
 /** Stable domain error codes; every dialect in the gateway maps these. Add new ones here only. */
 export const ERROR_CODES = [
@@ -19,7 +27,7 @@ export const ERROR_CODES = [
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
-export const ErrorCodeSchema = Type.Union(ERROR_CODES.map((c) => Type.Literal(c)));
+export const ErrorCodeSchema = Literals(ERROR_CODES);
 
 /** Epoch milliseconds (clock time). */
 export const EpochMs = (opts: { description?: string } = {}) => Type.Integer({ minimum: 0, ...opts });
@@ -31,7 +39,7 @@ export const WMS_PER_WH = 3_600_000;
 export const WMS_PER_KWH = 3_600_000_000;
 
 export const Id = Type.String({ minLength: 1, maxLength: 128 });
-export const ChargeMode = Type.Union([Type.Literal('fast'), Type.Literal('slow')]);
+export const ChargeMode = Literals(['fast', 'slow']);
 export type ChargeMode = Static<typeof ChargeMode>;
 
 /** Every message on the bus. Mirrored in AMQP properties messageId/type/correlationId/timestamp. */

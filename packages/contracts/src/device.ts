@@ -1,8 +1,8 @@
 // Device-bridge: pile connectivity events (bridge -> scheduler) and pile commands (scheduler -> bridge replica).
 import { Type, type Static } from '@sinclair/typebox';
-import { EnergyWms, EpochMs, Id } from './common.js';
+import { EnergyWms, EpochMs, Id, Literals } from './common.js';
 
-export const DeviceProtocol = Type.Union([Type.Literal('ocpp1.6'), Type.Literal('ws'), Type.Literal('tcp')]);
+export const DeviceProtocol = Literals(['ocpp1.6', 'ws', 'tcp']);
 
 const PileRef = {
   pileId: Id, // device identity (e.g. OCPP chargePointId)
@@ -36,7 +36,7 @@ export type DevicePileRecovered = Static<typeof DevicePileRecovered>;
 export const PileCommand = Type.Object({
   commandId: Id,
   ...PileRef,
-  action: Type.Union([Type.Literal('start'), Type.Literal('stop')]),
+  action: Literals(['start', 'stop']),
   sessionId: Type.Optional(Id),
   orderId: Type.Optional(Id),
   powerW: Type.Optional(Type.Integer({ minimum: 0 })),

@@ -1,16 +1,16 @@
 // Order service: the charging order's lifecycle events and RPC.
 import { Type, type Static } from '@sinclair/typebox';
 import { TierSplit } from './billing.js';
-import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Page, PageParams, type RpcSchemaPair } from './common.js';
+import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Literals, Page, PageParams, type RpcSchemaPair } from './common.js';
 
-export const OrderState = Type.Union([
-  Type.Literal('waiting'), // in the waiting area
-  Type.Literal('dispatched'), // in a pile queue, not yet at its head
-  Type.Literal('charging'),
-  Type.Literal('fault-queued'), // re-queued after a pile fault
-  Type.Literal('finished'),
-  Type.Literal('cancelled'),
-  Type.Literal('refused'),
+export const OrderState = Literals([
+  'waiting', // in the waiting area
+  'dispatched', // in a pile queue, not yet at its head
+  'charging',
+  'fault-queued', // re-queued after a pile fault
+  'finished',
+  'cancelled',
+  'refused',
 ]);
 export type OrderState = Static<typeof OrderState>;
 

@@ -1,6 +1,6 @@
 // Scheduler: sessions and pile state events, station RPC, clock RPC.
 import { Type, type Static } from '@sinclair/typebox';
-import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, type RpcSchemaPair } from './common.js';
+import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Literals, type RpcSchemaPair } from './common.js';
 
 export const MeteredInterval = Type.Object({
   fromMs: EpochMs(),
@@ -9,13 +9,7 @@ export const MeteredInterval = Type.Object({
 });
 export type MeteredInterval = Static<typeof MeteredInterval>;
 
-export const SessionEndReason = Type.Union([
-  Type.Literal('completed'),
-  Type.Literal('cancelled'),
-  Type.Literal('fault'),
-  Type.Literal('pile-off'),
-  Type.Literal('stopped'),
-]);
+export const SessionEndReason = Literals(['completed', 'cancelled', 'fault', 'pile-off', 'stopped']);
 export type SessionEndReason = Static<typeof SessionEndReason>;
 
 export const SessionStarted = Type.Object({
@@ -51,13 +45,7 @@ export const SessionEnded = Type.Object({
 });
 export type SessionEnded = Static<typeof SessionEnded>;
 
-export const PileState = Type.Union([
-  Type.Literal('idle'),
-  Type.Literal('charging'),
-  Type.Literal('off'),
-  Type.Literal('fault'),
-  Type.Literal('offline'),
-]);
+export const PileState = Literals(['idle', 'charging', 'off', 'fault', 'offline']);
 export type PileState = Static<typeof PileState>;
 
 export const PileStatusChanged = Type.Object({
@@ -101,14 +89,7 @@ export const SubmitParams = Type.Object({
   mode: ChargeMode,
   energyWms: EnergyWms(),
 });
-export const QueueState = Type.Union([
-  Type.Literal('waiting'),
-  Type.Literal('dispatched'),
-  Type.Literal('charging'),
-  Type.Literal('fault-queued'),
-  Type.Literal('finished'),
-  Type.Literal('cancelled'),
-]);
+export const QueueState = Literals(['waiting', 'dispatched', 'charging', 'fault-queued', 'finished', 'cancelled']);
 export const QueueEntryView = Type.Object({
   orderId: Id,
   userId: Id,
@@ -145,12 +126,8 @@ export const CancelResult = Type.Object({
 export type CancelResult = Static<typeof CancelResult>;
 export const PositionParams = Type.Object({ orderId: Id, stationId: Id });
 
-export const FaultPolicy = Type.Union([Type.Literal('priority'), Type.Literal('time-order')]);
-export const DispatchMode = Type.Union([
-  Type.Literal('default'),
-  Type.Literal('single-min-total'),
-  Type.Literal('batch-min-total'),
-]);
+export const FaultPolicy = Literals(['priority', 'time-order']);
+export const DispatchMode = Literals(['default', 'single-min-total', 'batch-min-total']);
 export const StationConfig = Type.Object({
   stationId: Id,
   fastPiles: Type.Integer({ minimum: 0, maximum: 100 }),
@@ -189,10 +166,10 @@ export type BoardResult = Static<typeof BoardResult>;
 export const PileStatusParams = Type.Object({
   stationId: Id,
   pileNo: Type.String(),
-  status: Type.Union([Type.Literal('on'), Type.Literal('off'), Type.Literal('fault'), Type.Literal('repair')]),
+  status: Literals(['on', 'off', 'fault', 'repair']),
 });
 
-export const ClockMode = Type.Union([Type.Literal('real'), Type.Literal('scaled'), Type.Literal('manual')]);
+export const ClockMode = Literals(['real', 'scaled', 'manual']);
 export const ClockView = Type.Object({
   mode: ClockMode,
   timeMs: EpochMs(),
