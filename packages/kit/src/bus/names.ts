@@ -1,4 +1,4 @@
-// Routing names (notes/ARCH.md "Namespacing").
+// Routing names (docs/ARCHITECTURE.md "Namespacing").
 export type ExchangeKind = 'events' | 'commands';
 
 export function exchangeNames(ns: string) {
