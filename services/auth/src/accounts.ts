@@ -1,7 +1,7 @@
 // Accounts: registration, login (users and admins), profile and cars. No transport here: the RPC handlers in
 // service.ts call these methods, tests can too.
 import { randomUUID } from 'node:crypto';
-import type { CarView, LoginResult, RegisterParams, Role, UpdateProfileParams, UserInfo } from '@voltq/contracts';
+import { PROFILE_FIELDS, type CarView, type LoginResult, type PrincipalResult, type RegisterParams, type Role, type UpdateProfileParams, type UserInfo } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import type { SigningKeys } from './keys.js';
 import { isDuplicateKey, type AuthModels, type CarDoc, type UserDoc } from './models.js';
@@ -17,6 +17,22 @@ export interface AccountsOptions {
 }
 
 const BAD_CREDENTIALS = 'wrong username or password';
+
+/**
+ * The `$set` of a profile update: only the allow-listed fields, each only with the type the field has (strings,
+ * gender an integer 0-2); anything else in `params` is ignored. Pure, exported for tests.
+ */
+export function profileUpdate(params: Record<string, unknown>): Partial<Pick<UserDoc, (typeof PROFILE_FIELDS)[number]>> {
+  const set: Record<string, string | number> = {};
+  for (const key of PROFILE_FIELDS) {
+    const value = params[key];
+    if (value === undefined) continue;
+    const fits = key === 'gender' ? Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 2 : typeof value === 'string';
+    if (!fits) throw new DomainError('VALIDATION', `${key} has the wrong type`);
+    set[key] = value as string | number;
+  }
+  return set;
+}
 
 function carView(car: CarDoc): CarView {
   const view: CarView = { carId: car.carId, plate: car.plate, createdAt: car.createdAt };
@@ -124,14 +140,25 @@ export class Accounts {
     return info;
   }
 
+  /**
+   * Sets the profile fields a user may change (document 004's PUT /api/user/update) and nothing else: the
+   * update is built from the allow-list, whatever else `params` carries (role, username, passwordHash,
+   * createdAt, _id, balance ... are never written, even by a caller that bypassed the RPC schema).
+   */
   async updateProfile(params: UpdateProfileParams): Promise<UserInfo> {
-    const { userId, ...fields } = params;
-    const set = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    const { userId } = params;
+    const set = profileUpdate(params);
     if (Object.keys(set).length > 0) {
       const res = await this.opts.models.User.updateOne({ userId }, { $set: set });
       if (res.matchedCount === 0) throw new DomainError('NOT_FOUND', `user ${userId} not found`, { resource: 'user' });
     }
     return this.userInfo(userId);
+  }
+
+  /** The gateway's token check: does the user still exist, with which role (one indexed lookup, two fields). */
+  async principal(userId: string): Promise<PrincipalResult> {
+    const user = await this.opts.models.User.findOne({ userId }, { _id: 0, userId: 1, role: 1 }).lean<Pick<UserDoc, 'userId' | 'role'>>();
+    return user ? { userId, exists: true, role: user.role } : { userId, exists: false };
   }
 
   /**
