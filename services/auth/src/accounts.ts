@@ -14,6 +14,8 @@ export interface AccountsOptions {
   scrypt: ScryptParams;
   /** platform clock time (epoch ms) for createdAt / lastLoginAt */
   now: () => number;
+  /** the password check (tests count its runs); scrypt by default */
+  verifyPassword?: (password: string, stored: string) => Promise<boolean>;
 }
 
 const BAD_CREDENTIALS = 'wrong username or password';
@@ -42,8 +44,10 @@ function carView(car: CarDoc): CarView {
 
 export class Accounts {
   private dummyHash: Promise<string>;
+  private readonly verify: (password: string, stored: string) => Promise<boolean>;
 
   constructor(private readonly opts: AccountsOptions) {
+    this.verify = opts.verifyPassword ?? verifyPassword;
     // Logging in as an unknown user still costs one scrypt run, so timing does not reveal which names exist.
     this.dummyHash = hashPassword(randomUUID(), opts.scrypt);
   }
@@ -108,10 +112,10 @@ export class Accounts {
     const { User } = this.opts.models;
     const user = await User.findOne({ username }).lean<UserDoc>();
     if (!user) {
-      await verifyPassword(password, await this.dummyHash);
+      await this.verify(password, await this.dummyHash);
       throw new DomainError('UNAUTHORIZED', BAD_CREDENTIALS);
     }
-    const ok = await verifyPassword(password, user.passwordHash);
+    const ok = await this.verify(password, user.passwordHash);
     if (!ok || user.role !== role) throw new DomainError('UNAUTHORIZED', BAD_CREDENTIALS);
     const update: Partial<UserDoc> = { lastLoginAt: this.opts.now() };
     if (needsRehash(user.passwordHash, this.opts.scrypt)) update.passwordHash = await hashPassword(password, this.opts.scrypt);

@@ -1,13 +1,16 @@
 // Issue 8, defect 1 (auth side) and 7: every auth write takes an explicit allow-list of fields. A profile update
 // can never reach role, username, passwordHash, createdAt, ids or balances (not through the RPC, whose params are
 // closed, nor by calling Accounts with a body that skipped the schema); auth.principal tells the gateway whether a
-// token's subject still exists and with which role.
+// token's subject still exists and with which role; a login of an unknown user runs the same KDF as a known one.
 import t from 'tap';
 import { rpcSchemas } from '@voltq/contracts';
 import { DomainError, runService, type RpcMethod } from '@voltq/kit';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
-import type { Accounts } from '../src/accounts.js';
-import { profileUpdate } from '../src/accounts.js';
+import { connectMongo } from '@voltq/kit';
+import { Accounts, profileUpdate } from '../src/accounts.js';
+import { SigningKeys } from '../src/keys.js';
+import { authModels } from '../src/models.js';
+import { parseHash, verifyPassword } from '../src/passwords.js';
 import { authConfigSchema } from '../src/config.js';
 import { startAuth } from '../src/service.js';
 
@@ -118,4 +121,32 @@ t.test('auth.principal: exists and role of a user id', async (t) => {
   t.same(await bus.call('auth.principal', { userId: '999999' }), { userId: '999999', exists: false });
   await users.deleteOne({ userId: other.userId });
   t.same(await bus.call('auth.principal', { userId: other.userId }), { userId: other.userId, exists: false }, 'a deleted user');
+});
+
+t.test('login: a known and an unknown username cost one KDF run each, at the same cost, and get the same error', async (t) => {
+  // a second connection to auth's database: the same collections, an Accounts whose password check is counted
+  const conn = await connectMongo(h.mongo.uri, { dbName: h.ns });
+  t.teardown(() => conn.close());
+  const runs: { stored: string }[] = [];
+  const counted = new Accounts({
+    models: await authModels(conn),
+    keys: await SigningKeys.load(conn),
+    tokenTtlSeconds: 600,
+    scrypt: { N: 16384, r: 8, p: 1 },
+    now: () => Date.now(),
+    verifyPassword: async (password, stored) => (runs.push({ stored }), verifyPassword(password, stored)),
+  });
+  const known = await code(counted.login('mallory', 'wrong-password', 'user'));
+  const knownErr = await counted.login('mallory', 'wrong-password', 'user').catch((e: DomainError) => e);
+  t.equal(runs.length, 2, 'one KDF run per attempt for a known user');
+  const unknown = await code(counted.login('nobody-here', 'wrong-password', 'user'));
+  const unknownErr = await counted.login('nobody-here', 'wrong-password', 'user').catch((e: DomainError) => e);
+  t.equal(runs.length, 4, 'and one for an unknown user');
+  t.equal(known, 'UNAUTHORIZED');
+  t.equal(unknown, 'UNAUTHORIZED');
+  t.same({ ...(unknownErr as DomainError) }, { ...(knownErr as DomainError) }, 'the same error, field by field');
+  t.equal((unknownErr as DomainError).message, (knownErr as DomainError).message);
+  t.same(parseHash(runs[2]!.stored)?.params, parseHash(runs[0]!.stored)?.params, 'the dummy hash has the same cost parameters');
+  t.equal(await code(counted.login('root', 'root-password-1', 'user')), 'UNAUTHORIZED', 'an admin at the user door: the same refusal');
+  t.equal(runs.length, 5);
 });
