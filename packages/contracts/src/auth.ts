@@ -24,10 +24,10 @@ export const RegisterParams = Type.Object({
   phone: Type.Optional(Type.String({ maxLength: 32 })),
   /** a first car to register with the account (its plate / label) */
   carId: Type.Optional(Id),
-});
+}, { additionalProperties: false });
 export type RegisterParams = Static<typeof RegisterParams>;
 
-export const LoginParams = Type.Object({ username: Username, password: Password });
+export const LoginParams = Type.Object({ username: Username, password: Password }, { additionalProperties: false });
 export type LoginParams = Static<typeof LoginParams>;
 export const LoginResult = Type.Object({
   token: Type.String(),
@@ -73,8 +73,13 @@ export const AddCarParams = Type.Object({
   /** the client's own id for the car (e.g. a label); made by auth when absent */
   carId: Type.Optional(Id),
   capacityWms: Type.Optional(Type.Integer({ minimum: 0 })),
-});
-/** Document 004's editable profile fields (PUT /api/user/update); absent fields stay as they are. */
+}, { additionalProperties: false });
+/**
+ * Document 004's editable profile fields (PUT /api/user/update); absent fields stay as they are. Closed: nothing
+ * else (role, username, passwordHash, ids, timestamps, balances) can be named; auth also picks exactly these.
+ */
+export const PROFILE_FIELDS = ['nickname', 'avatar', 'gender', 'country', 'province', 'city', 'language'] as const;
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
 export const UpdateProfileParams = Type.Object({
   userId: Id,
   nickname: Type.Optional(Type.String({ maxLength: 64 })),
@@ -84,11 +89,20 @@ export const UpdateProfileParams = Type.Object({
   province: Type.Optional(Type.String({ maxLength: 64 })),
   city: Type.Optional(Type.String({ maxLength: 64 })),
   language: Type.Optional(Type.String({ maxLength: 32 })),
-});
+}, { additionalProperties: false });
 export type UpdateProfileParams = Static<typeof UpdateProfileParams>;
 
-export const CarRefParams = Type.Object({ userId: Id, carId: Id });
-export const ListCarsParams = Type.Object({ userId: Id });
+export const CarRefParams = Type.Object({ userId: Id, carId: Id }, { additionalProperties: false });
+export const ListCarsParams = Type.Object({ userId: Id }, { additionalProperties: false });
+export const UserRefParams = Type.Object({ userId: Id }, { additionalProperties: false });
+
+/** Whether a token's subject is still an account, and its role now (the gateway refuses a token otherwise). */
+export const PrincipalResult = Type.Object({
+  userId: Id,
+  exists: Type.Boolean(),
+  role: Type.Optional(Role),
+});
+export type PrincipalResult = Static<typeof PrincipalResult>;
 export const CarList = Type.Object({ items: Type.Array(CarView) });
 
 /** A JSON Web Key Set: the public keys that verify auth's tokens (by `kid`). */
@@ -104,9 +118,11 @@ export const authRpc = {
   'auth.login': { params: LoginParams, result: LoginResult },
   /** As auth.login, for accounts with role admin. */
   'auth.adminLogin': { params: LoginParams, result: LoginResult },
-  'auth.userInfo': { params: Type.Object({ userId: Id }), result: UserInfo },
+  'auth.userInfo': { params: UserRefParams, result: UserInfo },
+  /** A lean lookup by user id for the gateway's token check (cached there): never NOT_FOUND, `exists` says. */
+  'auth.principal': { params: UserRefParams, result: PrincipalResult },
   'auth.updateProfile': { params: UpdateProfileParams, result: UserInfo },
-  'auth.jwks': { params: Type.Object({}), result: Jwks },
+  'auth.jwks': { params: Type.Object({}, { additionalProperties: false }), result: Jwks },
   /** Cars of a user: plate unique per user (CONFLICT), carId made by auth. */
   'auth.addCar': { params: AddCarParams, result: CarView },
   'auth.listCars': { params: ListCarsParams, result: CarList },

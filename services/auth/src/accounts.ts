@@ -1,7 +1,7 @@
 // Accounts: registration, login (users and admins), profile and cars. No transport here: the RPC handlers in
 // service.ts call these methods, tests can too.
 import { randomUUID } from 'node:crypto';
-import type { CarView, LoginResult, RegisterParams, Role, UpdateProfileParams, UserInfo } from '@voltq/contracts';
+import { PROFILE_FIELDS, type CarView, type LoginResult, type PrincipalResult, type RegisterParams, type Role, type UpdateProfileParams, type UserInfo } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import type { SigningKeys } from './keys.js';
 import { isDuplicateKey, type AuthModels, type CarDoc, type UserDoc } from './models.js';
@@ -14,9 +14,27 @@ export interface AccountsOptions {
   scrypt: ScryptParams;
   /** platform clock time (epoch ms) for createdAt / lastLoginAt */
   now: () => number;
+  /** the password check (tests count its runs); scrypt by default */
+  verifyPassword?: (password: string, stored: string) => Promise<boolean>;
 }
 
 const BAD_CREDENTIALS = 'wrong username or password';
+
+/**
+ * The `$set` of a profile update: only the allow-listed fields, each only with the type the field has (strings,
+ * gender an integer 0-2); anything else in `params` is ignored. Pure, exported for tests.
+ */
+export function profileUpdate(params: Record<string, unknown>): Partial<Pick<UserDoc, (typeof PROFILE_FIELDS)[number]>> {
+  const set: Record<string, string | number> = {};
+  for (const key of PROFILE_FIELDS) {
+    const value = params[key];
+    if (value === undefined) continue;
+    const fits = key === 'gender' ? Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 2 : typeof value === 'string';
+    if (!fits) throw new DomainError('VALIDATION', `${key} has the wrong type`);
+    set[key] = value as string | number;
+  }
+  return set;
+}
 
 function carView(car: CarDoc): CarView {
   const view: CarView = { carId: car.carId, plate: car.plate, createdAt: car.createdAt };
@@ -26,8 +44,10 @@ function carView(car: CarDoc): CarView {
 
 export class Accounts {
   private dummyHash: Promise<string>;
+  private readonly verify: (password: string, stored: string) => Promise<boolean>;
 
   constructor(private readonly opts: AccountsOptions) {
+    this.verify = opts.verifyPassword ?? verifyPassword;
     // Logging in as an unknown user still costs one scrypt run, so timing does not reveal which names exist.
     this.dummyHash = hashPassword(randomUUID(), opts.scrypt);
   }
@@ -92,10 +112,10 @@ export class Accounts {
     const { User } = this.opts.models;
     const user = await User.findOne({ username }).lean<UserDoc>();
     if (!user) {
-      await verifyPassword(password, await this.dummyHash);
+      await this.verify(password, await this.dummyHash);
       throw new DomainError('UNAUTHORIZED', BAD_CREDENTIALS);
     }
-    const ok = await verifyPassword(password, user.passwordHash);
+    const ok = await this.verify(password, user.passwordHash);
     if (!ok || user.role !== role) throw new DomainError('UNAUTHORIZED', BAD_CREDENTIALS);
     const update: Partial<UserDoc> = { lastLoginAt: this.opts.now() };
     if (needsRehash(user.passwordHash, this.opts.scrypt)) update.passwordHash = await hashPassword(password, this.opts.scrypt);
@@ -124,14 +144,25 @@ export class Accounts {
     return info;
   }
 
+  /**
+   * Sets the profile fields a user may change (document 004's PUT /api/user/update) and nothing else: the
+   * update is built from the allow-list, whatever else `params` carries (role, username, passwordHash,
+   * createdAt, _id, balance ... are never written, even by a caller that bypassed the RPC schema).
+   */
   async updateProfile(params: UpdateProfileParams): Promise<UserInfo> {
-    const { userId, ...fields } = params;
-    const set = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    const { userId } = params;
+    const set = profileUpdate(params);
     if (Object.keys(set).length > 0) {
       const res = await this.opts.models.User.updateOne({ userId }, { $set: set });
       if (res.matchedCount === 0) throw new DomainError('NOT_FOUND', `user ${userId} not found`, { resource: 'user' });
     }
     return this.userInfo(userId);
+  }
+
+  /** The gateway's token check: does the user still exist, with which role (one indexed lookup, two fields). */
+  async principal(userId: string): Promise<PrincipalResult> {
+    const user = await this.opts.models.User.findOne({ userId }, { _id: 0, userId: 1, role: 1 }).lean<Pick<UserDoc, 'userId' | 'role'>>();
+    return user ? { userId, exists: true, role: user.role } : { userId, exists: false };
   }
 
   /**

@@ -10,6 +10,7 @@ import { DomainError, type Bus, type Clock } from '@voltq/kit';
 import type { Api, Guard, RouteDeps, RpcCaller } from './context.js';
 import { ERROR_TABLE, PLATFORM_CODES, toApiError, type Resource } from './errors.js';
 import { bearerToken, type JwksVerifier } from './jwt.js';
+import type { LoginThrottle } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { billRoutes } from './routes/bills.js';
 import { orderRoutes } from './routes/orders.js';
@@ -24,6 +25,8 @@ export interface ApiOptions {
   defaultStationId: string;
   billWaitMs: number;
   clockRpcTimeoutMs: number;
+  /** limits failed logins and registrations per account and address */
+  logins: Pick<LoginThrottle, 'attempt'>;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -88,6 +91,7 @@ export async function registerApi(http: FastifyInstance, opts: ApiOptions): Prom
     defaultStationId: opts.defaultStationId,
     billWaitMs: opts.billWaitMs,
     clockRpcTimeoutMs: opts.clockRpcTimeoutMs,
+    logins: opts.logins,
   };
 
   await http.register(

@@ -6,6 +6,7 @@ import { DomainError, type Logger } from '@voltq/kit';
 import type { Resource } from './errors.js';
 import type { FormatContext } from './format.js';
 import type { Principal } from './jwt.js';
+import type { LoginThrottle } from './rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -40,6 +41,8 @@ export interface RouteDeps {
   billWaitMs: number;
   /** RPC timeout for clock moves (they process every due completion before answering) */
   clockRpcTimeoutMs: number;
+  /** failed-login / registration limits (rate-limit.ts) */
+  logins: Pick<LoginThrottle, 'attempt'>;
 }
 
 /** The authenticated caller (routes with a guard only). */

@@ -1,11 +1,14 @@
-// Gateway wiring: the JWKS (fetched from auth at start, retried until it answers; readiness waits for it) and /api.
+// Gateway wiring: the JWKS (fetched from auth at start, retried until it answers; readiness waits for it), the
+// token subjects' existence check, the login limiter and /api.
 import type { ServiceContext } from '@voltq/kit';
 import { registerApi } from './app.js';
 import type { GatewayConfig } from './config.js';
 import { JwksVerifier } from './jwt.js';
+import { LiveTokenVerifier, PrincipalCache } from './principals.js';
+import { AttemptLimiter, LoginThrottle } from './rate-limit.js';
 
 export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<void> {
-  const { config, bus, clock, log, http } = ctx;
+  const { config, bus, clock, log, http, redis } = ctx;
   const verifier = new JwksVerifier({
     fetchJwks: () => bus.call('auth.jwks', {}, { timeoutMs: 3000 }),
     minRefetchMs: config.jwksRefetchIntervalMs,
@@ -21,13 +24,27 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
   ctx.addReadinessCheck('jwks', () => verifier.loaded);
   ctx.onShutdown(() => clearTimeout(timer));
 
+  // a token counts only while its subject exists with the role it names (auth.principal, cached briefly)
+  const principals = new PrincipalCache({
+    lookup: (userId) => bus.call('auth.principal', { userId }, { timeoutMs: 3000 }),
+    ttlMs: config.principalCacheTtlMs,
+    maxEntries: config.principalCacheMaxEntries,
+  });
+
   await registerApi(http, {
     bus,
     clock,
-    verifier,
+    verifier: new LiveTokenVerifier(verifier, principals),
     timeZone: config.timeZone,
     defaultStationId: config.defaultStationId,
     billWaitMs: config.billWaitMs,
     clockRpcTimeoutMs: config.clockRpcTimeoutMs,
+    // in Redis, so every replica shares the counts
+    logins: new LoginThrottle(new AttemptLimiter(redis), config.voltqNs, {
+      accountMaxFailures: config.loginAccountMaxFailures,
+      accountWindowMs: config.loginAccountWindowMs,
+      addressMaxFailures: config.loginAddressMaxFailures,
+      addressWindowMs: config.loginAddressWindowMs,
+    }, config.trustedProxyHops),
   });
 }

@@ -1,4 +1,5 @@
-// Document 004 users (register, login, info) and the platform's admin login.
+// Document 004 users (register, login, info) and the platform's admin login. Logins and registrations run under
+// the failed-attempt limits (rate-limit.ts): 429 / 9006 with Retry-After.
 import type { LoginResult } from '@voltq/contracts';
 import { ok, principal, type Api, type RouteDeps } from '../context.js';
 import { Type } from '@sinclair/typebox';
@@ -15,12 +16,18 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
   api.post('/user/register', {
     schema: { tags: ['users'], summary: 'register (and log in)', body: RegisterBody, response: responses(Login004) },
     config: { resource: 'register' },
-  }, async (req) => ok(login004(await deps.call(req, 'auth.register', req.body)), '注册成功'));
+  }, async (req, reply) => {
+    const result = await deps.logins.attempt(req, reply, 'register', req.body.username, () => deps.call(req, 'auth.register', req.body));
+    return ok(login004(result), '注册成功');
+  });
 
   api.post('/user/login', {
     schema: { tags: ['users'], summary: 'log in with username and password', body: LoginBody, response: responses(Login004) },
     config: { resource: 'login' },
-  }, async (req) => ok(login004(await deps.call(req, 'auth.login', req.body)), '登录成功'));
+  }, async (req, reply) => {
+    const result = await deps.logins.attempt(req, reply, 'login', req.body.username, () => deps.call(req, 'auth.login', req.body));
+    return ok(login004(result), '登录成功');
+  });
 
   api.get('/user/info', {
     onRequest: deps.user,
@@ -86,5 +93,8 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
   api.post('/admin/login', {
     schema: { tags: ['admin'], summary: 'admin log in', body: LoginBody, response: responses(AdminToken) },
     config: { resource: 'login' },
-  }, async (req) => ok({ token: (await deps.call(req, 'auth.adminLogin', req.body)).token }, '登录成功'));
+  }, async (req, reply) => {
+    const result = await deps.logins.attempt(req, reply, 'login', req.body.username, () => deps.call(req, 'auth.adminLogin', req.body));
+    return ok({ token: result.token }, '登录成功');
+  });
 }

@@ -1,0 +1,152 @@
+// Issue 8, defect 1 (auth side) and 7: every auth write takes an explicit allow-list of fields. A profile update
+// can never reach role, username, passwordHash, createdAt, ids or balances (not through the RPC, whose params are
+// closed, nor by calling Accounts with a body that skipped the schema); auth.principal tells the gateway whether a
+// token's subject still exists and with which role; a login of an unknown user runs the same KDF as a known one.
+import t from 'tap';
+import { rpcSchemas } from '@voltq/contracts';
+import { DomainError, runService, type RpcMethod } from '@voltq/kit';
+import { startServiceHarness } from '../../../test/support/service-harness.js';
+import { connectMongo } from '@voltq/kit';
+import { Accounts, profileUpdate } from '../src/accounts.js';
+import { SigningKeys } from '../src/keys.js';
+import { authModels } from '../src/models.js';
+import { parseHash, verifyPassword } from '../src/passwords.js';
+import { authConfigSchema } from '../src/config.js';
+import { startAuth } from '../src/service.js';
+
+const h = await startServiceHarness({
+  label: 'authal',
+  busName: 'auth-allow-list-test',
+  queues: Object.keys(rpcSchemas).map((method) => `rpc.${method}`),
+});
+t.teardown(() => h.close());
+const bus = h.bus;
+let accounts: Accounts | undefined;
+const auth = h.add(await runService({
+  name: 'auth',
+  configSchema: authConfigSchema,
+  env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'root', VOLTQ_ADMIN_PASSWORD: 'root-password-1' }),
+  exit: false,
+  start: startAuth({ announce: () => {}, onAccounts: (a) => (accounts = a) }),
+}));
+await h.untilServed(Object.keys(rpcSchemas).filter((m) => m.startsWith('auth.')) as RpcMethod[]);
+const users = auth.ctx.mongo!.collection('users');
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return err instanceof DomainError ? err.code : `not a DomainError: ${String(err)}`;
+  }
+}
+
+const victim = await bus.call('auth.register', { username: 'mallory', password: 'mallory-pw-1' });
+const other = await bus.call('auth.register', { username: 'trent', password: 'trent-pw-1' });
+const original = await users.findOne({ userId: victim.userId });
+
+t.test('auth.updateProfile refuses every field outside the profile, and stores nothing', async (t) => {
+  for (const extra of [
+    { role: 'admin' },
+    { passwordHash: 'x' },
+    { username: 'trent' },
+    { username: 'mallory2' },
+    { createdAt: 'x' },
+    { createdAt: 1 },
+    { lastLoginAt: 1 },
+    { _id: 'abc' },
+    { balance: 1_000_000 },
+    { balanceFen: 1_000_000 },
+    { points: 5 },
+    { nickname: 'ok', role: 'admin' },
+  ]) {
+    const params = { userId: victim.userId, ...extra } as never;
+    t.equal(await code(bus.call('auth.updateProfile', params)), 'VALIDATION', `refused: ${JSON.stringify(extra)}`);
+  }
+  t.same(await users.findOne({ userId: victim.userId }), original, 'the document did not change');
+  t.equal((await bus.call('auth.login', { username: 'mallory', password: 'mallory-pw-1' })).role, 'user', 'the owner still logs in, still a user');
+  t.equal(await code(bus.call('auth.adminLogin', { username: 'mallory', password: 'mallory-pw-1' })), 'UNAUTHORIZED', 'and is no admin');
+  t.equal((await bus.call('auth.userInfo', { userId: other.userId })).username, 'trent', 'the other account is untouched');
+});
+
+t.test('Accounts.updateProfile writes only the allow-list even when the schema was skipped', async (t) => {
+  const before = await users.findOne({ userId: victim.userId });
+  const info = await accounts!.updateProfile({
+    userId: victim.userId,
+    nickname: 'Mal',
+    city: 'Hangzhou',
+    role: 'admin',
+    username: 'trent',
+    passwordHash: 'x',
+    createdAt: 'x',
+    _id: 'zzz',
+    balance: 99,
+    $where: 'true',
+  } as never);
+  t.match(info, { nickname: 'Mal', city: 'Hangzhou', role: 'user', username: 'mallory', createdAt: before?.createdAt });
+  const after = await users.findOne({ userId: victim.userId });
+  t.same(after, { ...before, nickname: 'Mal', city: 'Hangzhou' }, 'only nickname and city changed');
+  t.equal((await bus.call('auth.login', { username: 'mallory', password: 'mallory-pw-1' })).userId, victim.userId, 'password unchanged');
+  t.equal(await code(accounts!.updateProfile({ userId: victim.userId, nickname: { $gt: '' } } as never)), 'VALIDATION', 'a field of the wrong type is refused');
+});
+
+t.test('profileUpdate picks exactly the document 004 fields', async (t) => {
+  t.same(profileUpdate({ userId: '1', nickname: 'n', avatar: 'a', gender: 1, country: 'c', province: 'p', city: 'x', language: 'zh', role: 'admin', username: 'u' }), {
+    nickname: 'n', avatar: 'a', gender: 1, country: 'c', province: 'p', city: 'x', language: 'zh',
+  });
+  t.same(profileUpdate({ userId: '1' }), {});
+  t.throws(() => profileUpdate({ gender: 7 }), { code: 'VALIDATION' });
+  t.throws(() => profileUpdate({ city: 5 }), { code: 'VALIDATION' });
+});
+
+t.test('the other auth writes are closed too: register, cars', async (t) => {
+  t.equal(await code(bus.call('auth.register', { username: 'eve-admin', password: 'eve-pw-123', role: 'admin' } as never)), 'VALIDATION');
+  t.equal(await code(bus.call('auth.register', { username: 'eve-hash', password: 'eve-pw-123', passwordHash: 'x' } as never)), 'VALIDATION');
+  t.equal(await code(bus.call('auth.register', { username: 'eve-id', password: 'eve-pw-123', userId: '1' } as never)), 'VALIDATION');
+  t.equal(await users.countDocuments({ username: { $in: ['eve-admin', 'eve-hash', 'eve-id'] } }), 0, 'no account created');
+  t.equal(await code(bus.call('auth.addCar', { userId: victim.userId, plate: 'ZJ-X1', createdAt: 'x' } as never)), 'VALIDATION');
+  t.equal(await code(bus.call('auth.addCar', { userId: victim.userId, plate: 'ZJ-X1', ownerId: other.userId } as never)), 'VALIDATION');
+  t.same((await bus.call('auth.listCars', { userId: victim.userId })).items, [], 'no car stored');
+  const car = await bus.call('auth.addCar', { userId: victim.userId, plate: 'ZJ-X1' });
+  t.equal(await code(bus.call('auth.removeCar', { userId: victim.userId, carId: car.carId, force: true } as never)), 'VALIDATION');
+  t.equal((await bus.call('auth.listCars', { userId: victim.userId })).items.length, 1, 'the car is still there');
+  // a registration named like an existing account is a clean CONFLICT, never a 500
+  t.equal(await code(bus.call('auth.register', { username: 'trent', password: 'whatever-1' })), 'CONFLICT');
+});
+
+t.test('auth.principal: exists and role of a user id', async (t) => {
+  t.same(await bus.call('auth.principal', { userId: victim.userId }), { userId: victim.userId, exists: true, role: 'user' });
+  const root = await bus.call('auth.adminLogin', { username: 'root', password: 'root-password-1' });
+  t.same(await bus.call('auth.principal', { userId: root.userId }), { userId: root.userId, exists: true, role: 'admin' });
+  t.same(await bus.call('auth.principal', { userId: '999999' }), { userId: '999999', exists: false });
+  await users.deleteOne({ userId: other.userId });
+  t.same(await bus.call('auth.principal', { userId: other.userId }), { userId: other.userId, exists: false }, 'a deleted user');
+});
+
+t.test('login: a known and an unknown username cost one KDF run each, at the same cost, and get the same error', async (t) => {
+  // a second connection to auth's database: the same collections, an Accounts whose password check is counted
+  const conn = await connectMongo(h.mongo.uri, { dbName: h.ns });
+  t.teardown(() => conn.close());
+  const runs: { stored: string }[] = [];
+  const counted = new Accounts({
+    models: await authModels(conn),
+    keys: await SigningKeys.load(conn),
+    tokenTtlSeconds: 600,
+    scrypt: { N: 16384, r: 8, p: 1 },
+    now: () => Date.now(),
+    verifyPassword: async (password, stored) => (runs.push({ stored }), verifyPassword(password, stored)),
+  });
+  const known = await code(counted.login('mallory', 'wrong-password', 'user'));
+  const knownErr = await counted.login('mallory', 'wrong-password', 'user').catch((e: DomainError) => e);
+  t.equal(runs.length, 2, 'one KDF run per attempt for a known user');
+  const unknown = await code(counted.login('nobody-here', 'wrong-password', 'user'));
+  const unknownErr = await counted.login('nobody-here', 'wrong-password', 'user').catch((e: DomainError) => e);
+  t.equal(runs.length, 4, 'and one for an unknown user');
+  t.equal(known, 'UNAUTHORIZED');
+  t.equal(unknown, 'UNAUTHORIZED');
+  t.same({ ...(unknownErr as DomainError) }, { ...(knownErr as DomainError) }, 'the same error, field by field');
+  t.equal((unknownErr as DomainError).message, (knownErr as DomainError).message);
+  t.same(parseHash(runs[2]!.stored)?.params, parseHash(runs[0]!.stored)?.params, 'the dummy hash has the same cost parameters');
+  t.equal(await code(counted.login('root', 'root-password-1', 'user')), 'UNAUTHORIZED', 'an admin at the user door: the same refusal');
+  t.equal(runs.length, 5);
+});
