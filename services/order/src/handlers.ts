@@ -9,6 +9,7 @@ import {
   applyModifyAnswer,
   applyRequestAnswer,
   isFinal,
+  isStale,
   LIVE_STATES,
   ORDER_EVENT_TYPES,
   toView,
@@ -47,9 +48,16 @@ export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
   await bus.consume({
     queue: 'events',
     types: ORDER_EVENT_TYPES,
-    async handler(msg) {
+    async handler(msg, ctx) {
       const p = msg.payload;
-      await repo.mutate(p.orderId, (current) => applyEvent(current, msg as Envelope<OrderEventType>, clock.now()));
+      const env = msg as Envelope<OrderEventType>;
+      await repo.mutate(p.orderId, (current) => {
+        if (isStale(current, env) && !current!.eventIds.includes(env.id)) {
+          // older than what is applied: it may only fill in facts nothing newer carried (domain/order.ts)
+          ctx.log.info({ orderId: p.orderId, orderSeq: (p as { orderSeq?: number }).orderSeq, lastSeq: current!.lastSeq }, 'stale order event: cannot overwrite newer facts');
+        }
+        return applyEvent(current, env, clock.now());
+      });
     },
   });
 
