@@ -150,12 +150,20 @@ export const OrderView = Type.Object({
 });
 export type OrderView = Static<typeof OrderView>;
 
+/** A client's idempotency key (the `Idempotency-Key` header): printable ASCII, at most 128 characters. */
+export const IdempotencyKey = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x20-\\x7E]+$' });
 export const OrderRequestParams = Type.Object({
   userId: Id,
+  /** must be one of the user's cars (auth); NOT_FOUND (resource car) otherwise, nothing stored */
   carId: Type.Optional(Id),
   stationId: Id,
   mode: ChargeMode,
   energyWms: EnergyWms(),
+  /**
+   * The same (userId, key) always names the same order: a retry (after a timeout answer) gets the order the first
+   * call created, also while that call is still running; the key with a different request is CONFLICT.
+   */
+  idempotencyKey: Type.Optional(IdempotencyKey),
 });
 export type OrderRequestParams = Static<typeof OrderRequestParams>;
 

@@ -46,6 +46,9 @@ const orderSchema = new Schema<StoredOrder>(
     orderNo: String,
     userId: { type: String, required: true },
     carId: String,
+    // the client's Idempotency-Key (orderId is derived from it and userId, so orderId's unique index covers it)
+    idempotencyKey: String,
+    requestFingerprint: String,
     stationId: { type: String, required: true },
     mode: String,
     energyWms: Number,

@@ -106,6 +106,10 @@ export interface OrderDoc {
   orderNo?: string;
   userId: string;
   carId?: string;
+  /** the client's idempotency key (the orderId is derived from it and the user) */
+  idempotencyKey?: string;
+  /** what was asked at creation (station, car, mode, energy): a retry must ask the same */
+  requestFingerprint?: string;
   stationId: string;
   mode?: ChargeMode;
   energyWms?: number;
@@ -427,11 +431,29 @@ export interface RequestFacts {
   mode: ChargeMode;
   energyWms: number;
   createdAt: number;
+  idempotencyKey?: string;
+}
+
+/** What a request asks for, as one comparable string: two requests with the same one are the same request. */
+export function requestFingerprint(req: { stationId: string; carId?: string; mode: ChargeMode; energyWms: number }): string {
+  return JSON.stringify([req.stationId, req.carId ?? null, req.mode, req.energyWms]);
+}
+
+/**
+ * Whether a stored order is what `req` asks for: by the fingerprint it was created with, or (orders stored before
+ * fingerprints) by its current request.
+ */
+export function sameRequest(doc: OrderDoc, req: { stationId: string; carId?: string; mode: ChargeMode; energyWms: number }): boolean {
+  if (doc.requestFingerprint !== undefined) return doc.requestFingerprint === requestFingerprint(req);
+  return doc.stationId === req.stationId && doc.carId === req.carId && doc.mode === req.mode && doc.energyWms === req.energyWms;
 }
 
 export function applyRequestAnswer(current: OrderDoc | undefined, req: RequestFacts, answer: QueueEntryView, nowMs: number): OrderDoc {
   const doc = current ? clone(current) : skeleton(req.orderId, req.userId, req.stationId, req.createdAt);
-  doc.orderNo = req.orderNo;
+  // a retry (same idempotency key) keeps the number the first call gave
+  doc.orderNo ??= req.orderNo;
+  doc.requestFingerprint ??= requestFingerprint(req);
+  if (req.idempotencyKey !== undefined) doc.idempotencyKey ??= req.idempotencyKey;
   if (req.carId !== undefined) doc.carId ??= req.carId;
   doc.createdAt = Math.min(doc.createdAt, req.createdAt);
   // the answer describes the request as submitted: any event about it is at least as new
