@@ -63,7 +63,7 @@ async function answerAgain(
   correlationId: string,
 ): Promise<OrderView> {
   if (doc.userId !== params.userId || !sameRequest(doc, params)) {
-    throw new DomainError('CONFLICT', 'this Idempotency-Key was used for a different request', { resource: 'order' });
+    throw new DomainError('CONFLICT', 'this Idempotency-Key was used for a different request');
   }
   if (isFinal(doc.state)) return toView(doc);
   let position: QueueEntryView | undefined;
