@@ -323,6 +323,15 @@ t.test('property: any arrival order, with duplicates, ends where in-order delive
     'waiting behind a car on a pile': [queued(), dispatched(t1, 'F2')],
     'cancelled while charging': [queued(), dispatched(T0), started('o1#1', T0), ended('o1#1', T0, t1, 'cancelled'), cancelled(t1, 'o1#1')],
   };
+  // the same flows as the scheduler stamps them now: every scheduler event with a growing orderSeq
+  const stamp = (flow: Envelope<OrderEventType>[]) =>
+    flow.map((e, i) => (e.type === 'bill.created' ? e : { ...e, payload: { ...e.payload, orderSeq: seqAt(i + 1) } }) as Envelope<OrderEventType>);
+  for (const [name, flow] of Object.entries(flows)) {
+    flows[`${name} (with orderSeq)`] = stamp(flow);
+    const { updatedAt: _a, ...plain } = toView(play(flow));
+    const { updatedAt: _b, ...stamped } = toView(play(stamp(flow)));
+    t.same(stamped, plain, `${name}: in order, orderSeq changes nothing`);
+  }
   for (const [name, flow] of Object.entries(flows)) {
     const expected = toView(play(flow));
     fc.assert(
