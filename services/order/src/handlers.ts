@@ -55,6 +55,12 @@ async function ownCar(deps: OrderDeps, userId: string, carId: string, correlatio
   }
 }
 
+function sameOrConflict(doc: OrderDoc, params: RpcParams<'order.request'>): void {
+  if (doc.userId !== params.userId || !sameRequest(doc, params)) {
+    throw new DomainError('CONFLICT', 'this Idempotency-Key was used for a different request');
+  }
+}
+
 /** A stored order answered again to a retry of the request that made it (same key, or the same request while live). */
 async function answerAgain(
   deps: OrderDeps,
@@ -62,9 +68,7 @@ async function answerAgain(
   params: RpcParams<'order.request'>,
   correlationId: string,
 ): Promise<OrderView> {
-  if (doc.userId !== params.userId || !sameRequest(doc, params)) {
-    throw new DomainError('CONFLICT', 'this Idempotency-Key was used for a different request');
-  }
+  sameOrConflict(doc, params);
   if (isFinal(doc.state)) return toView(doc);
   let position: QueueEntryView | undefined;
   try {
@@ -100,7 +104,12 @@ export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
     if (key !== undefined) {
       // a retry of a request that was stored already (its first answer timed out or was lost): the same order
       const stored = await repo.get(orderId);
-      if (stored) return answerAgain(deps, stored, params, correlationId);
+      if (stored) {
+        sameOrConflict(stored, params);
+        if (stored.orderNo !== undefined || isFinal(stored.state)) return answerAgain(deps, stored, params, correlationId);
+        // known only from the scheduler's events (the first call never stored its answer): completed below, where
+        // the scheduler answers its own live order again
+      }
     }
     if (params.carId !== undefined) await ownCar(deps, params.userId, params.carId, correlationId);
     const createdAt = clock.now();

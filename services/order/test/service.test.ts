@@ -5,6 +5,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { MessagePayload, MessageType, OrderView, QueueEntryView, RpcParams } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
+import { orderIdFor } from '../src/ids.js';
 import { startHarness } from './harness.js';
 
 const KWH = 3_600_000_000;
@@ -346,5 +347,23 @@ t.test('without a key, the same request again while the first is live answers th
   await t.rejects(request('33', 'fast', 25), { code: 'ALREADY_QUEUED' }, 'a different request is still refused');
   await t.rejects(request('33', 'slow', 20), { code: 'ALREADY_QUEUED' });
   t.equal((await ordersOf('33')).length, 1);
+  onSubmit = async (p) => entry(p);
+});
+
+t.test('a keyed request the scheduler took but whose answer was never stored (known from its events): the retry completes it', async (t) => {
+  const s = slowScheduler();
+  s.open();
+  const orderId = orderIdFor('34', 'key-34');
+  // the scheduler accepted it (a first call whose answer got lost) and announced it
+  const known = entry({ orderId, userId: '34', stationId: 'default', mode: 'slow', energyWms: 8 * KWH });
+  const first = onSubmit;
+  onSubmit = async (p) => (p.orderId === orderId ? known : first(p));
+  await publish(ev('order.queued', { orderId, userId: '34', stationId: 'default', mode: 'slow', energyWms: 8 * KWH, queueNo: known.queueNo, seq: 1, queuedAt: T0 }));
+  await until(orderId, (o) => o.state === 'waiting', 'stored from its event');
+  await t.rejects(keyed('34', 'key-34', 9), { code: 'CONFLICT' }, 'not for another request');
+  const retry = await h.bus.call('order.request', { userId: '34', stationId: 'default', mode: 'slow', energyWms: 8 * KWH, idempotencyKey: 'key-34' });
+  t.equal(retry.orderId, orderId);
+  t.match(retry.orderNo, /^\d{14}$/, 'the retry gives it its number');
+  t.equal((await ordersOf('34')).length, 1);
   onSubmit = async (p) => entry(p);
 });
