@@ -1,7 +1,7 @@
 // The --url driver of scripts/scenario: drives a running platform through the gateway's /api, exactly as apps
 // and an admin would (one user per car, an admin for the piles and the manual clock), and reports the station
 // in the same display form as the in-process EngineDriver, so both print the same bytes.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DriverOutcome, ScenarioDriver, ScenarioSettings, StationSnapshot } from '@voltq/scheduling';
 import { WMS_PER_KWH } from '@voltq/tariff';
 
@@ -32,8 +32,8 @@ export class HttpDriver implements ScenarioDriver {
   private clockMs: number;
   private readonly runId = randomBytes(3).toString('hex');
   private readonly stationId: string;
-  /** carId -> its user's token and the id of its latest request. */
-  private readonly cars = new Map<string, { token: string; orderId?: string }>();
+  /** carId -> its user's token, the car's id on the platform and the id of its latest request. */
+  private readonly cars = new Map<string, { token: string; platformCarId: string; orderId?: string }>();
 
   private constructor(private readonly settings: ScenarioSettings, startMs: number, private readonly options: HttpDriverOptions) {
     this.clockMs = startMs;
@@ -64,7 +64,8 @@ export class HttpDriver implements ScenarioDriver {
   async apply(atMs: number, carId: string, mode: Mode, energyWms: number): Promise<DriverOutcome> {
     await this.clockTo(atMs);
     const car = await this.userOf(carId);
-    const res = await this.call('POST', '/api/queue/requests', { mode, energyKwh: kwhNumber(energyWms), carId, stationId: this.stationId }, car.token);
+    // a fresh key per event: a scenario applying twice means two requests (the second refused while the first is live)
+    const res = await this.call('POST', '/api/queue/requests', { mode, energyKwh: kwhNumber(energyWms), carId: car.platformCarId, stationId: this.stationId }, car.token, randomUUID());
     if (res.code === 0) {
       car.orderId = res.data.orderId;
       return { ok: true };
@@ -107,10 +108,10 @@ export class HttpDriver implements ScenarioDriver {
       piles: board.piles.map((p: any) => ({
         pileNo: p.pileNo,
         state: WORKING_PILE_STATES.has(p.state) ? 'working' : p.state === 'OFF' ? 'off' : 'fault',
-        queue: p.queue.map((c: any) => ({ carId: c.carId, chargedKwh: two(c.chargedKwh), feeYuan: two(c.feeYuan) })),
+        queue: p.queue.map((c: any) => ({ carId: scenarioCarId(c.carId), chargedKwh: two(c.chargedKwh), feeYuan: two(c.feeYuan) })),
       })),
-      waiting: board.waitingArea.map((c: any) => ({ carId: c.carId, mode: c.mode, requestedKwh: two(c.requestedKwh) })),
-      faultQueue: board.faultQueue.map((c: any) => ({ carId: c.carId, mode: c.mode, remainingKwh: two(c.remainingKwh) })),
+      waiting: board.waitingArea.map((c: any) => ({ carId: scenarioCarId(c.carId), mode: c.mode, requestedKwh: two(c.requestedKwh) })),
+      faultQueue: board.faultQueue.map((c: any) => ({ carId: scenarioCarId(c.carId), mode: c.mode, remainingKwh: two(c.remainingKwh) })),
     };
   }
 
@@ -177,13 +178,16 @@ export class HttpDriver implements ScenarioDriver {
     this.clockMs = atMs;
   }
 
-  private async userOf(carId: string): Promise<{ token: string; orderId?: string }> {
+  private async userOf(carId: string): Promise<{ token: string; platformCarId: string; orderId?: string }> {
     const known = this.cars.get(carId);
     if (known) return known;
     const username = `s${this.runId}${carId}`.slice(0, 20).padEnd(5, '0');
     const password = `scenario-${this.runId}`;
     const registered = await this.must('POST', '/api/user/register', { username, password });
-    const car = { token: registered.token as string };
+    // a request names only the caller's own cars, and car ids are unique on the platform: one per run and car
+    const platformCarId = `${carId}${RUN_SEPARATOR}${this.runId}`;
+    await this.must('POST', '/api/user/cars', { plate: carId.slice(0, 32), carId: platformCarId }, registered.token as string);
+    const car = { token: registered.token as string, platformCarId };
     this.cars.set(carId, car);
     return car;
   }
@@ -194,8 +198,9 @@ export class HttpDriver implements ScenarioDriver {
     return res.data;
   }
 
-  private async call(method: string, path: string, body?: unknown, token?: string): Promise<ApiAnswer> {
+  private async call(method: string, path: string, body?: unknown, token?: string, idempotencyKey?: string): Promise<ApiAnswer> {
     const headers: Record<string, string> = {};
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
     const res = await fetch(new URL(path, this.options.url), {
@@ -208,6 +213,14 @@ export class HttpDriver implements ScenarioDriver {
     if (res.status >= 500) throw new Error(`${method} ${path}: ${res.status} ${answer.message}`);
     return { status: res.status, ...answer };
   }
+}
+
+/** Between a scenario's car id and the run's id in the car id registered on the platform. */
+const RUN_SEPARATOR = '~';
+
+/** The scenario's own car id (Vn) of a platform car id this driver registered. */
+function scenarioCarId(platformCarId: unknown): unknown {
+  return typeof platformCarId === 'string' ? platformCarId.split(RUN_SEPARATOR)[0] : platformCarId;
 }
 
 /** The engine's refusal code the gateway passes on as `data.reason`; `fallback` for the gateway's own input checks. */

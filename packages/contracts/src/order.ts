@@ -15,6 +15,12 @@ export const OrderState = Literals([
 export type OrderState = Static<typeof OrderState>;
 
 // ---- events (published by the scheduler through its outbox; order service consumes) ----
+/**
+ * Per-order sequence of the scheduler's events: grows with every event about the order (from the station's
+ * fencing version and the event's place in that write), so a consumer can tell an older event from a newer one
+ * whatever order they arrive in. Optional: events written before it existed carry none.
+ */
+export const OrderSeq = Type.Integer({ minimum: 0, description: 'per-order event sequence: larger is newer' });
 export const OrderQueued = Type.Object({
   orderId: Id,
   userId: Id,
@@ -25,6 +31,7 @@ export const OrderQueued = Type.Object({
   queueNo: Type.String({ description: 'F1, T3 ...' }),
   seq: Type.Integer({ minimum: 0, description: 'global issue order; the real waiting order' }),
   queuedAt: EpochMs(),
+  orderSeq: Type.Optional(OrderSeq),
 });
 export type OrderQueued = Static<typeof OrderQueued>;
 
@@ -36,6 +43,7 @@ export const OrderDispatched = Type.Object({
   pileNo: Type.String(),
   place: Type.Integer({ minimum: 0, description: '0 = head of the pile queue' }),
   dispatchedAt: EpochMs(),
+  orderSeq: Type.Optional(OrderSeq),
 });
 export type OrderDispatched = Static<typeof OrderDispatched>;
 
@@ -48,6 +56,7 @@ export const OrderModified = Type.Object({
   queueNo: Type.String(),
   previousQueueNo: Type.String(),
   modifiedAt: EpochMs(),
+  orderSeq: Type.Optional(OrderSeq),
 });
 export type OrderModified = Static<typeof OrderModified>;
 
@@ -57,6 +66,7 @@ export const OrderCancelled = Type.Object({
   stationId: Id,
   queueNo: Type.String(),
   cancelledAt: EpochMs(),
+  orderSeq: Type.Optional(OrderSeq),
   reason: Type.Optional(Type.String()),
   sessionId: Type.Optional(Id), // set when charging was stopped by the cancel (a session.ended follows)
 });
@@ -71,6 +81,7 @@ export const OrderRequeued = Type.Object({
   remainingEnergyWms: EnergyWms(),
   reason: Type.String({ description: 'fault | pile-off | recovery-redispatch ...' }),
   requeuedAt: EpochMs(),
+  orderSeq: Type.Optional(OrderSeq),
 });
 export type OrderRequeued = Static<typeof OrderRequeued>;
 
@@ -81,6 +92,7 @@ export const OrderFinished = Type.Object({
   queueNo: Type.String(),
   energyWms: EnergyWms({ description: 'delivered over all sessions of the order' }),
   finishedAt: EpochMs(),
+  orderSeq: Type.Optional(OrderSeq),
 });
 export type OrderFinished = Static<typeof OrderFinished>;
 
@@ -138,12 +150,20 @@ export const OrderView = Type.Object({
 });
 export type OrderView = Static<typeof OrderView>;
 
+/** A client's idempotency key (the `Idempotency-Key` header): printable ASCII, at most 128 characters. */
+export const IdempotencyKey = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x20-\\x7E]+$' });
 export const OrderRequestParams = Type.Object({
   userId: Id,
+  /** must be one of the user's cars (auth); NOT_FOUND (resource car) otherwise, nothing stored */
   carId: Type.Optional(Id),
   stationId: Id,
   mode: ChargeMode,
   energyWms: EnergyWms(),
+  /**
+   * The same (userId, key) always names the same order: a retry (after a timeout answer) gets the order the first
+   * call created, also while that call is still running; the key with a different request is CONFLICT.
+   */
+  idempotencyKey: Type.Optional(IdempotencyKey),
 });
 export type OrderRequestParams = Static<typeof OrderRequestParams>;
 

@@ -1,6 +1,7 @@
 // Scheduler: sessions and pile state events, station RPC, clock RPC.
 import { Type, type Static } from '@sinclair/typebox';
 import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Literals, type RpcSchemaPair } from './common.js';
+import { OrderSeq } from './order.js';
 
 export const MeteredInterval = Type.Object({
   fromMs: EpochMs(),
@@ -24,6 +25,7 @@ export const SessionStarted = Type.Object({
   powerW: Type.Integer({ minimum: 0 }),
   targetEnergyWms: EnergyWms({ description: 'what this session is meant to deliver' }),
   startedAt: EpochMs(),
+  orderSeq: Type.Optional(OrderSeq),
 });
 export type SessionStarted = Static<typeof SessionStarted>;
 
@@ -41,6 +43,7 @@ export const SessionEnded = Type.Object({
   energyWms: EnergyWms({ description: 'delivered in this session' }),
   powerW: Type.Integer({ minimum: 0 }),
   reason: SessionEndReason,
+  orderSeq: Type.Optional(OrderSeq),
   intervals: Type.Optional(Type.Array(MeteredInterval, { description: 'metered piles: energy by interval' })),
 });
 export type SessionEnded = Static<typeof SessionEnded>;
@@ -108,6 +111,7 @@ export const QueueEntryView = Type.Object({
   carsAhead: Type.Integer({ minimum: 0 }),
   waitingMs: Type.Optional(Type.Integer({ minimum: 0 })),
   createdAt: EpochMs({ description: 'when the request entered the station' }),
+  orderSeq: Type.Optional(Type.Integer({ minimum: 0, description: 'submit/modify answers: the order sequence of the state answered (newer than every event of that write)' })),
 });
 export type QueueEntryView = Static<typeof QueueEntryView>;
 

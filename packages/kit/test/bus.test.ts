@@ -106,12 +106,56 @@ t.test('a message seen before is acknowledged without running the handler again'
   const h = await bus.consume({ queue: 'dedupe', types: ['pile.recovered'], handler: async () => void handled++ });
   const env = bus.envelope('pile.recovered', recovered('F2'));
   await bus.publishEnvelope(env);
-  // The id is marked seen after the handler succeeds: a copy handled at the same time as the first is left to
-  // domain idempotency (ARCH), so the copy here comes once the first is done.
+  // a copy that comes once the first is done (the concurrent case is the claim test below)
   await waitFor(() => handled === 1, 3000, 'first delivery');
   await bus.publishEnvelope(env); // a relay that crashed before XACK publishes again
   await waitFor(async () => (await metricValue('duplicate')) >= 1, 3000, 'duplicate');
   t.equal(handled, 1);
+  await h.cancel();
+});
+
+t.test('two concurrent deliveries of one message id run the handler once (the id is claimed atomically)', async (t) => {
+  q('claim');
+  let entered = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const handler = async () => {
+    entered++;
+    await gate; // the first delivery is still being handled when the copy arrives
+  };
+  // two consumers of one queue, as two replicas of a service would be
+  const a = await bus.consume({ queue: 'claim', types: ['pile.recovered'], handler });
+  const b = await bus.consume({ queue: 'claim', types: ['pile.recovered'], handler });
+  const heldBefore = await metricValue('claim-held');
+  const duplicatesBefore = await metricValue('duplicate');
+  const env = bus.envelope('pile.recovered', recovered('T3'));
+  await bus.publishEnvelope(env);
+  await waitFor(() => entered === 1, 3000, 'first delivery in its handler');
+  await bus.publishEnvelope(env); // the same id again while the first is in flight
+  // the copy is delivered and waits on the claim (before: it ran the handler a second time)
+  await waitFor(async () => entered === 2 || (await metricValue('claim-held')) > heldBefore, 3000, 'copy delivered');
+  open();
+  await waitFor(async () => entered === 2 || (await metricValue('duplicate')) > duplicatesBefore, 8000, 'copy settled');
+  t.equal(entered, 1, 'the handler ran once');
+  await a.cancel();
+  await b.cancel();
+});
+
+t.test('a failed handler releases its claim, so the redelivery runs', async (t) => {
+  q('release');
+  const attempts: number[] = [];
+  const h = await bus.consume({
+    queue: 'release',
+    types: ['pile.recovered'],
+    claimTtlMs: 600_000, // far longer than the test: only the release lets the redelivery in
+    handler: async (_msg, ctx) => {
+      attempts.push(ctx.attempt);
+      if (ctx.attempt === 1) throw new Error('first attempt fails');
+    },
+  });
+  await bus.publish('pile.recovered', recovered('T4'));
+  await waitFor(() => attempts.length === 2, 4000, 'redelivery handled');
+  t.same(attempts, [1, 2]);
   await h.cancel();
 });
 

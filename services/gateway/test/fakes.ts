@@ -32,7 +32,11 @@ export function serveFakes(bus: Bus): Fakes {
     return o;
   };
 
-  serve('order.request', (p) => {
+  serve('order.request', async (p) => {
+    // as the order service: a named car must be the caller's (asked of the real auth service)
+    if (p.carId !== undefined) await bus.call('auth.getCar', { userId: p.userId, carId: p.carId }).catch((err: unknown) => {
+      throw err instanceof DomainError && err.code === 'NOT_FOUND' ? new DomainError('NOT_FOUND', `car ${p.carId} is not one of your cars`, { resource: 'car' }) : err;
+    });
     if (p.stationId === 'full') throw new DomainError('WAITING_AREA_FULL', 'the waiting area is full');
     if (p.stationId !== 'default') throw new DomainError('NOT_FOUND', `unknown station ${p.stationId}`);
     const prefix = p.mode === 'fast' ? 'F' : 'T';

@@ -140,6 +140,7 @@ t.test('401 without or with a bad token, 403 for admin routes with a user token'
 });
 
 t.test('queue requests: apply, current, change, refusals', async (t) => {
+  t.equal((await api('POST', '/api/user/cars', { token: alice.token, body: { plate: 'ZJ-V1', carId: 'V1' } })).status, 200);
   const created = await api('POST', '/api/queue/requests', { token: alice.token, body: { mode: 'fast', energyKwh: 7.5, carId: 'V1' } });
   t.equal(created.status, 200);
   t.match(created.body.data, { orderId: String, queueNo: 'F1', state: 'WAITING', position: 0 });
@@ -182,6 +183,40 @@ t.test('queue requests: apply, current, change, refusals', async (t) => {
   t.equal(refused.status, 400);
   t.equal(refused.body.code, 3002);
   t.match(refused.body.message, /cancel/);
+});
+
+t.test("a request's car must be the caller's: another user's car or a made-up one is 404 9004, nothing made", async (t) => {
+  const calls = fakes.orders.size;
+  for (const carId of ['V1', 'made-up-car']) { // V1 is alice's
+    const res = await api('POST', '/api/queue/requests', { token: bob.token, body: { mode: 'fast', energyKwh: 5, carId } });
+    t.same(res, { status: 404, body: { code: 9004, message: `car ${carId} is not one of your cars`, data: null } }, carId);
+  }
+  t.equal(fakes.orders.size, calls, 'no order made');
+});
+
+t.test('Idempotency-Key: passed on to the order service; validated (at most 128 printable characters)', async (t) => {
+  const post = (key: string | undefined) => http.inject({
+    method: 'POST',
+    url: '/api/queue/requests',
+    headers: { authorization: `Bearer ${bob.token}`, ...(key !== undefined ? { 'idempotency-key': key } : {}) },
+    payload: { mode: 'slow', energyKwh: 3 },
+  });
+  const key = 'retry-7f3c'.padEnd(128, 'x');
+  const res = await post(key);
+  t.equal(res.statusCode, 200);
+  t.same(fakes.last('order.request'), { userId: String(bob.userId), stationId: 'default', mode: 'slow', energyWms: 3 * KWH, idempotencyKey: key });
+  const calls = fakes.count('order.request');
+  for (const bad of ['k'.repeat(129), '']) {
+    const refused = await post(bad);
+    t.equal(refused.statusCode, 400, `${bad.length} characters`);
+    t.match(refused.json(), { code: 9001, message: /idempotency-key/, data: null });
+  }
+  t.equal(fakes.count('order.request'), calls, 'a bad key reaches nothing');
+  await post(undefined);
+  t.notOk('idempotencyKey' in fakes.last('order.request')!, 'without the header: no key');
+  const cancel = await api('DELETE', `/api/queue/requests/${res.json().data.orderId}`, { token: bob.token });
+  t.equal(cancel.status, 200);
+  for (const o of fakes.orders.values()) if (o.userId === String(bob.userId) && o.state === 'waiting') o.state = 'cancelled';
 });
 
 t.test('cancel: the order, with its bill when charging had started', async (t) => {

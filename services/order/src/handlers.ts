@@ -1,6 +1,6 @@
 // RPC and event handlers of the order service: thin adapters between the bus and the pure aggregate.
 import type { Bus, Clock, Envelope, Logger, RpcParams, ServiceContext } from '@voltq/kit';
-import { DomainError } from '@voltq/kit';
+import { DomainError, isDomainError } from '@voltq/kit';
 import type { OrderView, QueueEntryView } from '@voltq/contracts';
 import { liveView } from './domain/live.js';
 import {
@@ -9,13 +9,15 @@ import {
   applyModifyAnswer,
   applyRequestAnswer,
   isFinal,
+  isStale,
   LIVE_STATES,
   ORDER_EVENT_TYPES,
+  sameRequest,
   toView,
   type OrderDoc,
   type OrderEventType,
 } from './domain/order.js';
-import { newOrderId, nextOrderNo } from './ids.js';
+import { newOrderId, nextOrderNo, orderIdFor } from './ids.js';
 import type { OrderRepository } from './repository.js';
 
 type Redis = ServiceContext['redis'];
@@ -41,21 +43,76 @@ function withPosition(view: OrderView, answer: QueueEntryView): OrderView {
   return view;
 }
 
+/** The car a request names must be one of the caller's (auth owns cars): another user's or a made-up id is not. */
+async function ownCar(deps: OrderDeps, userId: string, carId: string, correlationId: string): Promise<void> {
+  try {
+    await deps.bus.call('auth.getCar', { userId, carId }, { correlationId });
+  } catch (err) {
+    if (isDomainError(err) && err.code === 'NOT_FOUND') {
+      throw new DomainError('NOT_FOUND', `car ${carId} is not one of your cars`, { resource: 'car' });
+    }
+    throw err;
+  }
+}
+
+function sameOrConflict(doc: OrderDoc, params: RpcParams<'order.request'>): void {
+  if (doc.userId !== params.userId || !sameRequest(doc, params)) {
+    throw new DomainError('CONFLICT', 'this Idempotency-Key was used for a different request');
+  }
+}
+
+/** A stored order answered again to a retry of the request that made it (same key, or the same request while live). */
+async function answerAgain(
+  deps: OrderDeps,
+  doc: OrderDoc,
+  params: RpcParams<'order.request'>,
+  correlationId: string,
+): Promise<OrderView> {
+  sameOrConflict(doc, params);
+  if (isFinal(doc.state)) return toView(doc);
+  let position: QueueEntryView | undefined;
+  try {
+    position = await deps.bus.call('scheduler.position', { orderId: doc.orderId, stationId: doc.stationId }, { correlationId });
+  } catch (err) {
+    if (!(isDomainError(err) && err.code === 'NOT_FOUND')) throw err;
+  }
+  return liveView(doc, position);
+}
+
 export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
   const { bus, clock, repo } = deps;
 
   await bus.consume({
     queue: 'events',
     types: ORDER_EVENT_TYPES,
-    async handler(msg) {
+    async handler(msg, ctx) {
       const p = msg.payload;
-      await repo.mutate(p.orderId, (current) => applyEvent(current, msg as Envelope<OrderEventType>, clock.now()));
+      const env = msg as Envelope<OrderEventType>;
+      await repo.mutate(p.orderId, (current) => {
+        if (isStale(current, env) && !current!.eventIds.includes(env.id)) {
+          // older than what is applied: it may only fill in facts nothing newer carried (domain/order.ts)
+          ctx.log.info({ orderId: p.orderId, orderSeq: (p as { orderSeq?: number }).orderSeq, lastSeq: current!.lastSeq }, 'stale order event: cannot overwrite newer facts');
+        }
+        return applyEvent(current, env, clock.now());
+      });
     },
   });
 
   await bus.serve('order.request', async (params, { correlationId }) => {
+    const key = params.idempotencyKey;
+    const orderId = key !== undefined ? orderIdFor(params.userId, key) : newOrderId();
+    if (key !== undefined) {
+      // a retry of a request that was stored already (its first answer timed out or was lost): the same order
+      const stored = await repo.get(orderId);
+      if (stored) {
+        sameOrConflict(stored, params);
+        if (stored.orderNo !== undefined || isFinal(stored.state)) return answerAgain(deps, stored, params, correlationId);
+        // known only from the scheduler's events (the first call never stored its answer): completed below, where
+        // the scheduler answers its own live order again
+      }
+    }
+    if (params.carId !== undefined) await ownCar(deps, params.userId, params.carId, correlationId);
     const createdAt = clock.now();
-    const orderId = newOrderId();
     const orderNo = await nextOrderNo(deps.redis, deps.ns, createdAt);
     const submit: RpcParams<'scheduler.submit'> = {
       orderId,
@@ -65,8 +122,23 @@ export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
       energyWms: params.energyWms,
     };
     if (params.carId !== undefined) submit.carId = params.carId;
-    // a refusal (WAITING_AREA_FULL, ALREADY_QUEUED ...) propagates as the same DomainError; nothing is stored
-    const answer = await bus.call('scheduler.submit', submit, { correlationId });
+    // a refusal (WAITING_AREA_FULL, ALREADY_QUEUED ...) propagates as the same DomainError; nothing is stored.
+    // A keyed retry whose first call is still running reaches the scheduler with the same orderId and is answered
+    // with that request (the scheduler knows its own order), so both calls store and answer the one order.
+    let answer: QueueEntryView;
+    try {
+      answer = await bus.call('scheduler.submit', submit, { correlationId });
+    } catch (err) {
+      if (key === undefined && isDomainError(err) && err.code === 'ALREADY_QUEUED') {
+        // no key: the same request again while the first is live is its retry, not a second request
+        const live = await repo.liveOf(params.userId, params.carId);
+        if (live && live.stationId === params.stationId && sameRequest(live, params)) {
+          deps.log.info({ orderId: live.orderId, userId: params.userId }, 'request repeated while live: answered with the live order');
+          return answerAgain(deps, live, params, correlationId);
+        }
+      }
+      throw err;
+    }
     const stored = await repo.mutate(orderId, (current) =>
       applyRequestAnswer(current, { ...params, orderId, orderNo, createdAt }, answer, clock.now()),
     );

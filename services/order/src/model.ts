@@ -33,7 +33,7 @@ const billSchema = new Schema(
 );
 
 const claimSchema = new Schema(
-  { state: { type: String, required: true }, atMs: Number, rank: Number, pileNo: String, sessionId: String },
+  { state: { type: String, required: true }, atMs: Number, rank: Number, seq: Number, pileNo: String, sessionId: String },
   { _id: false },
 );
 
@@ -46,12 +46,18 @@ const orderSchema = new Schema<StoredOrder>(
     orderNo: String,
     userId: { type: String, required: true },
     carId: String,
+    // the client's Idempotency-Key (orderId is derived from it and userId, so orderId's unique index covers it)
+    idempotencyKey: String,
+    requestFingerprint: String,
     stationId: { type: String, required: true },
     mode: String,
     energyWms: Number,
     queueNo: String,
     requestAtMs: { type: Number, required: true },
     requestRank: { type: Number, required: true },
+    requestSeq: Number,
+    // the largest per-order event sequence (orderSeq) applied: an event at or below it is stale
+    lastSeq: Number,
     state: { type: String, required: true },
     // what each state-moving event said; the state is derived from them (see domain/order.ts)
     claims: { type: [claimSchema], default: [] },

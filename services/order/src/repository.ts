@@ -2,7 +2,7 @@
 // a concurrent writer), so two handlers of the same order never lose each other's change.
 import { DomainError } from '@voltq/kit';
 import type { OrderState } from '@voltq/contracts';
-import type { OrderDoc } from './domain/order.js';
+import { LIVE_STATES, type OrderDoc } from './domain/order.js';
 import type { OrderModel, StoredOrder } from './model.js';
 
 const MAX_ATTEMPTS = 20;
@@ -82,6 +82,14 @@ export class OrderRepository {
       this.Order.countDocuments(q),
     ]);
     return { items: found.map((f) => plain(f).doc), total };
+  }
+
+  /** The user's live order for a car (`carId` undefined: the live order made without a car), newest first. */
+  async liveOf(userId: string, carId: string | undefined): Promise<OrderDoc | undefined> {
+    const found = await this.Order.findOne({ userId, carId: carId ?? { $exists: false }, state: { $in: LIVE_STATES } })
+      .sort({ createdAt: -1, orderId: -1 })
+      .lean<StoredOrder>();
+    return found ? plain(found).doc : undefined;
   }
 
   /** The user's newest order in one of the given states. */

@@ -1,5 +1,5 @@
 // The order service in-process on a fresh namespace (test/support/service-harness.ts); the test bus plays the
-// scheduler (it serves scheduler.*) and billing.
+// scheduler (it serves scheduler.*), auth (auth.getCar) and billing.
 import { runService, type ServiceHandle } from '@voltq/kit';
 import { startServiceHarness, type ServiceHarness } from '../../../test/support/service-harness.js';
 import { orderService } from '../src/service.js';
@@ -12,7 +12,7 @@ export interface Harness extends ServiceHarness {
 const QUEUES = [
   'order.events', 'order.transient',
   ...['order.request', 'order.get', 'order.list', 'order.modify', 'order.cancel', 'order.current'].map((m) => `rpc.${m}`),
-  ...['scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.position'].map((m) => `rpc.${m}`),
+  ...['scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.position', 'auth.getCar'].map((m) => `rpc.${m}`),
 ];
 
 export async function startHarness(): Promise<Harness> {

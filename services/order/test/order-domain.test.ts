@@ -8,6 +8,7 @@ import {
   applyEvent,
   applyModifyAnswer,
   applyRequestAnswer,
+  isStale,
   toView,
   type OrderDoc,
   type OrderEventType,
@@ -247,6 +248,63 @@ t.test('the live view takes the scheduler figures', async (t) => {
   t.match(liveView(doc, undefined), { state: 'charging', chargedWms: 0, feeFen: 0 });
 });
 
+// orderSeq as the scheduler stamps it: station version * 2^20 + the event's index in that write
+const SPAN = 2 ** 20;
+const seqAt = (version: number, index = 0) => version * SPAN + index;
+const modifiedTo = (kwh: number, orderSeq: number, at = T0) =>
+  ev('order.modified', { ...ids, mode: 'fast', energyWms: kwh * KWH, queueNo: 'F1', previousQueueNo: 'F1', modifiedAt: at, orderSeq });
+const modifyAnswer = (kwh: number, orderSeq: number): QueueEntryView => ({
+  orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: kwh * KWH, chargedWms: 0, feeFen: 0,
+  deliveredWms: 0, totalFeeFen: 0, remainingWms: kwh * KWH, state: 'waiting', carsAhead: 0, createdAt: T0, orderSeq,
+});
+
+t.test('two changes of one order at one instant, applied out of order: the newer amount stays (orderSeq)', async (t) => {
+  const q = ev('order.queued', { ...ids, mode: 'fast', energyWms: 30 * KWH, queueNo: 'F1', seq: 1, queuedAt: T0, orderSeq: seqAt(1) });
+  const toTen = modifiedTo(10, seqAt(2)); // the first change (station version 2)
+  const toTwenty = modifiedTo(20, seqAt(3)); // the second one, the same millisecond (version 3)
+
+  const late = play([q, toTwenty, toTen]);
+  t.equal(toView(late).energyWms, 20 * KWH, 'the older change arriving last does not overwrite the newer one');
+  t.ok(isStale(play([q, toTwenty]), toTen), 'it is recognised as stale');
+  t.equal(applyEvent(play([q, toTwenty]), toTen, T0), undefined, 'and, adding nothing, it is dropped');
+  t.equal(toView(play([q, toTen, toTwenty])).energyWms, 20 * KWH, 'in order: the same');
+
+  // the modify answers race the events: an answer is newer than its own write's events, older than the next write
+  const answerTen = (doc: OrderDoc) => applyModifyAnswer(doc, modifyAnswer(10, seqAt(2, SPAN - 1)), T0);
+  const answerTwenty = (doc: OrderDoc) => applyModifyAnswer(doc, modifyAnswer(20, seqAt(3, SPAN - 1)), T0);
+  t.equal(toView(answerTen(play([q, toTwenty]))).energyWms, 20 * KWH, 'the first answer after the second event');
+  t.equal(toView(answerTen(answerTwenty(play([q])))).energyWms, 20 * KWH, 'the first answer after the second answer');
+  t.equal(toView(play([toTen], answerTwenty(play([q])))).energyWms, 20 * KWH, 'the first event after the second answer');
+
+  // any arrival order of both events and both answers
+  const { default: fc } = await import('fast-check');
+  type Step = (doc: OrderDoc) => OrderDoc;
+  const steps: Step[] = [
+    (d) => play([toTen], d),
+    (d) => play([toTwenty], d),
+    answerTen,
+    answerTwenty,
+  ];
+  fc.assert(
+    fc.property(fc.shuffledSubarray([0, 1, 2, 3], { minLength: 4 }), (order) => {
+      const doc = order.reduce((d, i) => steps[i]!(d), play([q]));
+      return toView(doc).energyWms === 20 * KWH;
+    }),
+  );
+});
+
+t.test('a re-dispatch at the instant of the first dispatch: the later write decides the pile (orderSeq)', async (t) => {
+  const t1 = T0 + MIN;
+  const q = ev('order.queued', { ...ids, mode: 'fast', energyWms: 30 * KWH, queueNo: 'F1', seq: 1, queuedAt: T0, orderSeq: seqAt(1) });
+  const toF1 = ev('order.dispatched', { ...ids, queueNo: 'F1', pileNo: 'F1', place: 1, dispatchedAt: t1, orderSeq: seqAt(2) });
+  // F1 faults at the same instant: the car goes back to the fault queue and on to F2, in one write
+  const back = ev('order.requeued', { ...ids, queueNo: 'F1', fromPileNo: 'F1', remainingEnergyWms: 30 * KWH, reason: 'fault', requeuedAt: t1, orderSeq: seqAt(3, 0) });
+  const toF2 = ev('order.dispatched', { ...ids, queueNo: 'F1', pileNo: 'F2', place: 1, dispatchedAt: t1, orderSeq: seqAt(3, 1) });
+  for (const order of [[q, toF1, back, toF2], [q, back, toF2, toF1], [toF2, back, toF1, q]]) {
+    t.match(stateOf(play(order)), { state: 'dispatched', pileNo: 'F2' });
+  }
+});
+
 t.test('property: any arrival order, with duplicates, ends where in-order delivery ends', async (t) => {
   const { default: fc } = await import('fast-check');
   const t1 = T0 + 10 * MIN;
@@ -265,6 +323,15 @@ t.test('property: any arrival order, with duplicates, ends where in-order delive
     'waiting behind a car on a pile': [queued(), dispatched(t1, 'F2')],
     'cancelled while charging': [queued(), dispatched(T0), started('o1#1', T0), ended('o1#1', T0, t1, 'cancelled'), cancelled(t1, 'o1#1')],
   };
+  // the same flows as the scheduler stamps them now: every scheduler event with a growing orderSeq
+  const stamp = (flow: Envelope<OrderEventType>[]) =>
+    flow.map((e, i) => (e.type === 'bill.created' ? e : { ...e, payload: { ...e.payload, orderSeq: seqAt(i + 1) } }) as Envelope<OrderEventType>);
+  for (const [name, flow] of Object.entries(flows)) {
+    flows[`${name} (with orderSeq)`] = stamp(flow);
+    const { updatedAt: _a, ...plain } = toView(play(flow));
+    const { updatedAt: _b, ...stamped } = toView(play(stamp(flow)));
+    t.same(stamped, plain, `${name}: in order, orderSeq changes nothing`);
+  }
   for (const [name, flow] of Object.entries(flows)) {
     const expected = toView(play(flow));
     fc.assert(

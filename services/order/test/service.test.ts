@@ -5,6 +5,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { MessagePayload, MessageType, OrderView, QueueEntryView, RpcParams } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
+import { orderIdFor } from '../src/ids.js';
 import { startHarness } from './harness.js';
 
 const KWH = 3_600_000_000;
@@ -35,6 +36,12 @@ await h.bus.serve('scheduler.modify', (p) => onModify(p));
 await h.bus.serve('scheduler.cancel', async (p) => {
   cancels.push(p.orderId);
   return { orderId: p.orderId, state: 'cancelled' as const, sessionId: `${p.orderId}#1` };
+});
+// ---- the fake auth: the cars of each user ----
+const cars = new Map<string, string[]>([['21', ['car-21a', 'car-21b']], ['22', ['car-22']]]);
+await h.bus.serve('auth.getCar', async (p) => {
+  if (!cars.get(p.userId)?.includes(p.carId)) throw new DomainError('NOT_FOUND', `car ${p.carId} not found`, { resource: 'car' });
+  return { carId: p.carId, plate: p.carId };
 });
 await h.bus.serve('scheduler.position', async (p) => {
   const pos = positions.get(p.orderId);
@@ -241,3 +248,122 @@ t.test('history is paginated, newest first, per user', async (t) => {
   t.equal((await h.bus.call('order.list', { userId: '9', fromMs: Math.min(...times), toMs: newest + 1, pageNum: 1, pageSize: 10 })).total, 3);
 });
 
+
+t.test("a car a request names must be one of the caller's: another user's or a made-up car is refused, nothing stored", async (t) => {
+  const submitted: Submit[] = [];
+  onSubmit = async (p) => {
+    submitted.push(p);
+    return entry(p);
+  };
+  const withCar = (userId: string, carId: string) =>
+    h.bus.call('order.request', { userId, carId, stationId: 'default', mode: 'fast', energyWms: 10 * KWH });
+  const mine = await withCar('21', 'car-21a');
+  t.match(mine, { userId: '21', carId: 'car-21a', state: 'waiting' });
+  await t.rejects(withCar('21', 'car-22'), { code: 'NOT_FOUND', message: 'car car-22 is not one of your cars', details: { resource: 'car' } }, "another user's car");
+  for (const madeUp of ['V1', 'V2', 'car-21c']) {
+    await t.rejects(withCar('21', madeUp), { code: 'NOT_FOUND', details: { resource: 'car' } }, `made-up car ${madeUp}`);
+  }
+  t.same(submitted.map((p) => p.carId), ['car-21a'], 'only the own car reached the scheduler');
+  t.same((await h.bus.call('order.list', { userId: '21', pageNum: 1, pageSize: 10 })).items.map((o) => o.orderId), [mine.orderId], 'nothing else stored');
+  // the owner of the car is not blocked by anybody else's use of it
+  t.match(await withCar('22', 'car-22'), { userId: '22', carId: 'car-22' });
+  // without a car: as before (the scheduler's synthetic car per user)
+  t.match(await request('21'), { userId: '21', state: 'waiting' });
+  t.equal(submitted.at(-1)!.carId, undefined);
+  onSubmit = async (p) => entry(p);
+});
+
+// A scheduler that, like the real one, has accepted the request before its (slow) answer, knows its own orderId on a
+// retry, and refuses a second live request for one car (ALREADY_QUEUED).
+function slowScheduler() {
+  const accepted = new Map<string, QueueEntryView>();
+  const liveCar = new Map<string, string>();
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const submits: string[] = [];
+  onSubmit = async (p) => {
+    submits.push(p.orderId);
+    const known = accepted.get(p.orderId);
+    if (known) return known;
+    const car = p.carId ?? `~user:${p.userId}`;
+    if (liveCar.has(car)) throw new DomainError('ALREADY_QUEUED', 'you already have an active charging request');
+    const e = entry(p);
+    accepted.set(p.orderId, e);
+    liveCar.set(car, p.orderId);
+    await gate; // written, the answer is slow
+    return e;
+  };
+  return { open, submits };
+}
+
+const keyed = (userId: string, idempotencyKey: string, kwh = 30, timeoutMs?: number) =>
+  h.bus.call('order.request', { userId, stationId: 'default', mode: 'fast', energyWms: kwh * KWH, idempotencyKey }, timeoutMs ? { timeoutMs } : {});
+
+async function ordersOf(userId: string): Promise<OrderView[]> {
+  return (await h.bus.call('order.list', { userId, pageNum: 1, pageSize: 10 })).items;
+}
+
+t.test('a request that timed out for its caller but was created: the retry with the same key gets that order', async (t) => {
+  const s = slowScheduler();
+  await t.rejects(keyed('31', 'key-31', 30, 300), { code: 'TIMEOUT' }, 'the caller gave up');
+  s.open(); // the scheduler answers late; the order service stores the order anyway
+  const deadline = Date.now() + 5000;
+  while ((await ordersOf('31')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 30));
+  const [created] = await ordersOf('31');
+  t.ok(created, 'the first call created the order');
+  const retry = await keyed('31', 'key-31');
+  t.equal(retry.orderId, created!.orderId, 'the retry answers the same order');
+  t.match(retry, { state: 'waiting', orderNo: created!.orderNo, energyWms: 30 * KWH });
+  t.equal((await ordersOf('31')).length, 1, 'one order exists');
+  // the same key for another request is refused; another user's same key is their own
+  await t.rejects(keyed('31', 'key-31', 12), { code: 'CONFLICT' });
+  t.equal((await ordersOf('31')).length, 1);
+  onSubmit = async (p) => entry(p);
+});
+
+t.test('a retry with the same key while the first call is still running gets the same order', async (t) => {
+  const s = slowScheduler();
+  const first = keyed('32', 'key-32', 30, 300).catch((err: unknown) => err);
+  await t.resolveMatch(first, { code: 'TIMEOUT' });
+  const retry = keyed('32', 'key-32'); // the first is still waiting for the scheduler
+  const answered = await retry;
+  s.open();
+  t.equal(s.submits.length, 2);
+  t.equal(s.submits[1], answered.orderId, 'the retry reached the scheduler as the same order');
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && (await ordersOf('32')).length === 0) await new Promise((r) => setTimeout(r, 30));
+  await new Promise((r) => setTimeout(r, 200)); // the first call stores too, once its answer comes
+  const all = await ordersOf('32');
+  t.same(all.map((o) => o.orderId), [answered.orderId], 'one order exists');
+  onSubmit = async (p) => entry(p);
+});
+
+t.test('without a key, the same request again while the first is live answers that order; another request is refused', async (t) => {
+  const s = slowScheduler();
+  s.open();
+  const first = await request('33', 'fast', 20);
+  const again = await request('33', 'fast', 20);
+  t.equal(again.orderId, first.orderId, 'the repeat is the same order, not CAR_HAS_ACTIVE_REQUEST');
+  await t.rejects(request('33', 'fast', 25), { code: 'ALREADY_QUEUED' }, 'a different request is still refused');
+  await t.rejects(request('33', 'slow', 20), { code: 'ALREADY_QUEUED' });
+  t.equal((await ordersOf('33')).length, 1);
+  onSubmit = async (p) => entry(p);
+});
+
+t.test('a keyed request the scheduler took but whose answer was never stored (known from its events): the retry completes it', async (t) => {
+  const s = slowScheduler();
+  s.open();
+  const orderId = orderIdFor('34', 'key-34');
+  // the scheduler accepted it (a first call whose answer got lost) and announced it
+  const known = entry({ orderId, userId: '34', stationId: 'default', mode: 'slow', energyWms: 8 * KWH });
+  const first = onSubmit;
+  onSubmit = async (p) => (p.orderId === orderId ? known : first(p));
+  await publish(ev('order.queued', { orderId, userId: '34', stationId: 'default', mode: 'slow', energyWms: 8 * KWH, queueNo: known.queueNo, seq: 1, queuedAt: T0 }));
+  await until(orderId, (o) => o.state === 'waiting', 'stored from its event');
+  await t.rejects(keyed('34', 'key-34', 9), { code: 'CONFLICT' }, 'not for another request');
+  const retry = await h.bus.call('order.request', { userId: '34', stationId: 'default', mode: 'slow', energyWms: 8 * KWH, idempotencyKey: 'key-34' });
+  t.equal(retry.orderId, orderId);
+  t.match(retry.orderNo, /^\d{14}$/, 'the retry gives it its number');
+  t.equal((await ordersOf('34')).length, 1);
+  onSubmit = async (p) => entry(p);
+});

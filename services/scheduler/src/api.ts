@@ -12,6 +12,7 @@ import type {
 import { DomainError } from '@voltq/kit';
 import { board, position, type StationEvent, type StationState } from '@voltq/scheduling';
 import {
+  answerOrderSeq,
   boardView,
   engineCarId,
   positionView,
@@ -40,7 +41,7 @@ export class SchedulerApi {
       type: 'submit', orderId: p.orderId, userId: p.userId, carId: engineCarId(p.userId, p.carId), mode: p.mode,
       energyWms: p.energyWms,
     }, ctx.correlationId);
-    return this.positionIn(state, p.orderId);
+    return { ...this.positionIn(state, p.orderId), orderSeq: answerOrderSeq(state.version) };
   }
 
   async modify(p: RpcParams<'scheduler.modify'>, ctx: Ctx): Promise<QueueEntryView> {
@@ -49,7 +50,7 @@ export class SchedulerApi {
       ...(p.mode !== undefined ? { mode: p.mode } : {}),
       ...(p.energyWms !== undefined ? { energyWms: p.energyWms } : {}),
     }, ctx.correlationId);
-    return this.positionIn(state, p.orderId);
+    return { ...this.positionIn(state, p.orderId), orderSeq: answerOrderSeq(state.version) };
   }
 
   async cancel(p: RpcParams<'scheduler.cancel'>, ctx: Ctx): Promise<CancelResult> {

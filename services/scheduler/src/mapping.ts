@@ -48,6 +48,23 @@ function ev<K extends MessageType>(type: K, payload: MessagePayload<K>, atMs: nu
   return { type, payload, atMs } as OutgoingEvent;
 }
 
+/** Room for the events of one station write in an order sequence number. */
+export const ORDER_SEQ_SPAN = 2 ** 20;
+
+/**
+ * The per-order sequence (`orderSeq`) of the `index`-th engine event of the write that made station `version`:
+ * both grow (every write with events raises the fencing version by one, and a write's events come in order), so
+ * every later event of an order has a larger number, with no engine change.
+ */
+export function orderSeqOf(version: number, index: number): number {
+  return version * ORDER_SEQ_SPAN + Math.min(index, ORDER_SEQ_SPAN - 2);
+}
+
+/** The sequence of an RPC answer describing the state after the write that made `version`: newer than its events. */
+export function answerOrderSeq(version: number): number {
+  return version * ORDER_SEQ_SPAN + ORDER_SEQ_SPAN - 1;
+}
+
 /**
  * Contract events announcing what one command did. `after` is the state the command produced (for the few
  * facts an engine event leaves out: the issue sequence of a queued car and whether a working pile charges).
@@ -55,56 +72,57 @@ function ev<K extends MessageType>(type: K, payload: MessagePayload<K>, atMs: nu
 export function toContractEvents(stationId: string, events: readonly StationEvent[], after: StationState): OutgoingEvent[] {
   const out: OutgoingEvent[] = [];
   events.forEach((e, i) => {
+    const orderSeq = orderSeqOf(after.version, i);
     switch (e.type) {
       case 'configured':
         return; // the configuration is answered by scheduler.configure and kept in MongoDB; no contract event
       case 'queued':
         out.push(ev('order.queued', {
           orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId, mode: e.mode,
-          energyWms: e.energyWms, queueNo: e.queueNo, seq: seqOf(after, e.orderId), queuedAt: e.at,
+          energyWms: e.energyWms, queueNo: e.queueNo, seq: seqOf(after, e.orderId), queuedAt: e.at, orderSeq,
         }, e.at));
         return;
       case 'modified':
         out.push(ev('order.modified', {
           orderId: e.orderId, userId: e.userId, stationId, mode: e.mode, energyWms: e.energyWms,
-          queueNo: e.queueNo, previousQueueNo: e.previousQueueNo, modifiedAt: e.at,
+          queueNo: e.queueNo, previousQueueNo: e.previousQueueNo, modifiedAt: e.at, orderSeq,
         }, e.at));
         return;
       case 'dispatched':
         out.push(ev('order.dispatched', {
           orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, pileNo: e.pileNo,
-          place: e.position - 1, dispatchedAt: e.at,
+          place: e.position - 1, dispatchedAt: e.at, orderSeq,
         }, e.at));
         return;
       case 'requeued':
         out.push(ev('order.requeued', {
           orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, fromPileNo: e.fromPileNo,
-          remainingEnergyWms: e.remainingWms, reason: e.cause === 'off' ? 'pile-off' : e.cause, requeuedAt: e.at,
+          remainingEnergyWms: e.remainingWms, reason: e.cause === 'off' ? 'pile-off' : e.cause, requeuedAt: e.at, orderSeq,
         }, e.at));
         return;
       case 'sessionStarted':
         out.push(ev('session.started', {
-          ...sessionFacts(stationId, e), powerW: e.powerW, targetEnergyWms: e.targetWms, startedAt: e.startedAt,
+          ...sessionFacts(stationId, e), powerW: e.powerW, targetEnergyWms: e.targetWms, startedAt: e.startedAt, orderSeq,
         }, e.at));
         return;
       case 'sessionEnded':
         out.push(ev('session.ended', {
           ...sessionFacts(stationId, e), startedAt: e.startedAt, endedAt: e.endedAt, energyWms: e.energyWms,
-          powerW: e.powerW, reason: e.reason === 'off' ? 'pile-off' : e.reason,
+          powerW: e.powerW, reason: e.reason === 'off' ? 'pile-off' : e.reason, orderSeq,
         }, e.at));
         return;
       case 'orderFinished':
         if (e.reason === 'completed') {
           out.push(ev('order.finished', {
             orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, energyWms: e.deliveredWms,
-            finishedAt: e.at,
+            finishedAt: e.at, orderSeq,
           }, e.at));
         } else {
           // a cancel that stopped charging ended a session just before, in the same command
           const stopped = events.slice(0, i).findLast((x) =>
             x.type === 'sessionEnded' && x.orderId === e.orderId && x.reason === 'cancelled');
           out.push(ev('order.cancelled', {
-            orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, cancelledAt: e.at,
+            orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, cancelledAt: e.at, orderSeq,
             reason: `cancelled while ${placeWord(e.place)}`,
             ...(stopped?.type === 'sessionEnded' ? { sessionId: stopped.sessionId } : {}),
           }, e.at));

@@ -8,7 +8,9 @@ import {
   boardView,
   contractCarId,
   engineCarId,
+  answerOrderSeq,
   errorCodeFor,
+  orderSeqOf,
   positionView,
   toContractConfig,
   toContractEvents,
@@ -45,6 +47,26 @@ t.test('a submit that charges at once maps to queued, dispatched, session.starte
   const started = out[2]!.payload as { powerW: number; targetEnergyWms: number; startedAt: number };
   t.same(started, { ...started, powerW: 30_000, targetEnergyWms: 30 * WMS_PER_KWH, startedAt: T0 });
   t.ok(out.every((e) => e.atMs === T0));
+});
+
+t.test('every order event carries an orderSeq that grows over the order\'s writes (two changes at one instant too)', async (t) => {
+  const w1 = run(createStation({ fastPiles: 1, pileQueueLength: 1 }, T0), submit('o0', 'fast', 30), T0);
+  const w2 = run(w1.state, submit('o1', 'fast', 30), T0); // waits: the only fast place is taken
+  const w3 = run(w2.state, { type: 'modify', orderId: 'o1', energyWms: 10 * WMS_PER_KWH }, T0 + MIN);
+  const w4 = run(w3.state, { type: 'modify', orderId: 'o1', energyWms: 20 * WMS_PER_KWH }, T0 + MIN); // same ms
+  const w5 = run(w4.state, { type: 'advance' }, T0 + 120 * MIN); // o0 completes, o1 dispatched and started
+  const seqs: number[] = [];
+  for (const w of [w2, w3, w4, w5]) {
+    const out = toContractEvents('default', w.events, w.state).filter((e) => (e.payload as { orderId?: string }).orderId === 'o1');
+    for (const e of out) {
+      t.ok(Value.Check(messageSchemas[e.type], e.payload), `${e.type} payload fits its contract`);
+      seqs.push((e.payload as { orderSeq: number }).orderSeq);
+    }
+    t.ok(out.every((e) => (e.payload as { orderSeq: number }).orderSeq < answerOrderSeq(w.state.version)), 'an answer of the write is newer than its events');
+  }
+  t.ok(seqs.length >= 5, 'queued, two modified, dispatched, started');
+  t.ok(seqs.every((x, i) => i === 0 || x > seqs[i - 1]!), `strictly growing: ${seqs.join(', ')}`);
+  t.ok(orderSeqOf(w4.state.version, 0) > answerOrderSeq(w3.state.version), 'a later write is newer than an earlier answer');
 });
 
 t.test('completion maps to session.ended + order.finished at the completion instant', async (t) => {

@@ -1,5 +1,12 @@
 // Work-queue consumer: quorum queue with a delivery limit and a dead-letter queue; dedupe by envelope id in Redis;
 // ack after the handler resolved; on a throw nack -> redelivery, and after the limit -> DLQ with the error.
+//
+// Dedupe is one atomic claim per envelope id (`${ns}:seen:<queue>:<id>`): `SET key claim:<token> NX PX <claimTtlMs>`
+// before the handler runs, so of two deliveries of one id (a relay re-publishing, two replicas) exactly one runs.
+// On success the key becomes `1` for a week ("done"); on failure the claim is released (only if still ours) so the
+// redelivery can run. A delivery that finds another consumer's claim waits for it to settle (done: ack as a
+// duplicate; released or expired: claim it and run), and requeues when it does not settle in time.
+import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Redis } from 'ioredis';
 import type { Envelope, MessageType } from '@voltq/contracts';
@@ -34,6 +41,8 @@ export interface ConsumeOptions<K extends MessageType> {
   transient?: boolean;
   /** Redis dedupe by envelope id; default true */
   dedupe?: boolean;
+  /** how long an in-flight claim on an envelope id holds before another consumer may take over; default 60 s */
+  claimTtlMs?: number;
   handler: (msg: Envelope<K>, ctx: HandlerContext) => Promise<void>;
 }
 
@@ -51,6 +60,15 @@ export interface ConsumerDeps {
 }
 
 const SEEN_TTL_S = 7 * 24 * 3600;
+/** the value of a handled id (also what keys written before claims existed hold) */
+const DONE = '1';
+const DEFAULT_CLAIM_TTL_MS = 60_000;
+/** how long a delivery waits for another consumer's claim on the same id before requeueing */
+const MAX_CLAIM_WAIT_MS = 5_000;
+/** deletes the key only while it still holds our claim */
+const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+type Claim = { outcome: 'claimed'; value: string } | { outcome: 'done' } | { outcome: 'busy' };
 
 export class WorkConsumer<K extends MessageType> extends Attachment {
   private readonly limit: number;
@@ -134,29 +152,46 @@ export class WorkConsumer<K extends MessageType> extends Attachment {
     const log = this.log.child({ correlationId: e.correlationId, messageId: e.id, type: e.type, queue: this.queue });
     const key = seenKey(this.deps.ns, this.queue, e.id);
     const redis = this.opts.dedupe === false ? undefined : this.deps.redis;
+    let claim: string | undefined;
     if (redis) {
+      let got: Claim;
       try {
-        if (await redis.exists(key)) {
-          log.debug('duplicate delivery acknowledged without handling');
-          this.count(e.type, 'duplicate');
-          this.localAttempts.delete(e.id);
-          this.settle(ch, msg, 'ack');
-          return;
-        }
+        got = await this.claim(redis, key, () => this.count(e.type, 'claim-held'));
       } catch (err) {
         // cannot tell: try later rather than risk a double
-        log.warn({ err: (err as Error).message }, 'dedupe check failed, requeueing');
+        log.warn({ err: (err as Error).message }, 'dedupe claim failed, requeueing');
         await new Promise((r) => setTimeout(r, 500));
         this.settle(ch, msg, 'requeue');
         return;
       }
+      if (got.outcome === 'done') {
+        log.debug('duplicate delivery acknowledged without handling');
+        this.count(e.type, 'duplicate');
+        this.localAttempts.delete(e.id);
+        this.settle(ch, msg, 'ack');
+        return;
+      }
+      if (got.outcome === 'busy') {
+        log.info('another consumer is still handling this message id, requeueing');
+        this.count(e.type, 'busy');
+        this.settle(ch, msg, 'requeue');
+        return;
+      }
+      claim = got.value;
     }
+    const release = async () => {
+      if (!redis || claim === undefined) return;
+      await redis.eval(RELEASE_SCRIPT, 1, key, claim).catch((err: Error) => {
+        log.warn({ err: err.message }, 'could not release the dedupe claim (it expires by itself)');
+      });
+    };
     const timer = this.deps.metrics?.handlerSeconds.startTimer({ kind: 'consume', type: e.type });
     try {
       await this.opts.handler(e, { log, correlationId: e.correlationId, attempt, redelivered: msg.fields.redelivered });
     } catch (err) {
       timer?.();
       const message = err instanceof Error ? err.message : String(err);
+      await release();
       if (attempt >= this.limit) {
         log.error({ err, attempt }, 'handler failed for the last time, message sent to the DLQ');
         this.count(e.type, 'dead-letter');
@@ -173,13 +208,37 @@ export class WorkConsumer<K extends MessageType> extends Attachment {
     }
     timer?.();
     if (redis) {
-      await redis.set(key, '1', 'EX', SEEN_TTL_S).catch((err: Error) => {
+      // done, even when our claim expired meanwhile (a slow handler): the work is done now
+      await redis.set(key, DONE, 'EX', SEEN_TTL_S).catch((err: Error) => {
         log.warn({ err: err.message }, 'could not mark message as seen (domain idempotency still applies)');
       });
     }
     this.localAttempts.delete(e.id);
     this.count(e.type, 'ok');
     this.settle(ch, msg, 'ack');
+  }
+
+  /**
+   * Claims the id for this delivery. Another consumer's claim is waited for (bounded): done -> `done`; released
+   * or expired -> claimed here; still held -> `busy`.
+   */
+  private async claim(redis: Redis, key: string, onHeld: () => void): Promise<Claim> {
+    const value = `claim:${randomUUID()}`;
+    const ttl = Math.max(1, this.opts.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS);
+    const until = Date.now() + Math.min(ttl, MAX_CLAIM_WAIT_MS);
+    let told = false;
+    for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
+      if ((await redis.set(key, value, 'PX', ttl, 'NX')) === 'OK') return { outcome: 'claimed', value };
+      const held = await redis.get(key);
+      if (held === DONE) return { outcome: 'done' };
+      if (held === null) continue; // released or expired just now: claim again at once
+      if (!told) {
+        told = true;
+        onHeld();
+      }
+      if (Date.now() >= until) return { outcome: 'busy' };
+      await new Promise((r) => setTimeout(r, pause));
+    }
   }
 
   /** Publish the original message with the error to the DLQ (confirmed), then ack it here. */

@@ -1,28 +1,53 @@
 // Platform additions: a charge request in a queue station — apply, look, change, cancel.
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import type { Bill, OrderView } from '@voltq/contracts';
+import { IdempotencyKey, type Bill, type OrderView } from '@voltq/contracts';
 import { isDomainError } from '@voltq/kit';
 import { ok, principal, type Api, type RouteDeps } from '../context.js';
 import { billView, requestCreated, requestView, withBill } from '../format.js';
 import { energyWmsFromKwh } from '../parse.js';
 import { CancelView, OrderIdPath, QueueModifyBody, QueueRequestBody, RequestCreated, RequestView, responses } from '../schemas.js';
 
+/**
+ * `Idempotency-Key` (optional, printable ASCII, at most 128 characters): the same key from the same user always
+ * answers the same order, so a retry after a timeout or a lost answer never makes a second one (a key reused for a
+ * different request: 400 9005). Without it the gateway derives none: the order service answers a repeat of the
+ * caller's live request (same station, car, mode and kWh) with that order instead of refusing it.
+ */
+const QueueRequestHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({
+    minLength: IdempotencyKey.minLength,
+    maxLength: IdempotencyKey.maxLength,
+    pattern: IdempotencyKey.pattern,
+    description: 'client key: a retry with the same key gets the same order',
+  })),
+});
+
 export function queueRoutes(api: Api, deps: RouteDeps): void {
   const security = [{ bearerAuth: [] }];
 
   api.post('/queue/requests', {
     onRequest: deps.user,
-    schema: { tags: ['queue'], summary: 'apply for a charge (enters the waiting area)', security, body: QueueRequestBody, response: responses(RequestCreated) },
+    schema: {
+      tags: ['queue'],
+      summary: 'apply for a charge (enters the waiting area)',
+      security,
+      headers: QueueRequestHeaders,
+      body: QueueRequestBody,
+      response: responses(RequestCreated),
+    },
     // the only thing a new request can fail to find is its station (004: 2001)
     config: { resource: 'station' },
   }, async (req) => {
     const { mode, energyKwh, carId, stationId } = req.body;
+    const idempotencyKey = req.headers['idempotency-key'];
     const params = {
       userId: principal(req).userId,
       stationId: stationId ?? deps.defaultStationId,
       mode,
       energyWms: energyWmsFromKwh(energyKwh),
       ...(carId !== undefined ? { carId } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     };
     return ok(requestCreated(await deps.call(req, 'order.request', params)));
   });

@@ -6,7 +6,11 @@
 // - an event id already applied changes nothing;
 // - the state moves only forward in (clock time, flow rank) order: an older event arriving late fills in facts but
 //   does not move the state back; finished and cancelled are final;
-// - sessions and bills are kept by id and every total is derived from them, so nothing can be counted twice.
+// - sessions and bills are kept by id and every total is derived from them, so nothing can be counted twice;
+// - the scheduler's events carry `orderSeq`, which grows with every event of the order: it orders what (time,
+//   rank) cannot (two changes at one instant), so an older event applied after a newer one never overwrites what
+//   the newer one set. Such a stale event only fills in facts no applied event carried (e.g. the requested energy
+//   of a late order.queued); when it adds none it is dropped.
 import type {
   Bill,
   ChargeMode,
@@ -90,6 +94,8 @@ export interface StateClaim {
   state: OrderState;
   atMs: number;
   rank: number;
+  /** the event's orderSeq (ties at one (time, rank) go to the larger) */
+  seq?: number;
   pileNo?: string;
   sessionId?: string;
 }
@@ -100,6 +106,10 @@ export interface OrderDoc {
   orderNo?: string;
   userId: string;
   carId?: string;
+  /** the client's idempotency key (the orderId is derived from it and the user) */
+  idempotencyKey?: string;
+  /** what was asked at creation (station, car, mode, energy): a retry must ask the same */
+  requestFingerprint?: string;
   stationId: string;
   mode?: ChargeMode;
   energyWms?: number;
@@ -107,6 +117,10 @@ export interface OrderDoc {
   /** (time, rank) of what set mode/energy/queueNo */
   requestAtMs: number;
   requestRank: number;
+  /** orderSeq of what set mode/energy/queueNo (when it carried one) */
+  requestSeq?: number;
+  /** the largest orderSeq applied */
+  lastSeq?: number;
   /** derived from `claims` after every change (stored for queries) */
   state: OrderState;
   /** what each state-moving event said, with its (time, rank) */
@@ -127,13 +141,16 @@ export interface OrderDoc {
 interface Key {
   atMs: number;
   rank: number;
+  seq?: number;
 }
 
 function compareKeys(a: Key, b: Key): number {
-  return a.atMs - b.atMs || a.rank - b.rank;
+  return a.atMs - b.atMs || a.rank - b.rank || (a.seq !== undefined && b.seq !== undefined ? a.seq - b.seq : 0);
 }
 
+/** Whether what `k` says about the request is news: by orderSeq when both have one, else by (time, rank). */
 function requestNotBelow(k: Key, doc: OrderDoc): boolean {
+  if (k.seq !== undefined && doc.requestSeq !== undefined) return k.seq > doc.requestSeq;
   return compareKeys(k, { atMs: doc.requestAtMs, rank: doc.requestRank }) >= 0;
 }
 
@@ -143,11 +160,15 @@ function requestNotBelow(k: Key, doc: OrderDoc): boolean {
  * a session on that pile counts just below that session's claim: the session supersedes it.
  */
 function effectiveKey(doc: OrderDoc, c: StateClaim): Key {
-  if (c.state === 'charging' && c.sessionId !== undefined) return sessionKey(doc, c.sessionId) ?? c;
+  const seq = c.seq !== undefined ? { seq: c.seq } : {};
+  if (c.state === 'charging' && c.sessionId !== undefined) {
+    const k = sessionKey(doc, c.sessionId);
+    return k ? { ...k, ...seq } : c;
+  }
   if (c.state === 'dispatched' && c.pileNo !== undefined) {
     const next = doc.sessions.find((s) => s.pileNo === c.pileNo && s.startedAt >= c.atMs);
     const k = next && sessionKey(doc, next.sessionId);
-    if (k) return { atMs: k.atMs, rank: k.rank - 0.5 };
+    if (k) return { atMs: k.atMs, rank: k.rank - 0.5, ...seq };
   }
   return c;
 }
@@ -189,7 +210,8 @@ function derive(doc: OrderDoc): void {
 function claim(doc: OrderDoc, c: StateClaim): void {
   // the same event re-published under another envelope id says nothing new
   const same = (x: StateClaim) =>
-    x.state === c.state && x.atMs === c.atMs && x.rank === c.rank && x.pileNo === c.pileNo && x.sessionId === c.sessionId;
+    x.state === c.state && x.atMs === c.atMs && x.rank === c.rank && x.pileNo === c.pileNo && x.sessionId === c.sessionId &&
+    x.seq === c.seq;
   if (!doc.claims.some(same)) doc.claims.push(c);
 }
 
@@ -234,6 +256,7 @@ function setRequest(doc: OrderDoc, k: Key, fields: { mode?: ChargeMode; energyWm
   if (fields.queueNo !== undefined) doc.queueNo = fields.queueNo;
   doc.requestAtMs = k.atMs;
   doc.requestRank = k.rank;
+  if (k.seq !== undefined) doc.requestSeq = k.seq;
 }
 
 type OrderEnvelope = Envelope<OrderEventType>;
@@ -246,12 +269,26 @@ export function applyEvent(current: OrderDoc | undefined, env: OrderEnvelope, no
   if (current?.eventIds.includes(env.id)) return undefined;
   const doc = current ? clone(current) : skeletonFor(env);
   applyTo(doc, env);
+  const seq = orderSeqOf(env);
+  if (seq !== undefined) doc.lastSeq = Math.max(doc.lastSeq ?? seq, seq);
   derive(doc);
   // an event that adds nothing (a re-publication under a new id) is not written at all
   if (current && sameFacts(current, doc)) return undefined;
   doc.eventIds.push(env.id);
   doc.updatedAt = Math.max(doc.updatedAt, nowMs);
   return doc;
+}
+
+/** The event's per-order sequence, when the scheduler stamped one (billing's events have none). */
+export function orderSeqOf(env: OrderEnvelope): number | undefined {
+  const p = env.payload as { orderSeq?: unknown };
+  return typeof p.orderSeq === 'number' ? p.orderSeq : undefined;
+}
+
+/** An event older than (or as old as) the newest one applied to the order: it cannot overwrite anything. */
+export function isStale(current: OrderDoc | undefined, env: OrderEnvelope): boolean {
+  const seq = orderSeqOf(env);
+  return seq !== undefined && current?.lastSeq !== undefined && seq <= current.lastSeq;
 }
 
 function sameFacts(a: OrderDoc, b: OrderDoc): boolean {
@@ -289,11 +326,15 @@ function eventTime(env: OrderEnvelope): number {
   return (env.payload as unknown as Record<string, number>)[TIME_FIELD[env.type]]!;
 }
 
+function seqOf(p: { orderSeq?: number }): { seq?: number } {
+  return p.orderSeq !== undefined ? { seq: p.orderSeq } : {};
+}
+
 function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
   switch (env.type) {
     case 'order.queued': {
       const p = env.payload;
-      const k = { atMs: p.queuedAt, rank: RANK.queued };
+      const k = { atMs: p.queuedAt, rank: RANK.queued, ...seqOf(p) };
       if (p.carId !== undefined) doc.carId ??= p.carId;
       doc.createdAt = Math.min(doc.createdAt, p.queuedAt);
       setRequest(doc, k, { mode: p.mode, energyWms: p.energyWms, queueNo: p.queueNo });
@@ -302,25 +343,25 @@ function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
     }
     case 'order.modified': {
       const p = env.payload;
-      setRequest(doc, { atMs: p.modifiedAt, rank: RANK.modified }, { mode: p.mode, energyWms: p.energyWms, queueNo: p.queueNo });
+      setRequest(doc, { atMs: p.modifiedAt, rank: RANK.modified, ...seqOf(p) }, { mode: p.mode, energyWms: p.energyWms, queueNo: p.queueNo });
       return;
     }
     case 'order.dispatched': {
       const p = env.payload;
       doc.queueNo ??= p.queueNo;
-      claim(doc, { state: 'dispatched', atMs: p.dispatchedAt, rank: RANK.dispatched, pileNo: p.pileNo });
+      claim(doc, { state: 'dispatched', atMs: p.dispatchedAt, rank: RANK.dispatched, pileNo: p.pileNo, ...seqOf(p) });
       return;
     }
     case 'order.requeued': {
       const p = env.payload;
       doc.queueNo ??= p.queueNo;
-      claim(doc, { state: 'fault-queued', atMs: p.requeuedAt, rank: RANK.requeued });
+      claim(doc, { state: 'fault-queued', atMs: p.requeuedAt, rank: RANK.requeued, ...seqOf(p) });
       return;
     }
     case 'order.finished': {
       const p = env.payload;
       doc.queueNo ??= p.queueNo;
-      claim(doc, { state: 'finished', atMs: p.finishedAt, rank: RANK.finished });
+      claim(doc, { state: 'finished', atMs: p.finishedAt, rank: RANK.finished, ...seqOf(p) });
       return;
     }
     case 'order.cancelled': {
@@ -328,7 +369,7 @@ function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
       doc.queueNo ??= p.queueNo;
       if (p.sessionId !== undefined) doc.stoppedSessionId ??= p.sessionId;
       if (p.reason !== undefined) doc.cancelReason ??= p.reason;
-      claim(doc, { state: 'cancelled', atMs: p.cancelledAt, rank: RANK.cancelled });
+      claim(doc, { state: 'cancelled', atMs: p.cancelledAt, rank: RANK.cancelled, ...seqOf(p) });
       return;
     }
     case 'session.started': {
@@ -336,7 +377,7 @@ function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
       if (p.carId !== undefined) doc.carId ??= p.carId;
       doc.mode ??= p.mode;
       upsertSession(doc, { sessionId: p.sessionId, pileNo: p.pileNo, powerW: p.powerW, startedAt: p.startedAt });
-      claim(doc, { state: 'charging', atMs: p.startedAt, rank: RANK.sessionStarted, pileNo: p.pileNo, sessionId: p.sessionId });
+      claim(doc, { state: 'charging', atMs: p.startedAt, rank: RANK.sessionStarted, pileNo: p.pileNo, sessionId: p.sessionId, ...seqOf(p) });
       return;
     }
     case 'session.ended': {
@@ -390,11 +431,29 @@ export interface RequestFacts {
   mode: ChargeMode;
   energyWms: number;
   createdAt: number;
+  idempotencyKey?: string;
+}
+
+/** What a request asks for, as one comparable string: two requests with the same one are the same request. */
+export function requestFingerprint(req: { stationId: string; carId?: string; mode: ChargeMode; energyWms: number }): string {
+  return JSON.stringify([req.stationId, req.carId ?? null, req.mode, req.energyWms]);
+}
+
+/**
+ * Whether a stored order is what `req` asks for: by the fingerprint it was created with, or (orders stored before
+ * fingerprints) by its current request.
+ */
+export function sameRequest(doc: OrderDoc, req: { stationId: string; carId?: string; mode: ChargeMode; energyWms: number }): boolean {
+  if (doc.requestFingerprint !== undefined) return doc.requestFingerprint === requestFingerprint(req);
+  return doc.stationId === req.stationId && doc.carId === req.carId && doc.mode === req.mode && doc.energyWms === req.energyWms;
 }
 
 export function applyRequestAnswer(current: OrderDoc | undefined, req: RequestFacts, answer: QueueEntryView, nowMs: number): OrderDoc {
   const doc = current ? clone(current) : skeleton(req.orderId, req.userId, req.stationId, req.createdAt);
-  doc.orderNo = req.orderNo;
+  // a retry (same idempotency key) keeps the number the first call gave
+  doc.orderNo ??= req.orderNo;
+  doc.requestFingerprint ??= requestFingerprint(req);
+  if (req.idempotencyKey !== undefined) doc.idempotencyKey ??= req.idempotencyKey;
   if (req.carId !== undefined) doc.carId ??= req.carId;
   doc.createdAt = Math.min(doc.createdAt, req.createdAt);
   // the answer describes the request as submitted: any event about it is at least as new
@@ -412,7 +471,8 @@ export function applyRequestAnswer(current: OrderDoc | undefined, req: RequestFa
 /** `scheduler.modify` accepted: the new mode/amount/number, as of now (its order.modified event says the same). */
 export function applyModifyAnswer(current: OrderDoc, answer: QueueEntryView, nowMs: number): OrderDoc {
   const doc = clone(current);
-  setRequest(doc, { atMs: nowMs, rank: RANK.modified }, { mode: answer.mode, energyWms: answer.energyWms, queueNo: answer.queueNo });
+  // the answer's orderSeq is newer than the events of its own write and older than any later write's
+  setRequest(doc, { atMs: nowMs, rank: RANK.modified, ...seqOf(answer) }, { mode: answer.mode, energyWms: answer.energyWms, queueNo: answer.queueNo });
   doc.updatedAt = Math.max(doc.updatedAt, nowMs);
   return doc;
 }
