@@ -15,7 +15,7 @@ import {
   type OrderDoc,
   type OrderEventType,
 } from './domain/order.js';
-import { newOrderId, nextOrderNo } from './ids.js';
+import { newOrderId, nextOrderNo, type OrderNoSource } from './ids.js';
 import type { OrderRepository } from './repository.js';
 
 type Redis = ServiceContext['redis'];
@@ -27,6 +27,8 @@ export interface OrderDeps {
   repo: OrderRepository;
   ns: string;
   log: Logger;
+  /** where order numbers come from (a MongoDB counter) */
+  orderNos: OrderNoSource;
 }
 
 /** An order the caller may see: with a userId, another user's order does not exist for them. */
@@ -56,7 +58,7 @@ export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
   await bus.serve('order.request', async (params, { correlationId }) => {
     const createdAt = clock.now();
     const orderId = newOrderId();
-    const orderNo = await nextOrderNo(deps.redis, deps.ns, createdAt);
+    const orderNo = await nextOrderNo(deps.orderNos, createdAt);
     const submit: RpcParams<'scheduler.submit'> = {
       orderId,
       userId: params.userId,
