@@ -1,0 +1,83 @@
+// Issue 8, defect 3: Redis losing its data (here every key of the run's namespace is deleted, as FLUSHALL or a
+// restart without persistence would do) is noticed, reported by /readyz, and survived: the stations come back from
+// their durable copy in MongoDB with the same cars and queues, the manual clock keeps its time, the relay
+// publishes again, and new requests work, without restarting anything. Before, every read and request answered
+// NOT_FOUND "unknown station default" and the clock went back to real time.
+import t from 'tap';
+import { WMS_PER_KWH } from '@voltq/contracts';
+import { createClock } from '@voltq/kit';
+import { removeRedisNamespace } from '../../../test/support/cleanup.js';
+import { startHarness, type Harness } from './harness.js';
+
+const T0 = Date.parse('2026-12-04T08:00:00+08:00');
+const MIN = 60_000;
+
+let h: Harness;
+t.before(async () => {
+  // only probes and calls notice the loss (no 1 s check in between), so the first probe after it sees it for certain
+  h = await startHarness({ REDIS_GENERATION_CHECK_MS: '3600000' });
+});
+t.teardown(async () => {
+  await h?.close();
+});
+
+const submit = (n: number, mode: 'fast' | 'slow', kwh: number) =>
+  h.bus.call('scheduler.submit', { orderId: `o-${n}`, userId: `${n}`, carId: `car-${n}`, stationId: 'default', mode, energyWms: kwh * WMS_PER_KWH });
+const board = () => h.bus.call('scheduler.board', { stationId: 'default' });
+const readyz = async () => {
+  const res = await fetch(`${h.service.address}/readyz`);
+  return { status: res.status, body: (await res.json()) as { status: string; failing?: string[] } };
+};
+
+t.test('after Redis lost its data: unready, then the same station, clock and numbering, and events flow again', async (t) => {
+  await h.bus.call('scheduler.clockSet', { mode: 'manual', timeMs: T0 });
+  // 2 fast piles x 3 places: 6 fast cars on piles, 2 waiting; 2 slow cars charging
+  for (let n = 1; n <= 8; n++) await submit(n, 'fast', 30);
+  await submit(9, 'slow', 10);
+  await submit(10, 'slow', 10);
+  await h.bus.call('scheduler.clockAdvance', { seconds: 10 * 60 });
+  const before = await board();
+  t.same(before.waitingArea.map((c) => c.queueNo), ['F7', 'F8']);
+  t.equal((await readyz()).status, 200);
+
+  await removeRedisNamespace(h.ns);
+
+  const probe = await readyz();
+  t.equal(probe.status, 503, 'the first probe after the loss reports it');
+  t.ok(probe.body.failing?.includes('redis-rebuild'), `failing: ${probe.body.failing?.join(', ')}`);
+  let ready = false;
+  for (let i = 0; i < 200 && !ready; i++) {
+    ready = (await readyz()).status === 200;
+    if (!ready) await new Promise((r) => setTimeout(r, 50));
+  }
+  t.ok(ready, 'ready again by itself');
+
+  t.same(await board(), before, 'the same piles, queues, waiting cars, energies and fees');
+  t.same(await h.bus.call('scheduler.clockGet', {}), { mode: 'manual', timeMs: T0 + 10 * MIN, speed: 1 }, 'the manual clock kept its time');
+  const fresh = await createClock(h.redis, h.ns);
+  t.match(fresh.state(), { mode: 'manual' }, 'and the shared clock in Redis has it again (a process starting now reads it)');
+  t.equal(fresh.now(), T0 + 10 * MIN);
+  await fresh.close();
+
+  const entry = await submit(11, 'fast', 5);
+  t.match(entry, { orderId: 'o-11', queueNo: 'F9', state: 'waiting' }, 'a new request works; numbering continues');
+  await h.waitFor('order.queued', (e) => e.payload.orderId === 'o-11', 10_000);
+
+  // the clock still drives completions after the loss: F1's and F2's first cars (30 kWh at 30 kW) end at 09:00
+  await h.bus.call('scheduler.clockAdvance', { toMs: T0 + 60 * MIN });
+  const ended = await h.waitFor('session.ended', (e) => e.payload.orderId === 'o-1', 10_000);
+  t.match(ended.payload, { energyWms: 30 * WMS_PER_KWH, startedAt: T0, endedAt: T0 + 60 * MIN, reason: 'completed' });
+  const after = await board();
+  t.same(after.waitingArea.map((c) => c.queueNo), ['F9'], 'the waiting cars were called into the freed places');
+});
+
+t.test('a request arriving before anything noticed the loss is served from the durable copy', async (t) => {
+  const before = await board();
+  await removeRedisNamespace(h.ns);
+  const entry = await submit(12, 'slow', 5);
+  t.match(entry, { orderId: 'o-12', state: 'charging' });
+  const after = await board();
+  t.same(after.waitingArea, before.waitingArea);
+  t.same(after.piles.filter((p) => p.mode === 'fast'), before.piles.filter((p) => p.mode === 'fast'));
+  await h.waitFor('order.queued', (e) => e.payload.orderId === 'o-12', 10_000);
+});
