@@ -1,4 +1,5 @@
-// Counters that name things (order numbers, bill numbers): durable in MongoDB `counters` ({_id: name, seq}), one
+// Counters that name things (order numbers, bill numbers): durable in a MongoDB collection of the owning service
+// (`order_counters`, `bill_counters`; documents {_id: name, seq}), one
 // atomic $inc each, so a loss of Redis can never issue a number twice. A counter that does not exist yet starts
 // from `seed()` (e.g. the highest number already stored under that name), so a switch from another counter never
 // reissues a number either.
@@ -16,7 +17,8 @@ function isDuplicateKey(err: unknown): boolean {
 export class MongoCounters {
   constructor(
     private readonly conn: mongoose.Connection,
-    private readonly collection = 'counters',
+    /** the owning service's collection (every service shares the namespace's database) */
+    private readonly collection: string,
   ) {}
 
   private coll() {

@@ -20,7 +20,7 @@ export const billingService = {
       clock,
       repo: new BillRepository(Bill),
       relay,
-      counters: new MongoCounters(mongo!),
+      counters: new MongoCounters(mongo!, 'bill_counters'),
       ns: config.voltqNs,
       log,
       tariffFor: () => DEFAULT_TARIFF, // a tariffs collection per station comes later

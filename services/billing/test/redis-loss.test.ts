@@ -2,6 +2,7 @@
 // namespace deleted, as FLUSHALL or a restart without persistence would do). Before, the daily number was a
 // Redis INCR that started again at 1, so two orders had B<day>000001.
 import t from 'tap';
+import mongoose from 'mongoose';
 import type { SessionEnded } from '@voltq/contracts';
 import { removeRedisNamespace } from '../../../test/support/cleanup.js';
 import { startHarness } from './harness.js';
@@ -47,4 +48,15 @@ t.test('/readyz is ready again after the loss (billing has nothing of its own to
     if (!ready) await new Promise((r) => setTimeout(r, 50));
   }
   t.ok(ready, 'ready again without a restart');
+});
+
+t.test('a day counter that is not stored yet starts above the highest bill number of that day', async (t) => {
+  const last = await billNoOf(session());
+  // as at the first start of this version, when the day's numbers came from Redis until then
+  const conn = await mongoose.createConnection(h.mongo.uri, { dbName: h.ns }).asPromise();
+  await conn.db!.collection('bill_counters').deleteMany({});
+  await conn.close();
+  const next = await billNoOf(session());
+  t.equal(next.slice(0, 9), last.slice(0, 9), 'same day');
+  t.equal(Number(next.slice(9)), Number(last.slice(9)) + 1, `${last} then ${next}`);
 });

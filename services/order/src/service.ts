@@ -14,7 +14,7 @@ export const orderService = {
     await Order.init(); // the unique orderId index exists before any write
     await registerOrderHandlers({
       bus, redis, clock, repo: new OrderRepository(Order), ns: config.voltqNs, log,
-      orderNos: { counters: new MongoCounters(mongo!), orders: Order },
+      orderNos: { counters: new MongoCounters(mongo!, 'order_counters'), orders: Order },
     });
   },
 } satisfies RunServiceOptions<typeof configSchema>;
