@@ -4,8 +4,12 @@
 // publishes again, and new requests work, without restarting anything. Before, every read and request answered
 // NOT_FOUND "unknown station default" and the clock went back to real time.
 import t from 'tap';
+import mongoose from 'mongoose';
 import { WMS_PER_KWH } from '@voltq/contracts';
 import { createClock } from '@voltq/kit';
+import { createStation } from '@voltq/scheduling';
+import { DurableStations, RECENT_STEPS } from '../src/durable.js';
+import { StationRepository } from '../src/station-repository.js';
 import { removeRedisNamespace } from '../../../test/support/cleanup.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -80,4 +84,30 @@ t.test('a request arriving before anything noticed the loss is served from the d
   t.same(after.waitingArea, before.waitingArea);
   t.same(after.piles.filter((p) => p.mode === 'fast'), before.piles.filter((p) => p.mode === 'fast'));
   await h.waitFor('order.queued', (e) => e.payload.orderId === 'o-12', 10_000);
+});
+
+t.test('events Redis lost before the relay published them are appended again with the restored station', async (t) => {
+  // a repository on keys of its own and a stream no relay reads, so nothing is published before the loss
+  const ns = `${h.ns}:replay`;
+  const stream = `${ns}:outbox:test`;
+  const conn = await mongoose.createConnection(h.mongo.uri, { dbName: h.ns }).asPromise();
+  t.teardown(() => conn.close());
+  const repo = new StationRepository(h.redis, ns, stream, new DurableStations(conn));
+  const env = (id: string) => ({ id, type: 'pile.recovered', occurredAt: 'x', correlationId: id,
+    payload: { stationId: 'r', pileNo: 'F1', recoveredAt: T0 } }) as never;
+  let state = createStation({ stationId: 'r' }, T0);
+  await repo.save('r', 0, state, [{ env: env('e1') }]);
+  for (let i = 2; i <= RECENT_STEPS + 2; i++) {
+    const next = { ...state, version: state.version + 1, nowMs: T0 + i };
+    await repo.save('r', state.version, next, [{ env: env(`e${i}`) }]);
+    state = next;
+  }
+  await removeRedisNamespace(h.ns);
+  t.same(await repo.load('r'), state, 'the last stored state comes back');
+  const entries = await h.redis.xrange(stream, '-', '+');
+  const ids = entries.map(([, f]) => (JSON.parse(f[f.indexOf('env') + 1]!) as { id: string }).id);
+  const last = Array.from({ length: RECENT_STEPS }, (_, i) => `e${i + 3}`);
+  t.same(ids, last, `the events of the last ${RECENT_STEPS} writes are in the outbox again, in order`);
+  t.same(await repo.load('r'), state, 'a second load restores nothing twice');
+  t.equal(await h.redis.xlen(stream), RECENT_STEPS);
 });
