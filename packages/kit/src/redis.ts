@@ -119,6 +119,8 @@ export class RedisGeneration {
 
   /** Reads the key; on a loss starts the rebuild (not awaited). Resolves true when Redis has the known generation. */
   check(): Promise<boolean> {
+    // while disconnected a GET would wait in ioredis's offline queue: not in sync, and the 'ready' event checks again
+    if (this.opts.redis.status !== 'ready') return Promise.resolve(false);
     this.checking ??= this.checkNow().finally(() => {
       this.checking = undefined;
     });

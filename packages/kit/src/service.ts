@@ -61,6 +61,12 @@ export interface ServiceHandle<C extends BaseConfig = BaseConfig> {
   shutdown(): Promise<void>;
 }
 
+/** `p`, or false after `ms` (a probe must answer even when a store hangs). */
+function withTimeout(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(timer));
+}
+
 export async function runService<S extends TObject>(opts: RunServiceOptions<S>): Promise<ServiceHandle<Static<S> & BaseConfig>> {
   const exit = opts.exit ?? true;
   type C = Static<S> & BaseConfig;
@@ -130,7 +136,7 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
       generation = new RedisGeneration({ redis, ns: config.voltqNs, log, checkMs });
       await generation.start();
       // a probe reads the generation itself, so a loss shows as unready at the first probe after it
-      checks.set('redis-rebuild', async () => (await generation!.check()) && generation!.rebuilt());
+      checks.set('redis-rebuild', async () => (await withTimeout(generation!.check(), 1000)) && generation!.rebuilt());
       clock = await createClock(redis, config.voltqNs, { log });
     } else {
       clock = createLocalClock();

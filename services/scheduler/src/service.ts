@@ -39,7 +39,9 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
   const generation = ctx.redisGeneration;
   const ready = async () => {
     if (!generation || generation.rebuilt()) return;
-    await Promise.race([generation.settled(), new Promise((r) => setTimeout(r, config.rebuildWaitMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([generation.settled(), new Promise((r) => (timer = setTimeout(r, config.rebuildWaitMs)))]);
+    clearTimeout(timer);
     if (!generation.rebuilt()) {
       throw new DomainError('REBUILDING', 'the scheduler is rebuilding its live state after a cache loss; retry in a few seconds');
     }
