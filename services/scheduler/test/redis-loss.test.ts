@@ -11,7 +11,7 @@ import { createStation } from '@voltq/scheduling';
 import { DurableStations, RECENT_STEPS } from '../src/durable.js';
 import { StationRepository } from '../src/station-repository.js';
 import { removeRedisNamespace } from '../../../test/support/cleanup.js';
-import { startHarness, type Harness } from './harness.js';
+import { refusal, startHarness, type Harness } from './harness.js';
 
 const T0 = Date.parse('2026-12-04T08:00:00+08:00');
 const MIN = 60_000;
@@ -110,4 +110,33 @@ t.test('events Redis lost before the relay published them are appended again wit
   t.same(ids, last, `the events of the last ${RECENT_STEPS} writes are in the outbox again, in order`);
   t.same(await repo.load('r'), state, 'a second load restores nothing twice');
   t.equal(await h.redis.xlen(stream), RECENT_STEPS);
+});
+
+t.test('while the rebuild cannot finish: unready, calls refused with REBUILDING; it runs again and then serves', async (t) => {
+  const conn = await mongoose.createConnection(h.mongo.uri, { dbName: h.ns }).asPromise();
+  t.teardown(() => conn.close());
+  const snapshots = conn.db!.collection<{ _id: string; state: string }>('station_states');
+  const before = await board();
+  const kept = await snapshots.findOne({ _id: 'default' });
+  t.ok(kept, 'the station has its durable copy');
+  // a copy that cannot be read stands for MongoDB failing during the rebuild
+  await snapshots.updateOne({ _id: 'default' }, { $set: { state: '{not json' } });
+  await removeRedisNamespace(h.ns);
+
+  t.equal((await readyz()).status, 503, 'the loss is reported');
+  const refused = await refusal(board());
+  t.equal(refused.code, 'REBUILDING', 'a read waits a moment for the rebuild, then is refused with a clear code');
+  t.match(refused.message, /rebuilding/);
+  t.equal((await refusal(submit(13, 'fast', 5))).code, 'REBUILDING', 'so is a request; nothing is stored');
+  t.equal((await readyz()).status, 503, 'still unready: the rebuild failed');
+
+  await snapshots.updateOne({ _id: 'default' }, { $set: { state: kept!.state } });
+  let ready = false;
+  for (let i = 0; i < 200 && !ready; i++) {
+    ready = (await readyz()).status === 200; // each probe runs the failed step again
+    if (!ready) await new Promise((r) => setTimeout(r, 50));
+  }
+  t.ok(ready, 'ready once the rebuild could finish');
+  t.same(await board(), before, 'the station as it was');
+  await t.rejects(h.bus.call('scheduler.position', { orderId: 'o-13', stationId: 'default' }), { code: 'NOT_FOUND' }, 'the refused request left nothing');
 });
