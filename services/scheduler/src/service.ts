@@ -23,6 +23,8 @@ export const configSchema = serviceConfigSchema('scheduler', {
 });
 export type SchedulerConfig = Static<typeof configSchema>;
 
+const DEVICE_EVENT_REBUILD_WAIT_MS = 20_000; // below the 25 s shutdown timeout
+
 export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Promise<void> {
   const { config, bus, redis, clock, log } = ctx;
   const ns = config.voltqNs;
@@ -37,10 +39,10 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
 
   // ---- after Redis lost its data: calls wait for the rebuild a little, then are refused with REBUILDING ----
   const generation = ctx.redisGeneration;
-  const ready = async () => {
+  const ready = async (waitMs = config.rebuildWaitMs) => {
     if (!generation || generation.rebuilt()) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([generation.settled(), new Promise((r) => (timer = setTimeout(r, config.rebuildWaitMs)))]);
+    await Promise.race([generation.settled(), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
     clearTimeout(timer);
     if (!generation.rebuilt()) {
       throw new DomainError('REBUILDING', 'the scheduler is rebuilding its live state after a cache loss; retry in a few seconds');
@@ -140,6 +142,8 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     queue: 'device-events',
     types: [...DEVICE_EVENT_TYPES],
     async handler(msg, { log: mlog, correlationId }) {
+      // a pile's report is not refused for a rebuild (redeliveries would dead-letter it): it waits for the station
+      await ready(DEVICE_EVENT_REBUILD_WAIT_MS);
       const pile = pileOfDevice(msg.payload);
       const state = pile && stationIds.has(pile.stationId) ? await repo.load(pile.stationId) : null;
       const decision = deviceCommand(msg.type, msg.payload, state?.piles.find((p) => p.pileNo === pile?.pileNo)?.state);
