@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'TIMEOUT',
   'UNAVAILABLE',
+  /** the live copy (Redis) lost its data and is being rebuilt from MongoDB: retry in a few seconds (HTTP 503) */
+  'REBUILDING',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

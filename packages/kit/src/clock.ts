@@ -24,6 +24,11 @@ export interface Clock {
   iso(ms?: number): string;
   state(): ClockState;
   set(input: ClockSetInput): Promise<ClockState>;
+  /**
+   * Puts a durably kept state back (after Redis lost its data): stored and announced unless the shared clock
+   * already has this version or a later one. Resolves with the state in force afterwards.
+   */
+  restore(state: ClockState): Promise<ClockState>;
   onChange(cb: (state: ClockState) => void): () => void;
   close(): Promise<void>;
 }
@@ -85,6 +90,7 @@ abstract class BaseClock implements Clock {
     }
   }
   abstract set(input: ClockSetInput): Promise<ClockState>;
+  abstract restore(state: ClockState): Promise<ClockState>;
   abstract close(): Promise<void>;
 }
 
@@ -93,6 +99,10 @@ class LocalClock extends BaseClock {
     const s = this.next(input);
     this.adopt(s);
     return { ...s };
+  }
+  async restore(state: ClockState): Promise<ClockState> {
+    this.adopt(state);
+    return this.state();
   }
   async close(): Promise<void> {
     this.listeners.clear();
@@ -160,6 +170,19 @@ class RedisClock extends BaseClock {
     this.adopt(s);
     this.opts.log?.info({ clock: s }, 'clock changed');
     return { ...s };
+  }
+
+  async restore(state: ClockState): Promise<ClockState> {
+    const stored = parseClockHash(await this.redis.hgetall(this.key));
+    if (stored && stored.version >= state.version) {
+      this.adopt(stored);
+      return { ...stored };
+    }
+    const hash = clockHash(state);
+    await this.redis.multi().hset(this.key, hash).publish(this.channel, JSON.stringify(hash)).exec();
+    this.adopt(state);
+    this.opts.log?.info({ clock: state }, 'clock restored');
+    return { ...state };
   }
 
   async close(): Promise<void> {

@@ -91,14 +91,21 @@ export class RedisOutbox {
     return multi.xadd(this.streamKey, '*', ...outboxFields(env, route));
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  /**
+   * Creates the stream and its consumer group unless they exist. From 0: entries written before the group existed
+   * are relayed too. Also what the relay does when Redis lost its data (NOGROUP): it carries on at once.
+   */
+  async ensureGroup(): Promise<void> {
     try {
-      // from 0: entries written before the group existed are relayed too
       await this.opts.redis.xgroup('CREATE', this.streamKey, GROUP, '0', 'MKSTREAM');
     } catch (err) {
       if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
     }
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.ensureGroup();
     this.reader = this.opts.redis.duplicate();
     this.reader.on('error', () => undefined);
     this.running = true;
@@ -127,6 +134,14 @@ export class RedisOutbox {
         } else failures = 0;
       } catch (err) {
         if (!this.running) break;
+        if (String((err as Error).message).includes('NOGROUP')) {
+          // Redis lost the stream (and its group): recreate both and read again, no backoff
+          this.opts.log?.warn({ stream: this.streamKey }, 'outbox stream or group missing (redis lost its data): recreated');
+          this.scanOwnPending = true;
+          const made = await this.ensureGroup().then(() => true, () => false);
+          if (!made) await sleep(Math.min(5000, 100 * 2 ** ++failures));
+          continue;
+        }
         failures++;
         this.opts.log?.warn({ err: (err as Error).message, stream: this.streamKey }, 'outbox relay error');
         await sleep(Math.min(5000, 100 * 2 ** failures));

@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type BaseConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { connectMongo, mongoHealthy } from './mongo.js';
-import { createRedis, redisHealthy } from './redis.js';
+import { createRedis, RedisGeneration, redisHealthy } from './redis.js';
 
 export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   config: C;
@@ -24,6 +24,13 @@ export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   mongo: mongoose.Connection | undefined;
   clock: Clock;
   addReadinessCheck(name: string, check: () => boolean | Promise<boolean>): void;
+  /** Redis's data generation (undefined without Redis): a loss of Redis's data is noticed within ~1 s */
+  redisGeneration: RedisGeneration | undefined;
+  /**
+   * Runs `fn` after Redis lost its data (in registration order); `/readyz` is unready (`redis-rebuild`) until every
+   * such step finished, and a failed step runs again at the next check. No-op for a service without Redis.
+   */
+  onRedisLoss(name: string, fn: () => Promise<void> | void): void;
   /** runs at shutdown after consumers stopped and before connections close (last registered first) */
   onShutdown(fn: () => Promise<void> | void): void;
   isShuttingDown(): boolean;
@@ -52,6 +59,12 @@ export interface ServiceHandle<C extends BaseConfig = BaseConfig> {
   /** `http://host:port` */
   address: string;
   shutdown(): Promise<void>;
+}
+
+/** `p`, or false after `ms` (a probe must answer even when a store hangs). */
+function withTimeout(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(timer));
 }
 
 export async function runService<S extends TObject>(opts: RunServiceOptions<S>): Promise<ServiceHandle<Static<S> & BaseConfig>> {
@@ -99,12 +112,14 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
   });
 
   let redis: Redis | undefined;
+  let generation: RedisGeneration | undefined;
   let mongo: mongoose.Connection | undefined;
   let clock: Clock | undefined;
   let bus: Bus | undefined;
   let closing = false;
   const closeAll = async () => {
     closing = true;
+    generation?.stop();
     await bus?.close().catch((err: unknown) => log.warn({ err }, 'closing the bus failed'));
     await clock?.close().catch(() => undefined);
     await http.close().catch(() => undefined);
@@ -117,6 +132,11 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
       redis = createRedis(config.redisUrl, { log, name: config.serviceName });
       if (redis.status !== 'ready') await once(redis, 'ready');
       checks.set('redis', () => redisHealthy(redis!));
+      const checkMs = Number((opts.env ?? process.env).REDIS_GENERATION_CHECK_MS ?? '') || undefined;
+      generation = new RedisGeneration({ redis, ns: config.voltqNs, log, checkMs });
+      await generation.start();
+      // a probe reads the generation itself, so a loss shows as unready at the first probe after it
+      checks.set('redis-rebuild', async () => (await withTimeout(generation!.check(), 1000)) && generation!.rebuilt());
       clock = await createClock(redis, config.voltqNs, { log });
     } else {
       clock = createLocalClock();
@@ -157,6 +177,8 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
     mongo,
     clock,
     addReadinessCheck: (name, check) => void checks.set(name, check),
+    redisGeneration: generation,
+    onRedisLoss: (name, fn) => generation?.onLoss(name, fn),
     onShutdown: (fn) => void hooks.push(fn),
     isShuttingDown: () => shuttingDown,
   };

@@ -1,7 +1,7 @@
 // Billing's consumers and RPC: thin adapters between the bus and the pure bill building.
 import { Types } from 'mongoose';
 import type { Bill } from '@voltq/contracts';
-import { DomainError, formatIso, type Bus, type Clock, type Logger, type MongoOutboxRelay, type ServiceContext } from '@voltq/kit';
+import { DomainError, formatIso, type Bus, type Clock, type Logger, type MongoCounters, type MongoOutboxRelay, type ServiceContext } from '@voltq/kit';
 import type { Tariff } from '@voltq/tariff';
 import { buildBill, formatBillNo } from './domain/bill.js';
 import { sumByPile } from './domain/report.js';
@@ -15,6 +15,8 @@ export interface BillingDeps {
   clock: Clock;
   repo: BillRepository;
   relay: MongoOutboxRelay;
+  /** durable counters (bill numbers) */
+  counters: MongoCounters;
   ns: string;
   log: Logger;
   /** the tariff a session is priced with (one default tariff until tariffs are configurable) */
@@ -23,10 +25,11 @@ export interface BillingDeps {
 
 const POLL_MS = 50;
 
-async function nextBillNo(redis: Redis, ns: string, nowMs: number): Promise<string> {
+/** A MongoDB counter per day (never Redis: a loss of Redis must not reissue a number), starting above the highest
+ * bill number already stored for that day. */
+async function nextBillNo(deps: BillingDeps, nowMs: number): Promise<string> {
   const day = formatIso(nowMs).slice(0, 10).replaceAll('-', '');
-  const key = `${ns}:billing:bill-no:${day}`;
-  const [[, seq]] = (await redis.multi().incr(key).expire(key, 3 * 24 * 3600).exec()) as [[unknown, number]];
+  const seq = await deps.counters.next(`bill-no:${day}`, () => deps.repo.highestBillSeq(day));
   return formatBillNo(day, seq);
 }
 
@@ -48,7 +51,7 @@ export async function registerBillingHandlers(deps: BillingDeps): Promise<void> 
       const createdAt = clock.now();
       const bill = buildBill(session, deps.tariffFor(session.stationId), {
         billId: new Types.ObjectId().toHexString(),
-        billNo: await nextBillNo(deps.redis, deps.ns, createdAt),
+        billNo: await nextBillNo(deps, createdAt),
         createdAt,
       });
       const created = bus.envelope('bill.created', bill, { correlationId: msg.correlationId });

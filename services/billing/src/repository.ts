@@ -16,6 +16,13 @@ export class BillRepository {
     return found ? toBill(found) : undefined;
   }
 
+  /** The daily sequence of the highest bill number stored for `day` (YYYYMMDD), 0 when none. */
+  async highestBillSeq(day: string): Promise<number> {
+    const prefix = `B${day}`;
+    const top = await this.Bill.findOne({ billNo: { $regex: `^${prefix}\\d{6,}$` } }, { billNo: 1 }).sort({ billNo: -1 }).lean<StoredBill>();
+    return top?.billNo ? Number(top.billNo.slice(prefix.length)) : 0;
+  }
+
   async byId(billId: string): Promise<Bill | undefined> {
     const found = await this.Bill.findOne({ billId }).lean<StoredBill>();
     return found ? toBill(found) : undefined;

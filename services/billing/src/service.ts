@@ -1,5 +1,5 @@
 // The billing service's definition for kit's runService: main.ts runs it, tests run it in-process.
-import { MongoOutboxRelay, serviceConfigSchema, type RunServiceOptions } from '@voltq/kit';
+import { MongoCounters, MongoOutboxRelay, serviceConfigSchema, type RunServiceOptions } from '@voltq/kit';
 import { DEFAULT_TARIFF } from '@voltq/tariff';
 import { registerBillingHandlers } from './handlers.js';
 import { billModel } from './model.js';
@@ -20,6 +20,7 @@ export const billingService = {
       clock,
       repo: new BillRepository(Bill),
       relay,
+      counters: new MongoCounters(mongo!, 'bill_counters'),
       ns: config.voltqNs,
       log,
       tariffFor: () => DEFAULT_TARIFF, // a tariffs collection per station comes later

@@ -14,9 +14,9 @@ const QUEUES = [
   'rpc.billing.getBill', 'rpc.billing.listBills', 'rpc.billing.sessionBill', 'rpc.billing.report',
 ];
 
-export async function startHarness(watch: MessageType[]): Promise<Harness> {
+export async function startHarness(watch: MessageType[], env: Record<string, string> = {}): Promise<Harness> {
   const h = await startServiceHarness({ label: 'bill', busName: 'billing-test', rpcTimeoutMs: 10_000, queues: QUEUES });
-  const service = h.add(await runService({ ...billingService, env: h.env(), exit: false }));
+  const service = h.add(await runService({ ...billingService, env: h.env(env), exit: false }));
   await h.record(watch);
   return { ...h, service };
 }

@@ -42,7 +42,8 @@ function errorCodesDescription(): string {
     'Amounts are yuan and energies kWh, as numbers rounded half-up to two decimals; times are ISO 8601 with offset.',
     '',
     `Business codes beyond document 004's table: ${PLATFORM_CODES.badRequest} bad request, ${PLATFORM_CODES.unauthorized} missing/invalid token, ` +
-      `${PLATFORM_CODES.forbidden} admin only, ${PLATFORM_CODES.notFound} not found, ${PLATFORM_CODES.conflict} conflict, ${PLATFORM_CODES.rateLimited} too many requests.`,
+      `${PLATFORM_CODES.forbidden} admin only, ${PLATFORM_CODES.notFound} not found, ${PLATFORM_CODES.conflict} conflict, ${PLATFORM_CODES.rateLimited} too many requests, ` +
+      `${PLATFORM_CODES.rebuilding} (HTTP 503) the live state is being rebuilt after a cache loss: retry in a few seconds.`,
     '',
     '| domain error | HTTP | business code |',
     '|---|---|---|',

@@ -24,6 +24,7 @@ export const PLATFORM_CODES = {
   notFound: 9004,
   conflict: 9005,
   rateLimited: 9006,
+  rebuilding: 9007,
   unknown: 9999,
 } as const;
 
@@ -51,6 +52,11 @@ export const ERROR_TABLE: Record<ErrorCode, Rule> = {
   RATE_LIMITED: { status: 429, code: PLATFORM_CODES.rateLimited },
   TIMEOUT: { status: 500, code: PLATFORM_CODES.unknown, message: 'the service did not answer in time, please retry' },
   UNAVAILABLE: { status: 500, code: PLATFORM_CODES.unknown, message: 'the service is unavailable, please retry' },
+  // Redis lost its data and the scheduler is putting the stations back from MongoDB: a clear, retryable 503
+  REBUILDING: {
+    status: 503, code: PLATFORM_CODES.rebuilding,
+    message: 'the station is being rebuilt after a cache loss, please retry in a few seconds',
+  },
   INTERNAL: { status: 500, code: PLATFORM_CODES.unknown, message: 'internal error' },
 };
 

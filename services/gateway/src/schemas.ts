@@ -22,7 +22,7 @@ export const ErrorEnvelope = Type.Object(
       Type.Object({ reason: Type.String({ description: "the station's refusal code, e.g. WAITING_AREA_FULL, NOT_IN_WAITING_AREA" }) }),
     ]),
   },
-  { description: 'an error: HTTP 400/401/403/404/500 with a business code' },
+  { description: 'an error: HTTP 400/401/403/404/500 (503 while rebuilding) with a business code' },
 );
 export function responses<T extends TSchema>(data: T) {
   return {

@@ -17,7 +17,7 @@ import {
   type OrderDoc,
   type OrderEventType,
 } from './domain/order.js';
-import { newOrderId, nextOrderNo, orderIdFor } from './ids.js';
+import { newOrderId, nextOrderNo, orderIdFor, type OrderNoSource } from './ids.js';
 import type { OrderRepository } from './repository.js';
 
 type Redis = ServiceContext['redis'];
@@ -29,6 +29,8 @@ export interface OrderDeps {
   repo: OrderRepository;
   ns: string;
   log: Logger;
+  /** where order numbers come from (a MongoDB counter) */
+  orderNos: OrderNoSource;
 }
 
 /** An order the caller may see: with a userId, another user's order does not exist for them. */
@@ -113,7 +115,7 @@ export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
     }
     if (params.carId !== undefined) await ownCar(deps, params.userId, params.carId, correlationId);
     const createdAt = clock.now();
-    const orderNo = await nextOrderNo(deps.redis, deps.ns, createdAt);
+    const orderNo = await nextOrderNo(deps.orderNos, createdAt);
     const submit: RpcParams<'scheduler.submit'> = {
       orderId,
       userId: params.userId,

@@ -1,9 +1,9 @@
 // Order identities: orderId (opaque, unique everywhere) and orderNo (what a user reads: station-local date + a
-// daily sequence from Redis).
+// daily sequence). The sequence is a MongoDB counter (kit MongoCounters), never Redis: a loss of Redis must not
+// reissue a number; a day's counter starts above the highest orderNo already stored for that day.
 import { createHash, randomUUID } from 'node:crypto';
-import { formatIso, type ServiceContext } from '@voltq/kit';
-
-type Redis = ServiceContext['redis'];
+import { formatIso, type MongoCounters } from '@voltq/kit';
+import type { OrderModel, StoredOrder } from './model.js';
 
 export function newOrderId(): string {
   return randomUUID();
@@ -28,9 +28,19 @@ export function localDate(ms: number, timeZone?: string): string {
 }
 
 /** e.g. `20250101000042`: date + 6-digit daily sequence. */
-export async function nextOrderNo(redis: Redis, ns: string, nowMs: number): Promise<string> {
+export async function nextOrderNo(ids: OrderNoSource, nowMs: number): Promise<string> {
   const day = localDate(nowMs);
-  const key = `${ns}:order:no:${day}`;
-  const [[, seq]] = (await redis.multi().incr(key).expire(key, 3 * 24 * 3600).exec()) as [[unknown, number]];
+  const seq = await ids.counters.next(`order-no:${day}`, () => highestStoredSeq(ids.orders, day));
   return `${day}${String(seq).padStart(6, '0')}`;
+}
+
+export interface OrderNoSource {
+  counters: MongoCounters;
+  /** the orders collection (the seed of a new day's counter) */
+  orders: OrderModel;
+}
+
+async function highestStoredSeq(orders: OrderNoSource['orders'], day: string): Promise<number> {
+  const top = await orders.findOne({ orderNo: { $regex: `^${day}\\d{6,}$` } }, { orderNo: 1 }).sort({ orderNo: -1 }).lean<StoredOrder>();
+  return top?.orderNo ? Number(top.orderNo.slice(day.length)) : 0;
 }

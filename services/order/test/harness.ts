@@ -15,8 +15,8 @@ const QUEUES = [
   ...['scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.position', 'auth.getCar'].map((m) => `rpc.${m}`),
 ];
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const h = await startServiceHarness({ label: 'order', busName: 'order-test', rpcTimeoutMs: 10_000, queues: QUEUES });
-  const service = h.add(await runService({ ...orderService, env: h.env(), exit: false }));
+  const service = h.add(await runService({ ...orderService, env: h.env(env), exit: false }));
   return { ...h, service };
 }

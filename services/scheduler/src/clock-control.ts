@@ -2,7 +2,7 @@
 // to the target, each completion at its own instant, then sets the clock; so once the answer arrives, every
 // event up to that instant is in the outbox. Time moving back is allowed only for empty stations.
 import type { ClockView } from '@voltq/contracts';
-import { DomainError, type Clock, type ClockMode } from '@voltq/kit';
+import { DomainError, type Clock, type ClockMode, type ClockState } from '@voltq/kit';
 
 export interface StationTimeOps {
   stationIds: () => readonly string[];
@@ -21,6 +21,8 @@ export class ClockControl {
     private readonly clock: Clock,
     private readonly stations: StationTimeOps,
     private readonly realNow: () => number = Date.now,
+    /** the durable copy of the setting (MongoDB), written after every change, before the answer */
+    private readonly persist?: (state: ClockState) => Promise<void>,
   ) {}
 
   view(): ClockView {
@@ -32,7 +34,7 @@ export class ClockControl {
     return this.serial(async () => {
       const target = input.mode === 'real' ? this.realNow() : input.timeMs ?? this.clock.now();
       await this.moveStations(target);
-      await this.clock.set(input.mode === 'real' ? { mode: 'real' } : { mode: input.mode, timeMs: target, speed: input.speed });
+      await this.persisted(await this.clock.set(input.mode === 'real' ? { mode: 'real' } : { mode: input.mode, timeMs: target, speed: input.speed }));
       return this.view();
     });
   }
@@ -53,9 +55,13 @@ export class ClockControl {
         throw new DomainError('VALIDATION', `advance moves time forward only: ${this.clock.iso(target)} is before now (${this.clock.iso(now)})`);
       }
       await this.moveStations(target);
-      await this.clock.set({ mode, timeMs: target });
+      await this.persisted(await this.clock.set({ mode, timeMs: target }));
       return this.view();
     });
+  }
+
+  private async persisted(state: ClockState): Promise<void> {
+    await this.persist?.(state);
   }
 
   private async moveStations(target: number): Promise<void> {

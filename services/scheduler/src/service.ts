@@ -8,6 +8,7 @@ import { nextDueAt, type StationEvent, type StationState } from '@voltq/scheduli
 import { SchedulerApi } from './api.js';
 import { ClockControl } from './clock-control.js';
 import { ClockDriver } from './clock-driver.js';
+import { DurableClock, DurableStations } from './durable.js';
 import { DEVICE_EVENT_TYPES, deviceCommand, pileOfDevice } from './device-events.js';
 import { toEngineConfigInput } from './mapping.js';
 import { StationRepository } from './station-repository.js';
@@ -17,8 +18,12 @@ import { StationStore } from './stations.js';
 export const configSchema = serviceConfigSchema('scheduler', {
   // safety net: how often every replica re-reads each station's next completion (takes over a dead writer's timer)
   stationPollMs: Type.Integer({ minimum: 50, default: 5000 }),
+  // after a Redis loss, how long a call waits for the rebuild before it is refused with REBUILDING (503)
+  rebuildWaitMs: Type.Integer({ minimum: 0, default: 1000 }),
 });
 export type SchedulerConfig = Static<typeof configSchema>;
+
+const DEVICE_EVENT_REBUILD_WAIT_MS = 20_000; // below the 25 s shutdown timeout
 
 export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Promise<void> {
   const { config, bus, redis, clock, log } = ctx;
@@ -26,18 +31,34 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
   if (!ctx.mongo) throw new Error('the scheduler needs MongoDB (stations)');
 
   const outbox = new RedisOutbox({ redis, ns, name: 'scheduler', bus, log });
-  const repo = new StationRepository(redis, ns, outbox.streamKey);
+  const durable = new DurableStations(ctx.mongo);
+  const durableClock = new DurableClock(ctx.mongo);
+  const repo = new StationRepository(redis, ns, outbox.streamKey, durable, log);
   const store = new StationStore(ctx.mongo);
   const stationIds = new Set<string>();
 
+  // ---- after Redis lost its data: calls wait for the rebuild a little, then are refused with REBUILDING ----
+  const generation = ctx.redisGeneration;
+  const ready = async (waitMs = config.rebuildWaitMs) => {
+    if (!generation || generation.rebuilt()) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([generation.settled(), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+    if (!generation.rebuilt()) {
+      throw new DomainError('REBUILDING', 'the scheduler is rebuilding its live state after a cache loss; retry in a few seconds');
+    }
+  };
+
   // ---- one write path per station: `${ns}.rpc.scheduler.station.<stationId>`, single active consumer ----
   const exec = async (stationId: string, command: StationCommand, correlationId: string, atMs?: number) => {
+    await ready();
     if (!stationIds.has(stationId)) throw unknownStation(stationId);
     const r = await bus.call('scheduler.station', { stationId, command, ...(atMs !== undefined ? { atMs } : {}) },
       { shard: stationId, correlationId });
     return { state: r.state as StationState, events: r.events as StationEvent[] };
   };
   const load = async (stationId: string): Promise<StationState> => {
+    await ready();
     const state = stationIds.has(stationId) ? await repo.load(stationId) : null;
     if (!state) throw unknownStation(stationId);
     return state;
@@ -62,10 +83,31 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     onWritten: (id, state) => driver.arm(id, nextDueAt(state)),
   });
 
+  // the clock setting and every station come back from MongoDB when Redis does not have them
+  const restoreClock = async () => {
+    const saved = await durableClock.load();
+    await durableClock.save(saved ? await clock.restore(saved) : clock.state());
+  };
+  const restoreStations = async () => {
+    for (const c of await store.all()) {
+      if (!stationIds.has(c.stationId)) continue; // served by the replicas started after it was added
+      // load() puts a station Redis lost back from its durable copy; ensure() creates one that never was
+      const state = await writer.ensure(c.stationId, toEngineConfigInput(c), clock.now());
+      await repo.syncDurable(c.stationId);
+      driver.arm(c.stationId, nextDueAt(state));
+    }
+  };
+  await restoreClock();
   for (const c of await store.init()) {
     await writer.ensure(c.stationId, toEngineConfigInput(c), clock.now());
+    await repo.syncDurable(c.stationId);
     stationIds.add(c.stationId);
   }
+  ctx.onRedisLoss('scheduler: clock, outbox, stations', async () => {
+    await restoreClock();
+    await outbox.ensureGroup();
+    await restoreStations();
+  });
   for (const id of stationIds) {
     await bus.serve('scheduler.station', async (p, c) => {
       if (p.stationId !== id) throw new DomainError('VALIDATION', `station ${p.stationId} sent to the queue of ${id}`);
@@ -89,17 +131,19 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     stationTime: async (id) => (await load(id)).nowMs,
     advanceTo: async (id, atMs) => void (await exec(id, { type: 'advance' }, randomUUID(), atMs)),
     rebaseTo: async (id, atMs) => void (await exec(id, { type: 'rebase' }, randomUUID(), atMs)),
-  });
+  }, Date.now, (s) => durableClock.save(s));
   // clock changes go through one replica at a time
-  await bus.serve('scheduler.clockSet', (p) => clockControl.set(p), { singleActiveConsumer: true });
-  await bus.serve('scheduler.clockAdvance', (p) => clockControl.advance(p), { singleActiveConsumer: true });
-  await bus.serve('scheduler.clockGet', async () => clockControl.view());
+  await bus.serve('scheduler.clockSet', async (p) => (await ready(), clockControl.set(p)), { singleActiveConsumer: true });
+  await bus.serve('scheduler.clockAdvance', async (p) => (await ready(), clockControl.advance(p)), { singleActiveConsumer: true });
+  await bus.serve('scheduler.clockGet', async () => (await ready(), clockControl.view()));
 
   // ---- pile connectivity from the device-bridge ----
   await bus.consume({
     queue: 'device-events',
     types: [...DEVICE_EVENT_TYPES],
     async handler(msg, { log: mlog, correlationId }) {
+      // a pile's report is not refused for a rebuild (redeliveries would dead-letter it): it waits for the station
+      await ready(DEVICE_EVENT_REBUILD_WAIT_MS);
       const pile = pileOfDevice(msg.payload);
       const state = pile && stationIds.has(pile.stationId) ? await repo.load(pile.stationId) : null;
       const decision = deviceCommand(msg.type, msg.payload, state?.piles.find((p) => p.pileNo === pile?.pileNo)?.state);

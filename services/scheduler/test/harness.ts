@@ -28,10 +28,10 @@ export interface Harness extends ServiceHarness {
   startReplica(): Promise<ServiceHandle<SchedulerConfig>>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const h = await startServiceHarness({ label: 'sched', busName: 'scheduler-test', rpcTimeoutMs: 10_000, queues: QUEUES });
   const startReplica = async () =>
-    h.add(await runService({ name: 'scheduler', configSchema, start: startScheduler, env: h.env({ STATION_POLL_MS: '300' }), exit: false }));
+    h.add(await runService({ name: 'scheduler', configSchema, start: startScheduler, env: h.env({ STATION_POLL_MS: '300', ...env }), exit: false }));
   const service = await startReplica();
   const redis = new Redis(REDIS_URL);
   await h.record(WATCHED);
