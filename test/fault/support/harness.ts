@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { SERVICE_NAMES, startPlatform, type Platform, type ServiceName } from '../../../scripts/lib/platform.js';
 import { SimPile } from '../../../services/device-bridge/src/sim/client.js';
 import { DEV_PILE_MASTER_KEY, derivePileSecret } from '../../../services/device-bridge/src/secrets.js';
-import { ownOnExit, PrivateRabbit, PrivateRedis, storesRoot } from './stores.js';
+import { isDying, ownOnExit, PrivateRabbit, PrivateRedis, storesRoot } from './stores.js';
 import { Api } from './api.js';
 
 export const ADMIN = { username: 'admin', password: 'fault-admin-password-1' };
@@ -109,7 +109,7 @@ export async function startFaultPlatform(label: string): Promise<FaultPlatform> 
       // a service that dies on its own is started again, as scripts/start does
       onUnexpectedExit: (name, exit) => {
         unexpectedExits.push({ name, exit, atMs: Date.now() });
-        if (closing || respawning.has(name) || !ref.platform) return;
+        if (closing || isDying() || respawning.has(name) || !ref.platform) return;
         respawning.add(name);
         ref.platform.startService(name).catch(() => undefined).finally(() => respawning.delete(name));
       },
@@ -144,6 +144,7 @@ export async function startFaultPlatform(label: string): Promise<FaultPlatform> 
         try {
           await platform.killService(name, 'SIGKILL');
           killed?.();
+          if (isDying()) return;
           await platform.startService(name);
         } finally {
           respawning.delete(name);

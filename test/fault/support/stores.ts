@@ -15,6 +15,15 @@ const owned = new Set<number>();
 /** more pids to kill on exit, asked for at that moment (the platform's services, which it restarts) */
 const ownedLater: (() => number[])[] = [];
 let exitHookInstalled = false;
+let dying = false;
+
+/** true once this process is being stopped by a signal or exits: start nothing more */
+export function isDying(): boolean {
+  return dying;
+}
+
+/** temp dirs to delete on exit */
+const ownedDirs = new Set<string>();
 
 function killOwned(): void {
   for (const p of [...owned, ...ownedLater.flatMap((f) => f())]) {
@@ -24,20 +33,24 @@ function killOwned(): void {
       // already gone
     }
   }
+  for (const dir of ownedDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', killOwned);
-  // a test file over its timeout gets SIGALRM from tap (then SIGKILL); an operator's Ctrl-C or a CI stop SIGINT /
-  // SIGTERM: leave nothing behind then either (and exit, unless someone else, e.g. tap, handles the signal)
+  process.once('exit', () => {
+    dying = true;
+    killOwned();
+  });
+  // a test file over its timeout gets SIGALRM from tap (then SIGKILL); a CI stop or Ctrl-C SIGTERM / SIGINT:
+  // nothing is started again from then on, everything is killed, and the process ends (SIGALRM: tap ends it)
   for (const signal of ['SIGALRM', 'SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    const onSignal = () => {
+    process.on(signal, () => {
+      dying = true;
       killOwned();
-      if (process.listenerCount(signal) === 1) process.exit(1);
-    };
-    process.on(signal, onSignal);
+      if (signal !== 'SIGALRM') process.exit(1);
+    });
   }
 }
 
@@ -307,5 +320,8 @@ async function portIsFree(port: number): Promise<boolean> {
 
 /** A fresh temp dir for one test file's stores. */
 export function storesRoot(label: string): string {
-  return mkdtempSync(join(tmpdir(), `voltq-fault-${label}-`));
+  const dir = mkdtempSync(join(tmpdir(), `voltq-fault-${label}-`));
+  ownedDirs.add(dir);
+  installExitHook();
+  return dir;
 }
