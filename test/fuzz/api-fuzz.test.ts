@@ -288,12 +288,15 @@ function valueOf(s: JsonSchema, field = ''): fc.Arbitrary<unknown> {
     }
     case 'integer': {
       const min = s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 1 : -1000);
-      return fc.integer({ min, max: s.maximum ?? min + 1000 });
+      // the edges of the range too, and a huge number where the schema sets no maximum
+      const edges = [min, ...(s.maximum !== undefined ? [s.maximum] : [2 ** 31, Number.MAX_SAFE_INTEGER, 1e300])];
+      return fc.oneof({ arbitrary: fc.integer({ min, max: s.maximum ?? min + 1000 }), weight: 4 }, fc.constantFrom(...edges));
     }
     case 'number': {
       const min = s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 0.01 : -1000);
       const max = Math.min(s.maximum ?? min + 1000, min + 100);
-      return fc.integer({ min: Math.ceil(min * 100), max: Math.floor(max * 100) }).map((x) => x / 100);
+      const edges = [min, ...(s.maximum !== undefined ? [s.maximum] : [1e300])];
+      return fc.oneof({ arbitrary: fc.integer({ min: Math.ceil(min * 100), max: Math.floor(max * 100) }).map((x) => x / 100), weight: 4 }, fc.constantFrom(...edges));
     }
     case 'boolean':
       return fc.boolean();

@@ -91,7 +91,7 @@ export const AdminToken = Type.Object({ token: Type.String({ description: 'JWT w
 
 // ---- document 004: orders ----
 export const OrdersQuery = Closed({
-  pageNum: Type.Integer({ minimum: 1, default: 1 }),
+  pageNum: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
   pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   status: Type.Optional(Type.Integer({ minimum: 0, maximum: 4, description: '0 created/waiting, 1 in progress, 2 finished, 3 cancelled, 4 abnormal' })),
   startDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (station-local), inclusive' })),
@@ -213,7 +213,7 @@ export const BillView = Type.Object({
 export const CancelView = Type.Composite([RequestView, Type.Object({ bill: Nullable(BillView) })]);
 export const BillIdPath = Closed({ billId: Id });
 export const BillsQuery = Closed({
-  pageNum: Type.Integer({ minimum: 1, default: 1 }),
+  pageNum: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
   pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   orderId: Type.Optional(Id),
 });

@@ -152,6 +152,10 @@ t.test('defect 10: a number is no string (bodies are not coerced)', async (t) =>
   t.equal(page.status, 200);
   t.match(page.body.data, { pageNum: 2, pageSize: 5 });
   isRefusal(t, await send('GET', '/api/orders?pageNum=two', { token: alice.token }), 400, 'pageNum=two');
+  for (const pageNum of ['1e300', '9007199254740993', '1.5', '0']) {
+    isRefusal(t, await send('GET', `/api/orders?pageNum=${pageNum}`, { token: alice.token }), 400, `pageNum=${pageNum}`);
+    isRefusal(t, await send('GET', `/api/bills?pageNum=${pageNum}`, { token: alice.token }), 400, `bills pageNum=${pageNum}`);
+  }
 });
 
 t.test('defect 8: JSON nested 50,000 levels deep is a 400 on every route', async (t) => {
