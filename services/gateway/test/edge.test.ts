@@ -7,7 +7,7 @@ import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
 import { authConfigSchema } from '../../auth/src/config.js';
 import { startAuth } from '../../auth/src/service.js';
-import { MAX_JSON_DEPTH, MAX_PARAM_LENGTH } from '../src/edge.js';
+import { jsonDepth, MAX_JSON_DEPTH, MAX_PARAM_LENGTH } from '../src/edge.js';
 import { gatewayService } from '../src/service.js';
 import { serveFakes } from './fakes.js';
 
@@ -237,4 +237,14 @@ t.test('every request schema of /api is closed', async (t) => {
     const res = await send(route.method, fill(route.path, 'x1'), { token, body: { zzUnknown: 1 } });
     isRefusal(t, res, 400, `${route.method} ${route.path} {zzUnknown}`);
   }
+});
+
+t.test('jsonDepth counts nesting outside strings only', async (t) => {
+  t.equal(jsonDepth('1'), 0);
+  t.equal(jsonDepth('{}'), 1);
+  t.equal(jsonDepth('{"a":[1,{"b":[]}],"c":{}}'), 4);
+  t.equal(jsonDepth('{"a":"[[[[{{{{"}'), 1, 'brackets in a string do not count');
+  t.equal(jsonDepth('{"a":"\\"[[[[","b":"\\\\"}'), 1, 'escaped quotes do not end the string, an escaped backslash does not escape');
+  t.equal(jsonDepth('[[]][[[]]]'), 3, 'the deepest point, not the sum');
+  t.equal(jsonDepth('['.repeat(1000), 64), 65, 'stops counting once over the limit');
 });
