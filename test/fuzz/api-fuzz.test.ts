@@ -566,8 +566,22 @@ async function run(c: Case): Promise<void> {
   }
 }
 
+/** Paths no route serves, inside /api and outside, some of them not even valid URLs: a 4xx in shape too. */
+const strayCase: fc.Arbitrary<Case> = fc
+  .tuple(
+    fc.constantFrom<Method>('GET', 'POST', 'PUT', 'PATCH', 'DELETE'),
+    fc.constantFrom('/api/', '/', '/api/user/', '/u/', '/api/admin/'),
+    fc.oneof(fc.webSegment(), fc.constantFrom(...BAD_ESCAPES), fc.integer({ min: 1, max: 6000 }).map((n) => 'y'.repeat(n))),
+    fc.option(fc.constantFrom('{"role":"admin"}', '{', 'x'), { nil: undefined }),
+    fc.constantFrom(undefined, 'x', adminToken),
+  )
+  .map(([method, prefix, rest, body, token]) => ({
+    req: { method, path: `${prefix}zz-${rest}`, ...(token !== undefined ? { token } : {}), ...(body !== undefined && method !== 'GET' ? { body } : {}) },
+    expect: [400, 404, 414, 415],
+  }));
+
 const mix = fc.sample(
-  fc.constantFrom(...routes).chain((r) => refusedCase(r)),
+  fc.oneof({ arbitrary: fc.constantFrom(...routes).chain((r) => refusedCase(r)), weight: 19 }, { arbitrary: strayCase, weight: 1 }),
   { numRuns: Math.round(RUNS * REFUSED_SHARE), seed: SEED },
 );
 const free = fc.sample(
