@@ -7,7 +7,7 @@ const Id = Type.String({ minLength: 1, maxLength: 128 });
  * A request's body, query or path parameters: a closed object. A field the route does not take is refused by name
  * (400 9001), never passed on nor silently dropped; registerApi refuses to start with a route whose schema is open.
  */
-const Closed = <T extends TProperties>(properties: T, options: ObjectOptions = {}) => Type.Object(properties, { ...options, additionalProperties: false });
+export const Closed = <T extends TProperties>(properties: T, options: ObjectOptions = {}) => Type.Object(properties, { ...options, additionalProperties: false });
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const IsoTime = Type.String({ description: 'ISO 8601 with offset, e.g. 2025-01-01T08:00:00.000+08:00' });
 /** A string from a fixed list, as one JSON Schema `enum`: ajv then reports one "must be one of" error naming the
