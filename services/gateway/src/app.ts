@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RpcMethod, RpcParams } from '@voltq/contracts';
 import { DomainError, type Bus, type Clock } from '@voltq/kit';
 import type { Api, Guard, RouteDeps, RpcCaller } from './context.js';
+import { installEdge } from './edge.js';
 import { ERROR_TABLE, PLATFORM_CODES, toApiError, type Resource } from './errors.js';
 import { bearerToken, type JwksVerifier } from './jwt.js';
 import type { LoginThrottle } from './rate-limit.js';
@@ -51,7 +52,18 @@ function errorCodesDescription(): string {
   ].join('\n');
 }
 
+/** A route of /api whose body, query or path parameters take fields it does not name would pass them on. */
+function assertClosedSchemas(route: { method: string | string[]; url: string; schema?: Record<string, unknown> }): void {
+  for (const part of ['body', 'querystring', 'params'] as const) {
+    const schema = route.schema?.[part] as { type?: unknown; additionalProperties?: unknown } | undefined;
+    if (schema && schema.additionalProperties !== false) {
+      throw new Error(`${String(route.method)} ${route.url}: its ${part} schema must be closed (additionalProperties: false)`);
+    }
+  }
+}
+
 export async function registerApi(http: FastifyInstance, opts: ApiOptions): Promise<void> {
+  installEdge(http);
   await http.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -113,6 +125,7 @@ export async function registerApi(http: FastifyInstance, opts: ApiOptions): Prom
         return reply.code(answer.status).send({ code: answer.code, message: answer.message, data });
       });
       api.setNotFoundHandler(notFound);
+      api.addHook('onRoute', assertClosedSchemas);
       userRoutes(api, deps);
       orderRoutes(api, deps);
       queueRoutes(api, deps);

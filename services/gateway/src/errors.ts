@@ -60,6 +60,15 @@ export const ERROR_TABLE: Record<ErrorCode, Rule> = {
   INTERNAL: { status: 500, code: PLATFORM_CODES.unknown, message: 'internal error' },
 };
 
+/** A framework 4xx whose status says more than "bad request". */
+const STATUS_CODES: Partial<Record<number, number>> = {
+  401: PLATFORM_CODES.unauthorized,
+  403: PLATFORM_CODES.forbidden,
+  404: PLATFORM_CODES.notFound,
+  409: PLATFORM_CODES.conflict,
+  429: PLATFORM_CODES.rateLimited,
+};
+
 const INTERNAL: ApiError = { status: 500, code: PLATFORM_CODES.unknown, message: 'internal error' };
 
 const RESOURCES = new Set<string>(['user', 'login', 'register', 'order', 'bill', 'station', 'pile', 'car', 'clock']);
@@ -74,7 +83,7 @@ interface SchemaError {
   keyword?: unknown;
   instancePath?: unknown;
   message?: unknown;
-  params?: { allowedValues?: unknown };
+  params?: { allowedValues?: unknown; additionalProperty?: unknown };
 }
 
 /** Fastify's schema-validation errors (ajv's list) in words a client can act on: an enum names its allowed values
@@ -84,6 +93,8 @@ export function validationMessage(errors: readonly SchemaError[], context: strin
     const where = `${context}${typeof e.instancePath === 'string' ? e.instancePath : ''}`;
     const allowed = e.params?.allowedValues;
     if (e.keyword === 'enum' && Array.isArray(allowed)) return `${where} must be one of: ${allowed.map(String).join(', ')}`;
+    const extra = e.params?.additionalProperty;
+    if (e.keyword === 'additionalProperties' && typeof extra === 'string') return `${where} has an unknown field ${JSON.stringify(extra)}`;
     return `${where} ${typeof e.message === 'string' ? e.message : 'is invalid'}`;
   });
   return [...new Set(lines)].join('; ');
@@ -110,9 +121,15 @@ export function toApiError(err: unknown, route?: Resource): ApiError {
     const context = typeof e.validationContext === 'string' ? e.validationContext : 'request';
     return { status: 400, code: PLATFORM_CODES.badRequest, message: validationMessage(e.validation as SchemaError[], context) };
   }
-  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    const message = typeof e.message === 'string' && e.message ? e.message : 'bad request';
-    return { status: 400, code: PLATFORM_CODES.badRequest, message };
+  // their own 4xx status is kept (413 too large, 415 unsupported media type, 414 too long ...), all with 9001
+  if (typeof e?.statusCode === 'number' && Number.isInteger(e.statusCode) && e.statusCode >= 400 && e.statusCode < 500) {
+    const message =
+      e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'unsupported media type: send the body as application/json'
+        : typeof e.message === 'string' && e.message
+          ? e.message
+          : 'bad request';
+    return { status: e.statusCode, code: STATUS_CODES[e.statusCode] ?? PLATFORM_CODES.badRequest, message };
   }
   return INTERNAL;
 }

@@ -1,7 +1,13 @@
 // TypeBox schemas of /api: request validation (fastify's ajv) and the answers (serialization + OpenAPI).
-import { Type, type SchemaOptions, type TSchema } from '@sinclair/typebox';
+import { Type, type ObjectOptions, type SchemaOptions, type TProperties, type TSchema } from '@sinclair/typebox';
 
+/** Every id a client names or creates: at most 128 characters, so it always fits a path parameter (edge.ts). */
 const Id = Type.String({ minLength: 1, maxLength: 128 });
+/**
+ * A request's body, query or path parameters: a closed object. A field the route does not take is refused by name
+ * (400 9001), never passed on nor silently dropped; registerApi refuses to start with a route whose schema is open.
+ */
+export const Closed = <T extends TProperties>(properties: T, options: ObjectOptions = {}) => Type.Object(properties, { ...options, additionalProperties: false });
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const IsoTime = Type.String({ description: 'ISO 8601 with offset, e.g. 2025-01-01T08:00:00.000+08:00' });
 /** A string from a fixed list, as one JSON Schema `enum`: ajv then reports one "must be one of" error naming the
@@ -33,14 +39,14 @@ export function responses<T extends TSchema>(data: T) {
 }
 
 // ---- document 004: users ----
-export const RegisterBody = Type.Object({
+export const RegisterBody = Closed({
   username: Type.String({ minLength: 5, maxLength: 20, description: '5-20 characters' }),
   password: Type.String({ minLength: 8, maxLength: 20, description: '8-20 characters' }),
   nickname: Type.Optional(Type.String({ maxLength: 64 })),
   avatar: Type.Optional(Type.String({ maxLength: 1024 })),
   gender: Type.Optional(Type.Integer({ minimum: 0, maximum: 2, description: '0 unknown, 1 male, 2 female' })),
 });
-export const LoginBody = Type.Object({
+export const LoginBody = Closed({
   username: Type.String({ minLength: 1, maxLength: 64 }),
   password: Type.String({ minLength: 1, maxLength: 256 }),
 });
@@ -65,7 +71,7 @@ export const UserInfo004 = Type.Object({
   points: Type.Integer(),
   lastLoginTime: Nullable(IsoTime),
 });
-export const UpdateProfileBody = Type.Object({
+export const UpdateProfileBody = Closed({
   nickname: Type.Optional(Type.String({ maxLength: 64 })),
   avatar: Type.Optional(Type.String({ maxLength: 1024 })),
   gender: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 })),
@@ -74,24 +80,24 @@ export const UpdateProfileBody = Type.Object({
   city: Type.Optional(Type.String({ maxLength: 64 })),
   language: Type.Optional(Type.String({ maxLength: 32 })),
 });
-export const CarBody = Type.Object({
+export const CarBody = Closed({
   plate: Type.String({ minLength: 1, maxLength: 32 }),
-  carId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'your own id for the car; made by the platform when absent' })),
+  carId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'your own id for the car (at most 128 characters); made by the platform when absent' })),
   capacityKwh: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: 'battery capacity' })),
 });
-export const CarIdPath = Type.Object({ carId: Id });
+export const CarIdPath = Closed({ carId: Id });
 export const CarView = Type.Object({ carId: Type.String(), plate: Type.String(), capacityKwh: Nullable(Kwh), createdAt: Nullable(IsoTime) });
 export const AdminToken = Type.Object({ token: Type.String({ description: 'JWT with role admin' }) });
 
 // ---- document 004: orders ----
-export const OrdersQuery = Type.Object({
-  pageNum: Type.Integer({ minimum: 1, default: 1 }),
+export const OrdersQuery = Closed({
+  pageNum: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
   pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   status: Type.Optional(Type.Integer({ minimum: 0, maximum: 4, description: '0 created/waiting, 1 in progress, 2 finished, 3 cancelled, 4 abnormal' })),
   startDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (station-local), inclusive' })),
   endDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (station-local), inclusive' })),
 });
-export const OrderIdParams = Type.Object({ id: Id });
+export const OrderIdParams = Closed({ id: Id });
 export const OrderListItem004 = Type.Object({
   id: Type.String(),
   orderNo: Type.String(),
@@ -146,17 +152,17 @@ export const Page004 = <T extends TSchema>(item: T) =>
   Type.Object({ total: Type.Integer(), list: Type.Array(item), pageNum: Type.Integer(), pageSize: Type.Integer(), pages: Type.Integer() });
 
 // ---- platform additions: queue requests ----
-export const QueueRequestBody = Type.Object({
+export const QueueRequestBody = Closed({
   mode: Mode,
   energyKwh: Type.Number({ exclusiveMinimum: 0, maximum: 10_000 }),
   carId: Type.Optional(Id),
   stationId: Type.Optional(Id),
 });
-export const QueueModifyBody = Type.Object({
+export const QueueModifyBody = Closed({
   mode: Type.Optional(Mode),
   energyKwh: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 })),
 });
-export const OrderIdPath = Type.Object({ orderId: Id });
+export const OrderIdPath = Closed({ orderId: Id });
 export const RequestCreated = Type.Object({
   orderId: Type.String(),
   queueNo: Type.String(),
@@ -205,15 +211,15 @@ export const BillView = Type.Object({
   tiers: Type.Array(Type.Object({ tier: Type.String(), energyKwh: Kwh, energyFeeYuan: Yuan })),
 });
 export const CancelView = Type.Composite([RequestView, Type.Object({ bill: Nullable(BillView) })]);
-export const BillIdPath = Type.Object({ billId: Id });
-export const BillsQuery = Type.Object({
-  pageNum: Type.Integer({ minimum: 1, default: 1 }),
+export const BillIdPath = Closed({ billId: Id });
+export const BillsQuery = Closed({
+  pageNum: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
   pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   orderId: Type.Optional(Id),
 });
 
 // ---- admin ----
-export const StationPath = Type.Object({ stationId: Id });
+export const StationPath = Closed({ stationId: Id });
 export const BoardEntry = Type.Object({
   orderId: Type.String(),
   userId: Type.Integer(),
@@ -251,7 +257,7 @@ export const Board = Type.Object({
 const FaultPolicy = StringEnum(['priority', 'time-order']);
 const DispatchMode = StringEnum(['default', 'single-min-total', 'batch-min-total']);
 const Count = (max: number) => Type.Integer({ minimum: 0, maximum: max });
-export const StationConfigBody = Type.Object({
+export const StationConfigBody = Closed({
   fastPiles: Type.Optional(Count(100)),
   slowPiles: Type.Optional(Count(100)),
   fastPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
@@ -278,28 +284,28 @@ export const StationConfigView = Type.Object({
   dispatchMode: DispatchMode,
   timeZone: Type.Optional(Type.String()),
 });
-export const PilePath = Type.Object({ pileNo: Type.String({ minLength: 1, maxLength: 32 }) });
-export const PileStatusQuery = Type.Object({ stationId: Type.String({ minLength: 1, maxLength: 128, default: 'default' }) });
-export const PileStatusBody = Type.Object({
+export const PilePath = Closed({ pileNo: Type.String({ minLength: 1, maxLength: 32 }) });
+export const PileStatusQuery = Closed({ stationId: Type.String({ minLength: 1, maxLength: 128, default: 'default' }) });
+export const PileStatusBody = Closed({
   status: StringEnum(['on', 'off', 'fault', 'repair'], {
     description: 'off / fault / repair take the pile out (rule 5: a busy pile stops, its cars are re-queued); on brings it back',
   }),
 });
 const ClockMode = StringEnum(['real', 'scaled', 'manual']);
-export const ClockSetBody = Type.Object({
+export const ClockSetBody = Closed({
   mode: ClockMode,
-  time: Type.Optional(Type.String({ minLength: 1, description: 'ISO 8601; without an offset it is Asia/Shanghai wall time' })),
+  time: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'ISO 8601; without an offset it is Asia/Shanghai wall time' })),
   speed: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
 });
-export const ClockAdvanceBody = Type.Object({
-  to: Type.Optional(Type.String({ minLength: 1, description: 'ISO 8601 target time' })),
-  seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+export const ClockAdvanceBody = Closed({
+  to: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'ISO 8601 target time' })),
+  seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 315_360_000, description: 'at most ten years' })),
 });
 export const ClockView = Type.Object({ mode: ClockMode, time: IsoTime, speed: Type.Number() });
 
 // ---- admin reports ----
 const ReportPeriod = StringEnum(['day', 'week', 'month'], { description: 'day, ISO week (Monday first) or calendar month' });
-export const ReportsQuery = Type.Object({
+export const ReportsQuery = Closed({
   stationId: Id,
   pileNo: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'one pile only' })),
   period: ReportPeriod,

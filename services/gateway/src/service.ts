@@ -1,14 +1,18 @@
 // Gateway wiring: the JWKS (fetched from auth at start, retried until it answers; readiness waits for it), the
 // token subjects' existence check, the login limiter and /api.
-import type { ServiceContext } from '@voltq/kit';
+import type { RunServiceOptions, ServiceContext } from '@voltq/kit';
 import { registerApi } from './app.js';
-import type { GatewayConfig } from './config.js';
+import { gatewayConfigSchema, type GatewayConfig } from './config.js';
+import { gatewayHttpOptions, hasGatewayHttpOptions } from './edge.js';
 import { JwksVerifier } from './jwt.js';
 import { LiveTokenVerifier, PrincipalCache } from './principals.js';
 import { AttemptLimiter, LoginThrottle } from './rate-limit.js';
 
 export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<void> {
   const { config, bus, clock, log, http, redis } = ctx;
+  if (!hasGatewayHttpOptions(http)) {
+    log.warn('the HTTP server was built without gatewayHttpOptions: framework refusals and long path parameters are not handled as the API says (start the gateway with gatewayService)');
+  }
   const verifier = new JwksVerifier({
     fetchJwks: () => bus.call('auth.jwks', {}, { timeoutMs: 3000 }),
     minRefetchMs: config.jwksRefetchIntervalMs,
@@ -48,3 +52,12 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     }, config.trustedProxyHops),
   });
 }
+
+/** Everything runService needs to run the gateway (main.ts and tests: `runService({ ...gatewayService, env })`). */
+export const gatewayService = {
+  name: 'gateway',
+  configSchema: gatewayConfigSchema,
+  uses: { amqp: true, redis: true, mongo: false },
+  httpOptions: gatewayHttpOptions,
+  start: startGateway,
+} satisfies RunServiceOptions<typeof gatewayConfigSchema>;

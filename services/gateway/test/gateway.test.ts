@@ -7,8 +7,7 @@ import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
 import { authConfigSchema } from '../../auth/src/config.js';
 import { startAuth } from '../../auth/src/service.js';
-import { gatewayConfigSchema } from '../src/config.js';
-import { startGateway } from '../src/service.js';
+import { gatewayService } from '../src/service.js';
 import { serveFakes } from './fakes.js';
 import { KWH, T0 } from './fixtures.js';
 
@@ -27,12 +26,9 @@ h.add(await runService({
 }));
 const fakes = serveFakes(h.bus);
 const gateway = h.add(await runService({
-  name: 'gateway',
-  configSchema: gatewayConfigSchema,
+  ...gatewayService,
   env: h.env({ BILL_WAIT_MS: '2000' }),
-  uses: { amqp: true, redis: true, mongo: false },
   exit: false,
-  start: startGateway,
 }));
 const http = gateway.ctx.http;
 

@@ -9,8 +9,7 @@ import { startServiceHarness } from '../../../test/support/service-harness.js';
 import { authConfigSchema } from '../../auth/src/config.js';
 import { SigningKeys } from '../../auth/src/keys.js';
 import { startAuth } from '../../auth/src/service.js';
-import { gatewayConfigSchema } from '../src/config.js';
-import { startGateway } from '../src/service.js';
+import { gatewayService } from '../src/service.js';
 import { serveFakes } from './fakes.js';
 
 const h = await startServiceHarness({
@@ -28,14 +27,7 @@ const auth = h.add(await runService({
 }));
 const fakes = serveFakes(h.bus);
 // the documented defaults: 5 failures per username per 15 min, 20 per address per minute
-const gateway = h.add(await runService({
-  name: 'gateway',
-  configSchema: gatewayConfigSchema,
-  env: h.env(),
-  uses: { amqp: true, redis: true, mongo: false },
-  exit: false,
-  start: startGateway,
-}));
+const gateway = h.add(await runService({ ...gatewayService, env: h.env(), exit: false }));
 const http = gateway.ctx.http;
 const users = auth.ctx.mongo!.collection('users');
 

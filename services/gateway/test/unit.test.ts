@@ -219,7 +219,12 @@ t.test('error table: domain codes -> HTTP status + 004 business code', async (t)
     code: 9001,
     message: 'body/energyKwh must be number',
   });
-  t.equal(toApiError(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 })).status, 400);
+  t.same(toApiError(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })), {
+    status: 415,
+    code: 9001,
+    message: 'unsupported media type: send the body as application/json',
+  }, "a framework refusal keeps its own 4xx status");
+  t.same(toApiError(Object.assign(new Error('Request body is too large'), { statusCode: 413 })), { status: 413, code: 9001, message: 'Request body is too large' });
 });
 
 async function keyPair() {

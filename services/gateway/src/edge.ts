@@ -1,0 +1,117 @@
+// The HTTP edge below the routes: how fastify parses and validates what a client sends, and how it answers what it
+// refuses before any route runs. Every such refusal is an answer in the API's shape `{code, message, data: null}`
+// with a 4xx, never fastify's own `{statusCode, error, code: 'FST_…'}` and never a 5xx.
+//
+// - Bodies are validated strictly: no type coercion (`{"username": 1e999}` is refused, not registered as the user
+//   "Infinity") and no silent removal of unknown fields (every request schema is closed with
+//   `additionalProperties: false`, so an unknown field is refused by name). Query strings and path parameters arrive
+//   as text and keep ajv's coercion ("?pageNum=2" is the integer 2).
+// - JSON bodies deeper than MAX_JSON_DEPTH are refused before they are parsed (a 50,000-level body overflowed the
+//   stack further in); a DELETE's empty JSON body is no body.
+// - Only JSON bodies are read on /api: any other media type is 415.
+// - Path parameters may be up to MAX_PARAM_LENGTH characters (percent-encoded): above every id the API lets a client
+//   create (ids are at most 128 characters, i.e. at most 128 × 12 encoded), so whatever can be created can be
+//   addressed; longer is 414. A malformed %-escape is 400.
+import type { Duplex } from 'node:stream';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { PLATFORM_CODES } from './errors.js';
+
+export const MAX_JSON_DEPTH = 64;
+export const MAX_PARAM_LENGTH = 2048;
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** A refusal of the edge: a 4xx with a message for the client; the error handlers answer it in shape. */
+export class EdgeError extends Error {
+  constructor(readonly statusCode: number, message: string, readonly code = 'VOLTQ_EDGE') {
+    super(message);
+  }
+}
+
+/** Fastify's answers for what it refuses before routing (bad %-escape, too long a parameter), in the API's shape. */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  const message =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+      : err.code === 'FST_ERR_BAD_URL'
+        ? 'the path is not a valid URL: a malformed %-escape'
+        : 'bad request';
+  void reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ code: PLATFORM_CODES.badRequest, message, data: null });
+}
+
+/** What node's HTTP parser refuses before fastify sees a request (header too large, malformed request line ...). */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, text, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request took too long to arrive']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+        : [400, 'Bad Request', 'malformed HTTP request'];
+  const body = JSON.stringify({ code: PLATFORM_CODES.badRequest, message, data: null });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
+/** The options of the gateway's fastify instance (the kit creates it: pass these as `httpOptions`). */
+export const gatewayHttpOptions: FastifyServerOptions = {
+  bodyLimit: BODY_LIMIT_BYTES,
+  routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  frameworkErrors,
+  clientErrorHandler,
+};
+
+/** Whether the instance was built with gatewayHttpOptions (a test that forgets them would test another edge). */
+export function hasGatewayHttpOptions(http: FastifyInstance): boolean {
+  const config = http.initialConfig as { routerOptions?: { maxParamLength?: number }; maxParamLength?: number };
+  return (config.routerOptions?.maxParamLength ?? config.maxParamLength) === MAX_PARAM_LENGTH;
+}
+
+/** Nesting depth of a JSON text, counted without parsing (strings skipped); stops counting once over `limit`. */
+export function jsonDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+const ajvBase: AjvOptions = { useDefaults: true, removeAdditional: false, allErrors: false, addUsedSchema: false };
+
+/**
+ * Validation, parsing and the JSON parser of the whole instance. Call before any route with a schema is added.
+ */
+export function installEdge(http: FastifyInstance): void {
+  // body: exact types, unknown fields refused; query/params/headers: text coerced to the schema's types
+  const strict = new Ajv({ ...ajvBase, coerceTypes: false });
+  const coercing = new Ajv({ ...ajvBase, coerceTypes: 'array' });
+  http.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+
+  const parseJson = http.getDefaultJsonParser('error', 'error');
+  http.removeContentTypeParser('application/json');
+  http.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (req, body, done) => {
+    const text = body as string;
+    if (text.length === 0 && req.method === 'DELETE') return done(null, undefined);
+    if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      return done(new EdgeError(400, `the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    }
+    parseJson(req, text, done);
+  });
+  http.removeContentTypeParser('text/plain');
+}
