@@ -13,7 +13,7 @@
 //   create (ids are at most 128 characters, i.e. at most 128 × 12 encoded), so whatever can be created can be
 //   addressed; longer is 414. A malformed %-escape is 400.
 import type { Duplex } from 'node:stream';
-import { Ajv, type Options as AjvOptions } from 'ajv';
+import { Ajv, type ErrorObject, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { PLATFORM_CODES } from './errors.js';
 
@@ -92,6 +92,35 @@ export function jsonDepth(text: string, limit = Infinity): number {
   return max;
 }
 
+/** The first non-finite number in a coerced value (its path), or null. */
+function nonFinitePath(value: unknown, path: string): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const found = nonFinitePath(v, `${path}/${k}`);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/**
+ * ajv 8 coerces a query text such as "1e999" to Infinity and then skips the range keywords (minimum, maximum), so
+ * `status=1e999` passed `0 <= status <= 4`: a coerced value is refused when it holds a non-finite number.
+ */
+function finiteOnly(validate: ValidateFunction): (data: unknown) => boolean {
+  const check = (data: unknown): boolean => {
+    const ok = validate(data);
+    check.errors = validate.errors ?? null;
+    if (!ok) return false;
+    const path = nonFinitePath(data, '');
+    if (path === null) return true;
+    check.errors = [{ instancePath: path, schemaPath: '#', keyword: 'type', params: {}, message: 'must be a finite number' }];
+    return false;
+  };
+  check.errors = null as ErrorObject[] | null;
+  return check;
+}
+
 const ajvBase: AjvOptions = { useDefaults: true, removeAdditional: false, allErrors: false, addUsedSchema: false };
 
 /**
@@ -101,7 +130,8 @@ export function installEdge(http: FastifyInstance): void {
   // body: exact types, unknown fields refused; query/params/headers: text coerced to the schema's types
   const strict = new Ajv({ ...ajvBase, coerceTypes: false });
   const coercing = new Ajv({ ...ajvBase, coerceTypes: 'array' });
-  http.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  http.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? strict.compile(schema) : finiteOnly(coercing.compile(schema)));
 
   const parseJson = http.getDefaultJsonParser('error', 'error');
   http.removeContentTypeParser('application/json');
