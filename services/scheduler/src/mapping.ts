@@ -58,6 +58,10 @@ export function toContractEvents(stationId: string, events: readonly StationEven
     switch (e.type) {
       case 'configured':
         return; // the configuration is answered by scheduler.configure and kept in MongoDB; no contract event
+      case 'pileDriven':
+      case 'sessionStarting':
+      case 'sessionStartAborted':
+        return; // internal to the start handshake with a device (pile.command / device.command-acked); no session yet
       case 'queued':
         out.push(ev('order.queued', {
           orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId, mode: e.mode,
@@ -115,7 +119,11 @@ export function toContractEvents(stationId: string, events: readonly StationEven
         out.push(ev('pile.status-changed', {
           stationId, pileNo: e.pileNo, status, previous: pileStatus(e.previousState, false), changedAt: e.at,
         }, e.at));
-        if (e.cause === 'fault') out.push(ev('pile.faulted', { stationId, pileNo: e.pileNo, faultedAt: e.at }, e.at));
+        if (e.cause === 'fault') {
+          out.push(ev('pile.faulted', {
+            stationId, pileNo: e.pileNo, ...(e.reason ? { reason: e.reason } : {}), faultedAt: e.at,
+          }, e.at));
+        }
         if (e.cause === 'recover') out.push(ev('pile.recovered', { stationId, pileNo: e.pileNo, recoveredAt: e.at }, e.at));
         return;
       }
@@ -142,7 +150,8 @@ function seqOf(state: StationState, orderId: string): number {
 }
 
 function charging(state: StationState, pileNo: string): boolean {
-  return state.piles.find((p) => p.pileNo === pileNo)?.queue[0]?.session != null;
+  const s = state.piles.find((p) => p.pileNo === pileNo)?.queue[0]?.session;
+  return s != null && s.starting !== true;
 }
 
 export function pileStatus(state: 'working' | 'fault' | 'off', isCharging: boolean): ContractPileState {
@@ -155,6 +164,7 @@ export function pileStatus(state: 'working' | 'fault' | 'off', isCharging: boole
 const QUEUE_STATE: Record<CarState, QueueEntryView['state']> = {
   waiting: 'waiting',
   queued: 'dispatched',
+  starting: 'dispatched', // on its pile, the pile not yet confirmed the start
   charging: 'charging',
   faultQueue: 'fault-queued',
 };
@@ -209,6 +219,7 @@ export function pileView(stationId: string, p: BoardPile, createdAtOf: (orderId:
     mode: p.mode,
     powerW: p.powerW,
     state: pileStatus(p.state, p.queue[0]?.state === 'charging'),
+    ...(p.faultReason !== null && p.state !== 'working' ? { faultReason: p.faultReason } : {}),
     queue: p.queue.map((c, i) => boardCarView(c, i, createdAtOf(c.orderId), p.pileNo)),
   };
 }
@@ -285,6 +296,7 @@ export function errorCodeFor(code: StationErrorCode, command: string): ErrorCode
       return 'NOT_FOUND';
     case 'PILE_NOT_WORKING':
     case 'PILE_ALREADY_WORKING':
+    case 'SESSION_NOT_STARTING':
       return 'PILE_STATE';
     case 'STATION_NOT_EMPTY':
       return 'STATION_BUSY';
