@@ -2,13 +2,14 @@
 // (an RPC shard queue with a single active consumer), the public RPC methods, device events, the clock driver.
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import { deviceNames, type StationCommand } from '@voltq/contracts';
+import { deviceNames, type PileCommand, type StationCommand } from '@voltq/contracts';
 import { DomainError, isDomainError, RedisOutbox, serviceConfigSchema, type ServiceContext } from '@voltq/kit';
 import { nextDueAt, type StationEvent, type StationState } from '@voltq/scheduling';
 import { SchedulerApi } from './api.js';
 import { ClockControl } from './clock-control.js';
 import { ClockDriver } from './clock-driver.js';
 import { DEVICE_EVENT_TYPES, deviceCommand, pileOfDevice } from './device-events.js';
+import { PileCommandWatch } from './pile-commands.js';
 import { toEngineConfigInput } from './mapping.js';
 import { StationRepository } from './station-repository.js';
 import { StationWriter, unknownStation } from './station-writer.js';
@@ -17,6 +18,11 @@ import { StationStore } from './stations.js';
 export const configSchema = serviceConfigSchema('scheduler', {
   // safety net: how often every replica re-reads each station's next completion (takes over a dead writer's timer)
   stationPollMs: Type.Integer({ minimum: 50, default: 5000 }),
+  // pile commands (README "Pile commands"): real ms a pile has to acknowledge one, in all to become reachable,
+  // and how often each replica looks at the commands under way
+  pileCommandAckTimeoutMs: Type.Integer({ minimum: 10, default: 10_000 }),
+  pileCommandWaitMs: Type.Integer({ minimum: 10, default: 60_000 }),
+  pileCommandScanMs: Type.Integer({ minimum: 10, default: 1000 }),
 });
 export type SchedulerConfig = Static<typeof configSchema>;
 
@@ -95,6 +101,35 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
   await bus.serve('scheduler.clockAdvance', (p) => clockControl.advance(p), { singleActiveConsumer: true });
   await bus.serve('scheduler.clockGet', async () => clockControl.view());
 
+  // ---- pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly ----
+  const watch = new PileCommandWatch({
+    redis, ns, log,
+    timing: { ackTimeoutMs: config.pileCommandAckTimeoutMs, waitMs: config.pileCommandWaitMs },
+    realNow: () => Date.now(),
+    stationIds: () => [...stationIds],
+    load: (id) => repo.load(id),
+    exec: (id, command, correlationId) => exec(id, command, correlationId),
+    send: async (cmd, replicaId) => void (await bus.send('pile.command', cmd, { routingKey: deviceNames.pileCommandRoutingKey(replicaId) })),
+  });
+  bus.onReturned((r) => {
+    if (r.env?.type !== 'pile.command') return;
+    const replicaId = r.routingKey.startsWith('pile.command.') ? r.routingKey.slice('pile.command.'.length) : null;
+    watch.undelivered(r.env.payload as PileCommand, 'returned by the broker: no queue for its replica', replicaId)
+      .catch((err: unknown) => log.error({ err }, 'could not hold a returned pile command'));
+  });
+  await bus.consume({
+    queue: 'pile-answers',
+    types: ['device.command-acked', 'device.command-failed'],
+    async handler(msg, { correlationId }) {
+      if (msg.type === 'device.command-failed') {
+        await watch.undelivered(msg.payload.command, `replica ${msg.payload.replicaId}: ${msg.payload.reason}`, msg.payload.replicaId);
+        return;
+      }
+      const pile = pileOfDevice(msg.payload);
+      if (pile && stationIds.has(pile.stationId)) await watch.acked(msg.payload, pile.stationId, pile.pileNo, correlationId);
+    },
+  });
+
   // ---- pile connectivity from the device-bridge ----
   await bus.consume({
     queue: 'device-events',
@@ -102,6 +137,13 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     async handler(msg, { log: mlog, correlationId }) {
       const pile = pileOfDevice(msg.payload);
       const state = pile && stationIds.has(pile.stationId) ? await repo.load(pile.stationId) : null;
+      if (msg.type === 'device.pile-online' && pile && state) {
+        // a pile that logs in is driven by its device from now on: its sessions start from its own report
+        if (state.piles.some((p) => p.pileNo === pile.pileNo && p.driven !== true)) {
+          await exec(pile.stationId, { type: 'pileDriven', pileNo: pile.pileNo }, correlationId);
+        }
+        await watch.pileOnline(msg.payload.pileId);
+      }
       const decision = deviceCommand(msg.type, msg.payload, state?.piles.find((p) => p.pileNo === pile?.pileNo)?.state);
       if ('skip' in decision) {
         // mlog carries the message type already (kit's consumer binds it)
@@ -123,8 +165,10 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
 
   await outbox.start();
   driver.start([...stationIds]);
+  watch.start(config.pileCommandScanMs);
   ctx.onShutdown(async () => {
     driver.stop();
+    await watch.stop();
     await outbox.stop();
   });
   log.info({ stations: [...stationIds] }, 'scheduler ready');

@@ -13,7 +13,7 @@ export const WATCHED: MessageType[] = [
 
 /** What the run declares (deleted even where the broker cannot be listed). */
 const QUEUES = [
-  'scheduler.device-events', 'scheduler.transient',
+  'scheduler.device-events', 'scheduler.pile-answers', 'scheduler.transient',
   ...[
     'scheduler.station.default', 'scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.configure',
     'scheduler.pileStatus', 'scheduler.position', 'scheduler.board', 'scheduler.clockSet', 'scheduler.clockAdvance',
@@ -28,10 +28,11 @@ export interface Harness extends ServiceHarness {
   startReplica(): Promise<ServiceHandle<SchedulerConfig>>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `env`: more settings for every replica (e.g. shorter pile-command timings). */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const h = await startServiceHarness({ label: 'sched', busName: 'scheduler-test', rpcTimeoutMs: 10_000, queues: QUEUES });
   const startReplica = async () =>
-    h.add(await runService({ name: 'scheduler', configSchema, start: startScheduler, env: h.env({ STATION_POLL_MS: '300' }), exit: false }));
+    h.add(await runService({ name: 'scheduler', configSchema, start: startScheduler, env: h.env({ STATION_POLL_MS: '300', ...env }), exit: false }));
   const service = await startReplica();
   const redis = new Redis(REDIS_URL);
   await h.record(WATCHED);
