@@ -202,6 +202,14 @@ t.test('a command for a pile this replica does not hold is answered with command
   t.match(failed.payload, { pileId: 'lab-P2', commandId: 'c-gone-1', reason: 'not-connected', replicaId, command: cmd });
   t.equal(failed.correlationId, 'corr-gone', 'under the command\'s correlation id');
 
+  // the registry still names a replica that died (its queue is gone): the forward comes back from the broker and is
+  // answered the same way
+  await redis.set(deviceNames.pileOwnerKey(ns, 'lab-P2'), 'ghost-replica', 'PX', 60_000);
+  await h.bus.send('pile.command', { ...cmd, commandId: 'c-ghost-1' }, { routingKey: deviceNames.pileCommandRoutingKey(replicaId) });
+  const ghost = await h.waitFor('device.command-failed', (e) => e.payload.commandId === 'c-ghost-1');
+  t.match(ghost.payload, { pileId: 'lab-P2', reason: 'not-connected', command: { commandId: 'c-ghost-1', action: 'start' } });
+  await redis.del(deviceNames.pileOwnerKey(ns, 'lab-P2'));
+
   // a pile that refuses a start says so, and the refusal reaches the sender as well
   const sim = new SimPile({ pileId: 'lab-P2', secret: secret('lab-P2'), door: 'tcp', wsUrl, tcp: { host: '127.0.0.1', port: tcpPort } });
   sim.start();
