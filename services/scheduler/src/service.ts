@@ -49,6 +49,17 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     return state;
   };
 
+  // pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly (README "Pile commands")
+  const watch = new PileCommandWatch({
+    redis, ns, log,
+    timing: { ackTimeoutMs: config.pileCommandAckTimeoutMs, waitMs: config.pileCommandWaitMs },
+    realNow: () => Date.now(),
+    stationIds: () => [...stationIds],
+    load: (id) => repo.load(id),
+    exec: (id, command, correlationId) => exec(id, command, correlationId),
+    send: async (cmd, replicaId) => void (await bus.send('pile.command', cmd, { routingKey: deviceNames.pileCommandRoutingKey(replicaId) })),
+  });
+
   const driver = new ClockDriver({
     clock,
     log,
@@ -66,6 +77,8 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     envelope: (type, payload, o) => ({ ...bus.envelope(type, payload, { correlationId: o.correlationId }), occurredAt: clock.iso(o.atMs) }),
     pileOwner: (stationId, pileNo) => redis.get(deviceNames.pileOwnerKey(ns, deviceNames.pileId(stationId, pileNo))),
     onWritten: (id, state) => driver.arm(id, nextDueAt(state)),
+    onStopUnrouted: (cmd) => void watch.undelivered(cmd, 'no replica holds the pile', null)
+      .catch((err: unknown) => log.error({ err, commandId: cmd.commandId }, 'could not hold a pile stop command')),
   });
 
   for (const c of await store.init()) {
@@ -102,15 +115,6 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
   await bus.serve('scheduler.clockGet', async () => clockControl.view());
 
   // ---- pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly ----
-  const watch = new PileCommandWatch({
-    redis, ns, log,
-    timing: { ackTimeoutMs: config.pileCommandAckTimeoutMs, waitMs: config.pileCommandWaitMs },
-    realNow: () => Date.now(),
-    stationIds: () => [...stationIds],
-    load: (id) => repo.load(id),
-    exec: (id, command, correlationId) => exec(id, command, correlationId),
-    send: async (cmd, replicaId) => void (await bus.send('pile.command', cmd, { routingKey: deviceNames.pileCommandRoutingKey(replicaId) })),
-  });
   bus.onReturned((r) => {
     if (r.env?.type !== 'pile.command') return;
     const replicaId = r.routingKey.startsWith('pile.command.') ? r.routingKey.slice('pile.command.'.length) : null;

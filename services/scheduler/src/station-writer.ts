@@ -23,6 +23,8 @@ export interface WriterDeps {
   pileOwner?: (stationId: string, pileNo: string) => Promise<string | null>;
   /** after every stored change (the clock driver re-arms its timer) */
   onWritten?: (stationId: string, state: StationState) => void;
+  /** a stop for a device-driven pile that no replica holds right now (stored): to be held until it reconnects */
+  onStopUnrouted?: (cmd: PileCommand) => void;
 }
 
 export interface ExecResult {
@@ -88,7 +90,8 @@ export class StationWriter {
       const atMs = command.type === 'rebase' ? opts.atMs ?? this.deps.now() : Math.max(opts.atMs ?? this.deps.now(), state.nowMs);
       const next = this.compute(state, command, atMs);
       if (next === null) return { state, changed: false, events: [] };
-      const outbox = await this.outbox(stationId, next.events, next.state, correlationId);
+      const unrouted: PileCommand[] = [];
+      const outbox = await this.outbox(stationId, next.events, next.state, correlationId, unrouted);
       try {
         await this.deps.repo.save(stationId, state.version, next.state, outbox);
       } catch (err) {
@@ -99,6 +102,7 @@ export class StationWriter {
         throw err;
       }
       this.deps.onWritten?.(stationId, next.state);
+      for (const cmd of unrouted) this.deps.onStopUnrouted?.(cmd);
       return { state: next.state, changed: true, events: next.events };
     }
   }
@@ -117,7 +121,13 @@ export class StationWriter {
     return { state: result.state, events: result.events };
   }
 
-  private async outbox(stationId: string, events: StationEvent[], after: StationState, correlationId: string): Promise<OutboxEntry[]> {
+  private async outbox(
+    stationId: string,
+    events: StationEvent[],
+    after: StationState,
+    correlationId: string,
+    unrouted: PileCommand[],
+  ): Promise<OutboxEntry[]> {
     const { envelope } = this.deps;
     const out: OutboxEntry[] = toContractEvents(stationId, events, after).map((e: OutgoingEvent) =>
       ({ env: envelope(e.type, e.payload, { correlationId, atMs: e.atMs }) as Envelope }));
@@ -129,7 +139,10 @@ export class StationWriter {
         if (cmd === null) continue;
         // a driven pile with no holder right now: the start waits for the pile to reconnect (PileCommandWatch)
         const replicaId = await this.deps.pileOwner(stationId, cmd.pileNo!);
-        if (replicaId === null) continue;
+        if (replicaId === null) {
+          if (cmd.action === 'stop' && after.piles.some((p) => p.pileNo === cmd.pileNo && p.driven === true)) unrouted.push(cmd);
+          continue;
+        }
         const env = envelope('pile.command', cmd, { correlationId, atMs: e.at });
         out.push({ env: env as Envelope, route: { exchange: 'commands', routingKey: deviceNames.pileCommandRoutingKey(replicaId) } });
       }

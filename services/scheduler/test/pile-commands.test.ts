@@ -138,6 +138,19 @@ t.test('a pile that refuses the start faults with its reason', async (t) => {
   t.notOk(h.events.some((e) => e.type === 'session.started' && e.payload.sessionId === f2.sessionId));
 });
 
+t.test('a stop for a driven pile nobody holds is held and delivered when the pile logs in again', async (t) => {
+  // T2 (driven since the last test, registered on r-mute) charges o-2; it drops off: rule 5 ends the session
+  await h.redis.del(deviceNames.pileOwnerKey(h.ns, 'default-T2'));
+  await h.bus.publish('device.pile-offline', { pileId: 'default-T2', stationId: 'default', pileNo: 'T2', replicaId: 'r-mute', reason: 'heartbeat-timeout', at: T0 });
+  const ended = await h.waitFor('session.ended', (e) => e.payload.sessionId === 'o-2#2');
+  t.equal(ended.payload.reason, 'fault');
+  await new Promise((r) => setTimeout(r, 200));
+  t.notOk(commands.some((c) => c.cmd.commandId === 'stop:o-2#2'), 'no holder: nothing sent');
+  await online('T2', 'r-new');
+  await until('the held stop on r-new', () => commands.some((c) => c.cmd.commandId === 'stop:o-2#2' && c.to === 'r-new'));
+  t.pass('delivered to the new holder');
+});
+
 t.test('nextStep: send to a new holder, hold while none, give up after the wait', async (t) => {
   const timing = { ackTimeoutMs: 100, waitMs: 1000 };
   const cmd = { commandId: 'start:x#1', pileId: 'default-F1', action: 'start' } as PileCommand;
