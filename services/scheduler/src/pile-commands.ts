@@ -182,6 +182,28 @@ export class PileCommandWatch {
     await this.execQuiet(stationId, command, correlationId);
   }
 
+  /**
+   * Resolves once no start of the station is on its way to a pile that has a holder (each answered, or held for a
+   * pile nobody holds), or after `maxMs`. Used before time moves, so a manual clock stays deterministic.
+   */
+  async settled(stationId: string, maxMs: number): Promise<void> {
+    const end = this.deps.realNow() + maxMs;
+    for (;;) {
+      const state = await this.deps.load(stationId);
+      if (!state) return;
+      const starting = startingCommands(state);
+      if (starting.length === 0) return;
+      let waiting = false;
+      for (const cmd of starting) {
+        const rec = await this.get(cmd.commandId);
+        if (rec?.to === null) continue; // held: nobody holds the pile, it will not answer soon
+        if ((await this.deps.redis.exists(deviceNames.pileOwnerKey(this.deps.ns, cmd.pileId))) === 1) waiting = true;
+      }
+      if (!waiting || this.deps.realNow() >= end) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** A pile (re)connected: held commands for it go out now (to whichever replica holds it), not at the next scan. */
   async pileOnline(pileId: string): Promise<void> {
     for (const [id, raw] of Object.entries(await this.deps.redis.hgetall(this.key))) {

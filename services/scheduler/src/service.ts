@@ -106,7 +106,20 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
   const clockControl = new ClockControl(clock, {
     stationIds: () => [...stationIds],
     stationTime: async (id) => (await load(id)).nowMs,
-    advanceTo: async (id, atMs) => void (await exec(id, { type: 'advance' }, randomUUID(), atMs)),
+    advanceTo: async (id, atMs) => {
+      // with device-driven piles time moves from completion to completion, and the starts asked for at each one are
+      // answered (bounded) before it moves on: a manual-clock run stays deterministic (README "Pile commands")
+      const settleMs = Math.min(config.pileCommandAckTimeoutMs, 2000);
+      for (;;) {
+        const s = await repo.load(id);
+        if (!s || !s.piles.some((p) => p.driven === true)) break;
+        await watch.settled(id, settleMs);
+        const due = nextDueAt((await repo.load(id)) ?? s);
+        if (due === null || due >= atMs) break;
+        await exec(id, { type: 'advance' }, randomUUID(), due);
+      }
+      await exec(id, { type: 'advance' }, randomUUID(), atMs);
+    },
     rebaseTo: async (id, atMs) => void (await exec(id, { type: 'rebase' }, randomUUID(), atMs)),
   });
   // clock changes go through one replica at a time
