@@ -83,7 +83,8 @@ export function toContractEvents(stationId: string, events: readonly StationEven
       case 'requeued':
         out.push(ev('order.requeued', {
           orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, fromPileNo: e.fromPileNo,
-          remainingEnergyWms: e.remainingWms, reason: e.cause === 'off' ? 'pile-off' : e.cause, requeuedAt: e.at,
+          remainingEnergyWms: e.remainingWms, reason: e.cause === 'off' ? 'pile-off' : e.cause, ...requeueDetail(e, events),
+          requeuedAt: e.at,
         }, e.at));
         return;
       case 'sessionStarted':
@@ -130,6 +131,13 @@ export function toContractEvents(stationId: string, events: readonly StationEven
     }
   });
   return out;
+}
+
+/** A start that failed says why: the words the pile went down with, in the same command. */
+function requeueDetail(e: StationEvent & { type: 'requeued' }, events: readonly StationEvent[]): { detail?: string } {
+  if (e.cause !== 'start-failed') return {};
+  const down = events.find((x) => x.type === 'pileStateChanged' && x.pileNo === e.fromPileNo && x.reason !== null);
+  return down?.type === 'pileStateChanged' && down.reason !== null ? { detail: down.reason } : {};
 }
 
 /** What session.started and session.ended both begin with: the session, its request and its pile. */

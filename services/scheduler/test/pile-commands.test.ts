@@ -95,6 +95,7 @@ t.test('a start whose pile does not come back in time fails visibly: pile FAULT 
   t.match(faulted.payload.reason, /did not reconnect within/);
   const requeued = await h.waitFor('order.requeued', (e) => e.payload.orderId === 'o-2');
   t.match(requeued.payload, { fromPileNo: 'T1', reason: 'start-failed', remainingEnergyWms: WMS_PER_KWH });
+  t.match(requeued.payload.detail, /did not reconnect within/, 'the order hears why');
   const t1 = await pileOn('T1');
   t.match(t1, { state: 'fault', queue: [] });
   t.match(t1.faultReason, /did not reconnect within/, 'the board says why');
