@@ -212,6 +212,8 @@ function startReport(
   if (cmd.type === 'sessionConfirmed') {
     if (!Number.isSafeInteger(cmd.startedAt)) return err('BAD_TIME', `startedAt must be an integer epoch ms, got ${String(cmd.startedAt)}`);
     confirmStart(ctx, pile, car, cmd.startedAt);
+    // a late report may make the charge due already: it ends at its own instant, as rule 7 says
+    processDue(ctx, ctx.at);
     runCalling(ctx);
     return null;
   }

@@ -57,8 +57,8 @@ export function confirmStart(ctx: Ctx, pile: Pile, car: CarEntry, reportedAt: nu
   s.endsAt = startedAt + durationMs(s.targetWms, s.powerW);
   s.starting = false;
   announceStart(ctx, pile, car);
-  // a confirmation that arrives after the charge would have ended (a late report): it completes now
-  if (s.endsAt <= ctx.at) completeHead(ctx, pile);
+  // a report that comes after the charge would have ended completes it at its own instant (the caller plays
+  // what is due: see startReport)
 }
 
 /** Drops a session that never started (the pile did not confirm it): nothing delivered, nothing billed. */

@@ -77,3 +77,13 @@ t.test('a failed start puts the pile to fault with its reason and re-queues the 
   t.match(ofType(cancelled, 'sessionStartAborted'), [{ carId: 'V1', sessionId: 'V1#2', reason: 'cancelled' }]);
   t.match(ofType(cancelled, 'orderFinished'), [{ carId: 'V1', reason: 'cancelled', deliveredWms: 0, feeFen: 0 }]);
 });
+
+t.test('a report that arrives after the charge would have ended completes it at its own instant', async (t) => {
+  const s = drivenStation();
+  s.submit('V1', 'fast', 30, at('06:00'));
+  s.submit('V2', 'fast', 30, at('06:00')); // F2, modelled
+  s.submit('V3', 'fast', 30, at('06:00')); // behind V1 on F1
+  const events = s.do({ type: 'sessionConfirmed', pileNo: 'F1', sessionId: 'V1#1', startedAt: at('06:00') }, at('08:00'));
+  t.match(ofType(events, 'sessionEnded').find((e) => e.carId === 'V1'), { startedAt: at('06:00'), endedAt: at('07:00'), energyWms: 30 * KWH });
+  t.match(ofType(events, 'sessionStarting'), [{ carId: 'V3', pileNo: 'F1', at: at('07:00') }], 'the next car is asked for at that instant');
+});
