@@ -8,9 +8,11 @@
 // The station state is the source of truth for what waits (every `starting` session); Redis keeps when each command
 // was sent and to whom, so any replica can go on where another left off.
 import type { Redis } from 'ioredis';
-import { deviceNames, type DeviceCommandAcked, type PileCommand, type StationCommand } from '@voltq/contracts';
-import { isDomainError, type Logger } from '@voltq/kit';
-import type { StationState } from '@voltq/scheduling';
+import { randomUUID } from 'node:crypto';
+import { deviceNames, type DeviceCommandAcked, type Envelope, type PileCommand, type StationCommand } from '@voltq/contracts';
+import { isDomainError, type Logger, type ReturnedEnvelope } from '@voltq/kit';
+import { nextDueAt, type StationState } from '@voltq/scheduling';
+import { pileOfDevice } from './device-events.js';
 
 export interface PileCommandTiming {
   /** a command the pile did not answer within this (real ms) is sent again, or given up */
@@ -115,7 +117,7 @@ export interface WatchDeps {
   realNow: () => number;
   stationIds: () => string[];
   load: (stationId: string) => Promise<StationState | null>;
-  exec: (stationId: string, command: StationCommand, correlationId: string) => Promise<unknown>;
+  exec: (stationId: string, command: StationCommand, correlationId: string, atMs?: number) => Promise<unknown>;
   /** publishes the command (mandatory) to `pile.command.<replicaId>` */
   send: (cmd: PileCommand, replicaId: string) => Promise<void>;
 }
@@ -164,6 +166,42 @@ export class PileCommandWatch {
     this.deps.log.warn({ commandId: cmd.commandId, pileId: cmd.pileId, action: cmd.action, why, replicaId },
       'pile command not delivered: held until the pile reconnects');
     await this.scan();
+  }
+
+  /** A message the broker handed back: a pile command whose replica's queue is gone is held. */
+  returned(r: ReturnedEnvelope): void {
+    if (r.env?.type !== 'pile.command') return;
+    const replicaId = r.routingKey.startsWith('pile.command.') ? r.routingKey.slice('pile.command.'.length) : null;
+    this.undelivered(r.env.payload as PileCommand, 'returned by the broker: no queue for its replica', replicaId)
+      .catch((err: unknown) => this.deps.log.error({ err }, 'could not hold a returned pile command'));
+  }
+
+  /** `device.command-acked` / `device.command-failed` from a device-bridge replica. */
+  async answer(msg: Envelope<'device.command-acked'> | Envelope<'device.command-failed'>, correlationId: string): Promise<void> {
+    if (msg.type === 'device.command-failed') {
+      await this.undelivered(msg.payload.command, `replica ${msg.payload.replicaId}: ${msg.payload.reason}`, msg.payload.replicaId);
+      return;
+    }
+    const pile = pileOfDevice(msg.payload);
+    if (pile && this.deps.stationIds().includes(pile.stationId)) await this.acked(msg.payload, pile.stationId, pile.pileNo, correlationId);
+  }
+
+  /**
+   * Moves a station to `atMs`. With device-driven piles, time goes from completion to completion and the starts
+   * asked for at each are answered (at most `settleMs` real) before it moves on: the shared clock is set only after
+   * the stations are played, so a pile's answer carries the instant its start was asked for, and a manual-clock run
+   * gives the sessions a modelled pile would.
+   */
+  async advance(stationId: string, atMs: number, settleMs: number): Promise<void> {
+    for (;;) {
+      const s = await this.deps.load(stationId);
+      if (!s || !s.piles.some((p) => p.driven === true)) break;
+      await this.settled(stationId, settleMs);
+      const due = nextDueAt((await this.deps.load(stationId)) ?? s);
+      if (due === null || due >= atMs) break;
+      await this.deps.exec(stationId, { type: 'advance' }, randomUUID(), due);
+    }
+    await this.deps.exec(stationId, { type: 'advance' }, randomUUID(), atMs);
   }
 
   /** The pile answered: a start becomes a session from the reported instant, or fails (rule 5, no bill). */

@@ -2,7 +2,7 @@
 // (an RPC shard queue with a single active consumer), the public RPC methods, device events, the clock driver.
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import { deviceNames, type PileCommand, type StationCommand } from '@voltq/contracts';
+import { deviceNames, type StationCommand } from '@voltq/contracts';
 import { DomainError, isDomainError, RedisOutbox, serviceConfigSchema, type ServiceContext } from '@voltq/kit';
 import { nextDueAt, type StationEvent, type StationState } from '@voltq/scheduling';
 import { SchedulerApi } from './api.js';
@@ -56,7 +56,7 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     realNow: () => Date.now(),
     stationIds: () => [...stationIds],
     load: (id) => repo.load(id),
-    exec: (id, command, correlationId) => exec(id, command, correlationId),
+    exec,
     send: async (cmd, replicaId) => void (await bus.send('pile.command', cmd, { routingKey: deviceNames.pileCommandRoutingKey(replicaId) })),
   });
 
@@ -106,20 +106,8 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
   const clockControl = new ClockControl(clock, {
     stationIds: () => [...stationIds],
     stationTime: async (id) => (await load(id)).nowMs,
-    advanceTo: async (id, atMs) => {
-      // with device-driven piles time moves from completion to completion, and the starts asked for at each one are
-      // answered (bounded) before it moves on: a manual-clock run stays deterministic (README "Pile commands")
-      const settleMs = Math.min(config.pileCommandAckTimeoutMs, 2000);
-      for (;;) {
-        const s = await repo.load(id);
-        if (!s || !s.piles.some((p) => p.driven === true)) break;
-        await watch.settled(id, settleMs);
-        const due = nextDueAt((await repo.load(id)) ?? s);
-        if (due === null || due >= atMs) break;
-        await exec(id, { type: 'advance' }, randomUUID(), due);
-      }
-      await exec(id, { type: 'advance' }, randomUUID(), atMs);
-    },
+    // device-driven piles: from completion to completion, each start answered first (README "Pile commands")
+    advanceTo: (id, atMs) => watch.advance(id, atMs, Math.min(config.pileCommandAckTimeoutMs, 2000)),
     rebaseTo: async (id, atMs) => void (await exec(id, { type: 'rebase' }, randomUUID(), atMs)),
   });
   // clock changes go through one replica at a time
@@ -128,23 +116,11 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
   await bus.serve('scheduler.clockGet', async () => clockControl.view());
 
   // ---- pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly ----
-  bus.onReturned((r) => {
-    if (r.env?.type !== 'pile.command') return;
-    const replicaId = r.routingKey.startsWith('pile.command.') ? r.routingKey.slice('pile.command.'.length) : null;
-    watch.undelivered(r.env.payload as PileCommand, 'returned by the broker: no queue for its replica', replicaId)
-      .catch((err: unknown) => log.error({ err }, 'could not hold a returned pile command'));
-  });
+  bus.onReturned((r) => watch.returned(r));
   await bus.consume({
     queue: 'pile-answers',
     types: ['device.command-acked', 'device.command-failed'],
-    async handler(msg, { correlationId }) {
-      if (msg.type === 'device.command-failed') {
-        await watch.undelivered(msg.payload.command, `replica ${msg.payload.replicaId}: ${msg.payload.reason}`, msg.payload.replicaId);
-        return;
-      }
-      const pile = pileOfDevice(msg.payload);
-      if (pile && stationIds.has(pile.stationId)) await watch.acked(msg.payload, pile.stationId, pile.pileNo, correlationId);
-    },
+    handler: (msg, { correlationId }) => watch.answer(msg, correlationId),
   });
 
   // ---- pile connectivity from the device-bridge ----
