@@ -44,7 +44,35 @@ export const PileCommand = Type.Object({
 });
 export type PileCommand = Static<typeof PileCommand>;
 
+/** The pile answered a command (JSON pile protocol `command.ack`, OCPP RemoteStart/Stop): `at` is when the
+ * bridge got the answer, the instant a started session counts from. */
+export const DeviceCommandAcked = Type.Object({
+  ...PileRef,
+  commandId: Id,
+  action: Type.Optional(Literals(['start', 'stop'])),
+  sessionId: Type.Optional(Id),
+  accepted: Type.Boolean(),
+  reason: Type.Optional(Type.String()),
+  replicaId: Id,
+  at: EpochMs(),
+});
+export type DeviceCommandAcked = Static<typeof DeviceCommandAcked>;
+
+/** A replica got a command for a pile it does not hold (disconnected, or taken over): the command back, so the
+ * sender can hold it until the pile reconnects or fail it, instead of it being dropped. */
+export const DeviceCommandFailed = Type.Object({
+  ...PileRef,
+  commandId: Id,
+  reason: Literals(['not-connected']),
+  replicaId: Id,
+  command: PileCommand,
+  at: EpochMs(),
+});
+export type DeviceCommandFailed = Static<typeof DeviceCommandFailed>;
+
 export const deviceMessages = {
+  'device.command-acked': DeviceCommandAcked,
+  'device.command-failed': DeviceCommandFailed,
   'device.pile-online': DevicePileOnline,
   'device.pile-offline': DevicePileOffline,
   'device.pile-fault': DevicePileFault,

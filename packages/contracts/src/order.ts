@@ -79,7 +79,9 @@ export const OrderRequeued = Type.Object({
   queueNo: Type.String(),
   fromPileNo: Type.String(),
   remainingEnergyWms: EnergyWms(),
-  reason: Type.String({ description: 'fault | pile-off | recovery-redispatch ...' }),
+  reason: Type.String({ description: 'fault | pile-off | recovery-redispatch | start-failed ...' }),
+  /** a failed start: the pile's or the scheduler's words (e.g. "the pile did not reconnect within 60 s ...") */
+  detail: Type.Optional(Type.String()),
   requeuedAt: EpochMs(),
   orderSeq: Type.Optional(OrderSeq),
 });
@@ -143,6 +145,12 @@ export const OrderView = Type.Object({
   sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'the running session' })),
   stoppedSessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'the session a cancel stopped (its bill follows)' })),
   stopReason: Type.Optional(Type.String({ description: 'end reason of the latest session' })),
+  requeues: Type.Optional(Type.Array(Type.Object({
+    atMs: EpochMs(),
+    fromPileNo: Type.String(),
+    reason: Type.String(),
+    detail: Type.Optional(Type.String()),
+  }), { description: 'each time the order went back to the fault queue, oldest first (e.g. a start the pile never confirmed)' })),
   startedAt: Type.Optional(EpochMs({ description: 'first session start' })),
   endedAt: Type.Optional(EpochMs({ description: 'finish or cancel time' })),
   createdAt: EpochMs(),

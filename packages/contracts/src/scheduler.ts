@@ -156,6 +156,8 @@ export const PileView = Type.Object({
   mode: ChargeMode,
   powerW: Type.Integer({ minimum: 0 }),
   state: PileState,
+  /** why a pile is down when the station knows (e.g. a start the pile did not confirm) */
+  faultReason: Type.Optional(Type.String()),
   queue: Type.Array(QueueEntryView),
 });
 export type PileView = Static<typeof PileView>;
@@ -219,6 +221,10 @@ export const StationCommand = Type.Union([
   Type.Object({ type: Type.Literal('pileRecover'), ...PileRef }),
   Type.Object({ type: Type.Literal('pileOff'), ...PileRef }),
   Type.Object({ type: Type.Literal('pileOn'), ...PileRef }),
+  // the start handshake with device-driven piles (services/scheduler README "Pile commands")
+  Type.Object({ type: Type.Literal('pileDriven'), ...PileRef }),
+  Type.Object({ type: Type.Literal('sessionConfirmed'), ...PileRef, sessionId: Id, startedAt: EpochMs() }),
+  Type.Object({ type: Type.Literal('sessionStartFailed'), ...PileRef, sessionId: Id, reason: Type.String({ maxLength: 500 }) }),
 ]);
 export type StationCommand = Static<typeof StationCommand>;
 export const StationExecParams = Type.Object({

@@ -9,7 +9,7 @@ export * from './clock-math.js';
 export * from './clock.js';
 export * from './time.js';
 export * from './metrics.js';
-export { Bus, type BusOptions, type PublishOptions } from './bus/bus.js';
+export { Bus, type BusOptions, type PublishOptions, type ReturnedEnvelope } from './bus/bus.js';
 export type { ConsumerHandle } from './bus/attachment.js';
 export type { ConsumeOptions, HandlerContext } from './bus/consume.js';
 export type { CallOptions, RpcContext, RpcHandler, ServeOptions } from './bus/rpc.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { connect } from 'amqplib';
 import { Redis } from 'ioredis';
-import { Bus } from '../src/bus/bus.js';
+import { Bus, type ReturnedEnvelope } from '../src/bus/bus.js';
 import { createLocalClock } from '../src/clock.js';
 import { DomainError } from '../src/errors.js';
 import { createMetrics } from '../src/metrics.js';
@@ -179,6 +179,41 @@ t.test('commands route by routing key to the queue bound for it', async (t) => {
   await waitFor(() => got.length === 1, 3000, 'command');
   await new Promise((r) => setTimeout(r, 100));
   t.same(got, ['c-r1'], 'only the command for replica r1 arrives');
+  await h.cancel();
+});
+
+t.test('a command no queue takes is returned to the publisher, not lost', async (t) => {
+  q('commands-r7');
+  const returned: ReturnedEnvelope[] = [];
+  const off = bus.onReturned((r) => void returned.push(r));
+  const got: string[] = [];
+  const h = await bus.consume({
+    queue: 'commands-r7',
+    types: ['pile.command'],
+    exchange: 'commands',
+    bindings: ['pile.command.r7'],
+    transient: true,
+    handler: async (msg) => void got.push(msg.payload.commandId),
+  });
+  // a replica that died: its exclusive queue is gone, nothing is bound for its routing key any more
+  const lost = await bus.send('pile.command', { commandId: 'c-gone', pileId: 'p9', action: 'start' }, { routingKey: 'pile.command.dead-replica' });
+  await bus.send('pile.command', { commandId: 'c-r7', pileId: 'p7', action: 'start' }, { routingKey: 'pile.command.r7' });
+  await waitFor(() => got.length === 1, 3000, 'routed command');
+  t.equal(returned.length, 1, 'exactly the unroutable command came back');
+  t.same(returned[0]!.env, lost, 'with its whole envelope');
+  t.equal(returned[0]!.exchange, 'commands');
+  t.equal(returned[0]!.routingKey, 'pile.command.dead-replica');
+  t.match(returned[0]!.replyText, /NO_ROUTE/);
+  t.same(got, ['c-r7']);
+  // an event with no subscriber is not a loss: events are not mandatory
+  await bus.publish('pile.recovered', recovered('nobody-listens'), { routingKey: 'pile.recovered.none' });
+  t.equal(returned.length, 1, 'events are not returned');
+  // explicitly mandatory prebuilt envelopes (outbox relays) come back as well
+  const env = bus.envelope('pile.recovered', recovered('P9'));
+  await bus.publishEnvelope(env, { routingKey: 'pile.recovered.none', mandatory: true });
+  t.equal(returned.length, 2);
+  t.equal(returned[1]!.env?.id, env.id);
+  off();
   await h.cancel();
 });
 

@@ -3,10 +3,10 @@ import { runCalling } from './calling.js';
 import { buildPiles, resolveConfig } from './config.js';
 import { pileDown, pileUp } from './faults.js';
 import { issueNumber, localDay } from './numbering.js';
-import { completeHead, endSession, finishOrder, startHeadIfIdle } from './sessions.js';
+import { completeHead, confirmStart, finishOrder, startHeadIfIdle, stopSession } from './sessions.js';
 import { carRef, cloneState, isEmpty, locate, someCar, stationTariff } from './state.js';
 import type { Ctx } from './state.js';
-import type { CommandResult, StationCommand, StationConfigInput, StationError, StationErrorCode, StationState } from './types.js';
+import type { CommandResult, Pile, StationCommand, StationConfigInput, StationError, StationErrorCode, StationState } from './types.js';
 
 /** Largest single request: 10 000 kWh keeps every product of power and time far inside exact integers. */
 export const MAX_REQUEST_WMS = 10_000 * 3_600_000_000;
@@ -16,7 +16,8 @@ export function nextDueAt(state: StationState): number | null {
   let due: number | null = null;
   for (const pile of state.piles) {
     const s = pile.queue[0]?.session;
-    if (s && (due === null || s.endsAt < due)) due = s.endsAt;
+    // a session still starting has no end yet: it waits for the pile's confirmation
+    if (s && s.starting !== true && (due === null || s.endsAt < due)) due = s.endsAt;
   }
   return due;
 }
@@ -51,7 +52,8 @@ function processDue(ctx: Ctx, untilMs: number): void {
     ctx.at = due;
     ctx.state.nowMs = due;
     for (const pile of ctx.state.piles) {
-      if (pile.queue[0]?.session?.endsAt === due) completeHead(ctx, pile);
+      const s = pile.queue[0]?.session;
+      if (s && s.starting !== true && s.endsAt === due) completeHead(ctx, pile);
     }
     runCalling(ctx);
   }
@@ -74,9 +76,14 @@ function handle(ctx: Ctx, cmd: StationCommand): StationError | null {
     case 'pileFault':
     case 'pileOff':
     case 'pileRecover':
-    case 'pileOn': {
+    case 'pileOn':
+    case 'pileDriven':
+    case 'sessionConfirmed':
+    case 'sessionStartFailed': {
       const pile = typeof cmd.pileNo === 'string' ? ctx.state.piles.find((p) => p.pileNo === cmd.pileNo) : undefined;
       if (pile === undefined) return err('UNKNOWN_PILE', `unknown pile ${JSON.stringify(cmd.pileNo)}`);
+      if (cmd.type === 'pileDriven') return driven(ctx, pile);
+      if (cmd.type === 'sessionConfirmed' || cmd.type === 'sessionStartFailed') return startReport(ctx, pile, cmd);
       if (cmd.type === 'pileFault') return pileDown(ctx, pile, 'fault');
       if (cmd.type === 'pileOff') return pileDown(ctx, pile, 'off');
       return pileUp(ctx, pile, cmd.type === 'pileRecover' ? 'recover' : 'on');
@@ -171,7 +178,7 @@ function cancel(ctx: Ctx, orderId: string): StationError | null {
   const { car, place, pile, index } = found;
   if (pile !== null) {
     pile.queue.splice(index, 1);
-    if (car.session !== null) endSession(ctx, pile, car, 'cancelled');
+    stopSession(ctx, pile, car, 'cancelled');
   } else if (place === 'waiting') {
     state.waiting.splice(index, 1);
   } else {
@@ -182,6 +189,36 @@ function cancel(ctx: Ctx, orderId: string): StationError | null {
   if (pile !== null) startHeadIfIdle(ctx, pile);
   runCalling(ctx);
   return null;
+}
+
+function driven(ctx: Ctx, pile: Pile): StationError | null {
+  if (pile.driven === true) return null;
+  pile.driven = true;
+  ctx.events.push({ type: 'pileDriven', at: ctx.at, pileNo: pile.pileNo });
+  return null;
+}
+
+/** The pile's answer to the start of its head car's session: it started (at its instant), or it did not. */
+function startReport(
+  ctx: Ctx,
+  pile: Pile,
+  cmd: StationCommand & { type: 'sessionConfirmed' | 'sessionStartFailed' },
+): StationError | null {
+  const car = pile.queue[0];
+  const s = car?.session;
+  if (car === undefined || !s || s.sessionId !== cmd.sessionId || s.starting !== true) {
+    return err('SESSION_NOT_STARTING', `pile ${pile.pileNo} has no session ${JSON.stringify(cmd.sessionId)} waiting to start`);
+  }
+  if (cmd.type === 'sessionConfirmed') {
+    if (!Number.isSafeInteger(cmd.startedAt)) return err('BAD_TIME', `startedAt must be an integer epoch ms, got ${String(cmd.startedAt)}`);
+    confirmStart(ctx, pile, car, cmd.startedAt);
+    // a late report may make the charge due already: it ends at its own instant, as rule 7 says
+    processDue(ctx, ctx.at);
+    runCalling(ctx);
+    return null;
+  }
+  const reason = typeof cmd.reason === 'string' && cmd.reason.length > 0 ? cmd.reason.slice(0, 300) : 'the pile did not start';
+  return pileDown(ctx, pile, 'fault', reason);
 }
 
 function checkMode(mode: unknown): StationError | null {

@@ -122,6 +122,8 @@ export function buildPiles(config: StationConfig, previous: readonly Pile[]): Pi
         state: old ? old.state : 'working',
         queue: [],
         totals: old ? { ...old.totals } : { sessions: 0, durationMs: 0, energyWms: 0, feeFen: 0 },
+        driven: old?.driven === true,
+        faultReason: old?.faultReason ?? null,
       });
     }
   };

@@ -9,7 +9,9 @@ import type { Mode, Pile, StationState } from './types.js';
 export function pileBacklogMs(pile: Pile, atMs: number): number {
   let ms = 0;
   for (const car of pile.queue) {
-    ms += car.session !== null ? Math.max(0, car.session.endsAt - atMs) : durationMs(remainingWms(car), pile.powerW);
+    // a session still starting counts in full: it has not begun
+    const s = car.session;
+    ms += s !== null && s.starting !== true ? Math.max(0, s.endsAt - atMs) : durationMs(remainingWms(car), pile.powerW);
   }
   return ms;
 }

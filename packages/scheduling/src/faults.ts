@@ -1,6 +1,6 @@
 // Rule 5: a pile going down (fault, or an admin switching it off) and coming back.
 import { runCalling } from './calling.js';
-import { announceDispatch, endSession, startHeadIfIdle } from './sessions.js';
+import { announceDispatch, startHeadIfIdle, stopSession } from './sessions.js';
 import { pickPile } from './dispatch.js';
 import { carRef, remainingWms } from './state.js';
 import type { Ctx } from './state.js';
@@ -11,7 +11,7 @@ import type { CarEntry, Mode, Pile, StationError } from './types.js';
  * pile's other cars keep their numbers and join the fault queue for the energy they still lack. Under
  * 'time-order' the mode's fault queue and the not-yet-charging cars of its other piles are re-dispatched by number.
  */
-export function pileDown(ctx: Ctx, pile: Pile, to: 'fault' | 'off'): StationError | null {
+export function pileDown(ctx: Ctx, pile: Pile, to: 'fault' | 'off', failedStart: string | null = null): StationError | null {
   const { state } = ctx;
   if (pile.state !== 'working') {
     return { code: 'PILE_NOT_WORKING', message: `pile ${pile.pileNo} is already ${pile.state === 'fault' ? 'faulty' : 'off'}` };
@@ -23,21 +23,24 @@ export function pileDown(ctx: Ctx, pile: Pile, to: 'fault' | 'off'): StationErro
     };
   }
   pile.state = to;
+  pile.faultReason = failedStart;
   ctx.events.push({
     type: 'pileStateChanged', at: ctx.at, pileNo: pile.pileNo, mode: pile.mode, state: to, previousState: 'working',
-    cause: to,
+    cause: to, reason: failedStart,
   });
   const cars = pile.queue;
   pile.queue = [];
   const head = cars[0];
-  if (head?.session) endSession(ctx, pile, head, to);
-  for (const car of cars) {
+  // a started session is billed for what it delivered; one still starting is dropped unbilled
+  if (head?.session) stopSession(ctx, pile, head, to, failedStart);
+  cars.forEach((car, i) => {
     car.placedAt = ctx.at;
     state.faultQueue.push(car);
     ctx.events.push({
-      type: 'requeued', at: ctx.at, ...carRef(car), fromPileNo: pile.pileNo, remainingWms: remainingWms(car), cause: to,
+      type: 'requeued', at: ctx.at, ...carRef(car), fromPileNo: pile.pileNo, remainingWms: remainingWms(car),
+      cause: i === 0 && failedStart !== null ? 'start-failed' : to,
     });
-  }
+  });
   if (cars.length > 0 && state.config.faultPolicy === 'time-order') redispatch(ctx, pile.mode);
   runCalling(ctx);
   return null;
@@ -52,8 +55,10 @@ export function pileUp(ctx: Ctx, pile: Pile, cause: 'recover' | 'on'): StationEr
   if (pile.state === 'working') return { code: 'PILE_ALREADY_WORKING', message: `pile ${pile.pileNo} is already working` };
   const previousState = pile.state;
   pile.state = 'working';
+  pile.faultReason = null;
   ctx.events.push({
     type: 'pileStateChanged', at: ctx.at, pileNo: pile.pileNo, mode: pile.mode, state: 'working', previousState, cause,
+    reason: null,
   });
   const othersHaveQueued = state.piles.some((p) => p !== pile && p.mode === pile.mode && p.state === 'working' &&
     p.queue.length > 1);

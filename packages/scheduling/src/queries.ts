@@ -5,7 +5,8 @@ import { locate, remainingWms, sessionEnergyWms, sessionFee, stationTariff } fro
 import type { Tariff } from '@voltq/tariff';
 import type { CarEntry, CarRef, Mode, PileState, StationState } from './types.js';
 
-export type CarState = 'waiting' | 'queued' | 'charging' | 'faultQueue';
+/** 'starting': head of a device-driven pile, told to start, not confirmed yet (no energy, no fee). */
+export type CarState = 'waiting' | 'queued' | 'starting' | 'charging' | 'faultQueue';
 
 /** Whose request a car is and where it stands: what a board cell and a position both start with. */
 export interface CarIdentity extends CarRef {
@@ -37,6 +38,10 @@ export interface BoardPile {
   state: PileState;
   powerW: number;
   queue: BoardCar[];
+  /** a device drives the pile (sessions start from its report) */
+  driven: boolean;
+  /** why it is down, when known (a start the pile did not confirm) */
+  faultReason: string | null;
 }
 
 export interface Board {
@@ -97,7 +102,9 @@ export function board(state: StationState, atMs: number): Board {
       mode: p.mode,
       state: p.state,
       powerW: p.powerW,
-      queue: p.queue.map((c) => boardCar(c, c.session ? 'charging' : 'queued', tariff, at)),
+      queue: p.queue.map((c) => boardCar(c, pileCarState(c), tariff, at)),
+      driven: p.driven === true,
+      faultReason: p.faultReason ?? null,
     })),
     waitingArea: s.waiting.map((c) => boardCar(c, 'waiting', tariff, at)),
     faultQueue: s.faultQueue.map((c) => boardCar(c, 'faultQueue', tariff, at)),
@@ -114,7 +121,7 @@ export function position(state: StationState, orderId: string, atMs: number): Po
   let carState: CarState;
   let carsAhead: number;
   if (place === 'pile') {
-    carState = car.session ? 'charging' : 'queued';
+    carState = pileCarState(car);
     carsAhead = index;
   } else if (place === 'faultQueue') {
     carState = 'faultQueue';
@@ -149,6 +156,10 @@ export function pileTotals(state: StationState): PileTotalsRow[] {
   }));
 }
 
+function pileCarState(car: CarEntry): CarState {
+  return car.session === null ? 'queued' : car.session.starting === true ? 'starting' : 'charging';
+}
+
 function identity(car: CarEntry, state: CarState): CarIdentity {
   return { orderId: car.orderId, userId: car.userId, carId: car.carId, queueNo: car.queueNo, mode: car.mode, state };
 }
@@ -157,7 +168,7 @@ function boardCar(car: CarEntry, state: CarState, tariff: Tariff, at: number): B
   const s = car.session;
   const chargedWms = s ? sessionEnergyWms(s, at) : 0;
   const feeFen = s ? sessionFee(tariff, s, at).totalFen : 0;
-  const chargingMs = car.chargedMs + (s ? Math.max(0, at - s.startedAt) : 0);
+  const chargingMs = car.chargedMs + (s && s.starting !== true ? Math.max(0, at - s.startedAt) : 0);
   // Fields written out rather than spread from identity(): this runs for every car on every board, and a spread
   // here made the scenario runner ten times slower (scripts/bench/scheduling).
   return {
@@ -176,6 +187,6 @@ function boardCar(car: CarEntry, state: CarState, tariff: Tariff, at: number): B
     waitingMs: Math.max(0, at - car.createdAt - chargingMs),
     sessionId: s ? s.sessionId : null,
     startedAt: s ? s.startedAt : null,
-    expectedEndAt: s ? s.endsAt : null,
+    expectedEndAt: s && s.starting !== true ? s.endsAt : null,
   };
 }

@@ -19,12 +19,16 @@ export function announceDispatch(
   });
 }
 
-/** Starts the head car of a working pile if it is not charging yet (a pile's head always charges). */
+/**
+ * Starts the head car of a working pile if it is not charging yet (a pile's head always charges). On a pile a
+ * device drives, the session is only asked for: it is `starting` until the pile confirms (sessionConfirmed).
+ */
 export function startHeadIfIdle(ctx: Ctx, pile: Pile): void {
   const car = pile.queue[0];
   if (car === undefined || car.session !== null || pile.state !== 'working') return;
   const targetWms = remainingWms(car);
   car.sessionCount += 1;
+  const starting = pile.driven === true;
   car.session = {
     sessionId: `${car.orderId}#${car.sessionCount}`,
     pileNo: pile.pileNo,
@@ -32,10 +36,55 @@ export function startHeadIfIdle(ctx: Ctx, pile: Pile): void {
     startedAt: ctx.at,
     targetWms,
     endsAt: ctx.at + durationMs(targetWms, pile.powerW),
+    starting,
   };
+  if (starting) {
+    ctx.events.push({
+      type: 'sessionStarting', at: ctx.at, ...carRef(car), sessionId: car.session.sessionId, pileNo: pile.pileNo,
+      powerW: pile.powerW, targetWms,
+    });
+    return;
+  }
+  announceStart(ctx, pile, car);
+}
+
+/** The pile reported the starting session of its head car started at `reportedAt`: it runs from then on. */
+export function confirmStart(ctx: Ctx, pile: Pile, car: CarEntry, reportedAt: number): void {
+  const s = car.session!;
+  // never before it was asked for, never in the station's future
+  const startedAt = Math.min(ctx.at, Math.max(s.startedAt, reportedAt));
+  s.startedAt = startedAt;
+  s.endsAt = startedAt + durationMs(s.targetWms, s.powerW);
+  s.starting = false;
+  announceStart(ctx, pile, car);
+  // a report that comes after the charge would have ended completes it at its own instant (the caller plays
+  // what is due: see startReport)
+}
+
+/** Drops a session that never started (the pile did not confirm it): nothing delivered, nothing billed. */
+export function abortStart(
+  ctx: Ctx, pile: Pile, car: CarEntry, reason: 'cancelled' | 'fault' | 'off' | 'failed', detail: string | null,
+): void {
+  const s = car.session;
+  if (s === null) return;
+  car.session = null;
   ctx.events.push({
-    type: 'sessionStarted', at: ctx.at, ...carRef(car), sessionId: car.session.sessionId, pileNo: pile.pileNo,
-    startedAt: ctx.at, powerW: pile.powerW, targetWms, expectedEndAt: car.session.endsAt,
+    type: 'sessionStartAborted', at: ctx.at, ...carRef(car), sessionId: s.sessionId, pileNo: pile.pileNo, reason, detail,
+  });
+}
+
+/** Ends the car's session whether it started (billed) or was still starting (dropped, not billed). */
+export function stopSession(ctx: Ctx, pile: Pile, car: CarEntry, reason: 'cancelled' | 'fault' | 'off', failed: string | null = null): void {
+  if (car.session === null) return;
+  if (car.session.starting === true) abortStart(ctx, pile, car, failed !== null ? 'failed' : reason, failed);
+  else endSession(ctx, pile, car, reason);
+}
+
+function announceStart(ctx: Ctx, pile: Pile, car: CarEntry): void {
+  const s = car.session!;
+  ctx.events.push({
+    type: 'sessionStarted', at: ctx.at, ...carRef(car), sessionId: s.sessionId, pileNo: pile.pileNo,
+    startedAt: s.startedAt, powerW: s.powerW, targetWms: s.targetWms, expectedEndAt: s.endsAt,
   });
 }
 
@@ -43,6 +92,7 @@ export function startHeadIfIdle(ctx: Ctx, pile: Pile): void {
 export function endSession(ctx: Ctx, pile: Pile, car: CarEntry, reason: SessionEndReason): SessionEndedEvent {
   const s = car.session;
   if (s === null) throw new Error(`internal: ${car.orderId} has no session to end`);
+  if (s.starting === true) throw new Error(`internal: ${s.sessionId} never started; abort it instead`);
   const energyWms = sessionEnergyWms(s, ctx.at);
   const fee = sessionFee(ctx.tariff, s, ctx.at);
   const duration = ctx.at - s.startedAt;

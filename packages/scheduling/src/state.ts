@@ -43,6 +43,8 @@ export function cloneState(s: StationState): StationState {
     nextSeq: s.nextSeq,
     piles: s.piles.map((p) => ({
       pileNo: p.pileNo, mode: p.mode, powerW: p.powerW, state: p.state, queue: p.queue.map(cloneCar), totals: { ...p.totals },
+      // states stored before these fields existed read as a modelled pile
+      driven: p.driven === true, faultReason: p.faultReason ?? null,
     })),
     waiting: s.waiting.map(cloneCar),
     faultQueue: s.faultQueue.map(cloneCar),
@@ -68,7 +70,7 @@ function cloneCar(c: CarEntry): CarEntry {
     placedAt: c.placedAt,
     session: s === null ? null : {
       sessionId: s.sessionId, pileNo: s.pileNo, powerW: s.powerW, startedAt: s.startedAt, targetWms: s.targetWms,
-      endsAt: s.endsAt,
+      endsAt: s.endsAt, starting: s.starting === true,
     },
   };
 }
@@ -110,14 +112,15 @@ export function durationMs(energyWms: number, powerW: number): number {
   return q;
 }
 
-/** Energy a session has delivered by `atMs`: min(target, P × elapsed). */
+/** Energy a session has delivered by `atMs`: min(target, P × elapsed); nothing before the pile confirmed it. */
 export function sessionEnergyWms(s: Session, atMs: number): number {
+  if (s.starting === true) return 0;
   const elapsed = Math.max(0, Math.min(atMs, s.endsAt) - s.startedAt);
   return Math.min(s.targetWms, s.powerW * elapsed);
 }
 
 export function sessionFee(tariff: Tariff, s: Session, atMs: number): FeeBreakdown {
-  const endMs = Math.max(s.startedAt, Math.min(atMs, s.endsAt));
+  const endMs = s.starting === true ? s.startedAt : Math.max(s.startedAt, Math.min(atMs, s.endsAt));
   return feeForConstantPower(tariff, { startMs: s.startedAt, endMs, powerW: s.powerW, maxEnergyWms: s.targetWms });
 }
 

@@ -56,6 +56,12 @@ export interface Session {
   targetWms: number;
   /** startedAt + ceil(targetWms / powerW). */
   endsAt: number;
+  /**
+   * True while a device-driven pile was told to start and has not reported that it started: no energy accrues,
+   * no completion is due, nothing is billed. startedAt is then when the start was asked and endsAt is provisional;
+   * the pile's confirmation sets both from the instant it reports (`sessionConfirmed`).
+   */
+  starting: boolean;
 }
 
 /** One active request (order) and its car. It sits in exactly one place: waiting area, a pile queue, fault queue. */
@@ -100,6 +106,10 @@ export interface Pile {
   queue: CarEntry[];
   /** Ended sessions since the station was created. */
   totals: PileTotals;
+  /** A device drives this pile: its sessions start only from the pile's report (see Session.starting). */
+  driven: boolean;
+  /** Why the pile is down when the station knows more than "fault" (a start the pile did not confirm), else null. */
+  faultReason: string | null;
 }
 
 export interface StationState {
@@ -135,6 +145,12 @@ export type StationCommand =
   | { type: 'pileRecover'; pileNo: string }
   | { type: 'pileOff'; pileNo: string }
   | { type: 'pileOn'; pileNo: string }
+  /** From now on the pile is driven by a device (its first login): its sessions start when it confirms. */
+  | { type: 'pileDriven'; pileNo: string }
+  /** The pile reports that the head car's starting session started, at `startedAt` (clock ms). */
+  | { type: 'sessionConfirmed'; pileNo: string; sessionId: string; startedAt: number }
+  /** The pile refused the start, or it could not be reached in time: the pile goes to fault (rule 5), no bill. */
+  | { type: 'sessionStartFailed'; pileNo: string; sessionId: string; reason: string }
   | { type: 'advance' };
 
 export type StationErrorCode =
@@ -154,6 +170,7 @@ export type StationErrorCode =
   | 'UNKNOWN_PILE'
   | 'PILE_NOT_WORKING'
   | 'PILE_ALREADY_WORKING'
+  | 'SESSION_NOT_STARTING'
   | 'NOT_SUPPORTED_IN_DISPATCH_MODE';
 
 export interface StationError {
@@ -220,7 +237,7 @@ export interface RequeuedEvent extends CarRef {
   fromPileNo: string;
   remainingWms: number;
   /** 'redispatch': moved off a working pile by a time-order or recovery re-dispatch that found it no place. */
-  cause: 'fault' | 'off' | 'redispatch';
+  cause: 'fault' | 'off' | 'redispatch' | 'start-failed';
 }
 export interface SessionStartedEvent extends CarRef {
   type: 'sessionStarted';
@@ -231,6 +248,25 @@ export interface SessionStartedEvent extends CarRef {
   powerW: number;
   targetWms: number;
   expectedEndAt: number;
+}
+/** A device-driven pile was told to start the head car's session; it starts when the pile confirms. */
+export interface SessionStartingEvent extends CarRef {
+  type: 'sessionStarting';
+  at: number;
+  sessionId: string;
+  pileNo: string;
+  powerW: number;
+  targetWms: number;
+}
+/** A session that never started (the pile did not confirm it) was dropped: no energy, no bill. */
+export interface SessionStartAbortedEvent extends CarRef {
+  type: 'sessionStartAborted';
+  at: number;
+  sessionId: string;
+  pileNo: string;
+  reason: 'cancelled' | 'fault' | 'off' | 'failed';
+  /** the pile's or the scheduler's words for a failed start */
+  detail: string | null;
 }
 /** Every started session ends exactly once with this event; it is what a bill is made from. */
 export interface SessionEndedEvent extends CarRef {
@@ -269,6 +305,13 @@ export interface PileStateChangedEvent {
   state: PileState;
   previousState: PileState;
   cause: 'fault' | 'recover' | 'off' | 'on';
+  /** why, when known (a failed start) */
+  reason: string | null;
+}
+export interface PileDrivenEvent {
+  type: 'pileDriven';
+  at: number;
+  pileNo: string;
 }
 
 export type StationEvent =
@@ -277,7 +320,10 @@ export type StationEvent =
   | ModifiedEvent
   | DispatchedEvent
   | RequeuedEvent
+  | SessionStartingEvent
   | SessionStartedEvent
+  | SessionStartAbortedEvent
   | SessionEndedEvent
   | OrderFinishedEvent
-  | PileStateChangedEvent;
+  | PileStateChangedEvent
+  | PileDrivenEvent;

@@ -57,6 +57,8 @@ class Conn implements Connection {
   superseded = false;
   /** the peer is gone; queued messages are still handled, answers go nowhere */
   transportGone = false;
+  /** commands sent on this connection, by command id (the ack names only the id); oldest dropped first */
+  readonly sent = new Map<string, PileCommand>();
 
   constructor(
     private readonly hub: PileHub,
@@ -164,6 +166,9 @@ export class PileHub {
     const conn = this.piles.get(cmd.pileId);
     const effects = conn?.session.command(cmd);
     if (!conn || !effects) return false;
+    conn.sent.delete(cmd.commandId);
+    conn.sent.set(cmd.commandId, cmd);
+    if (conn.sent.size > 100) conn.sent.delete(conn.sent.keys().next().value!);
     conn.enqueue(() => effects);
     this.deps.deviceLog({
       pileId: cmd.pileId,
@@ -270,7 +275,19 @@ export class PileHub {
         this.ack(conn, effect, { type: 'ack', for: 'recovered', ...(changed ? {} : { duplicate: true }) });
         return;
       }
-      case 'command-ack':
+      case 'command-ack': {
+        // the answer goes back to whoever sent the command (the scheduler), stored before the pile hears "ack"
+        const cmd = conn.sent.get(effect.commandId);
+        await deps.presence.announce(deps.envelope('device.command-acked', {
+          ...identity,
+          commandId: effect.commandId,
+          ...(cmd ? { action: cmd.action } : {}),
+          ...(cmd?.sessionId ? { sessionId: cmd.sessionId } : {}),
+          accepted: effect.accepted,
+          ...(effect.reason !== undefined ? { reason: effect.reason } : {}),
+          replicaId: deps.replicaId,
+          at: atMs,
+        }));
         deps.deviceLog({
           pileId,
           kind: 'command-ack',
@@ -280,6 +297,7 @@ export class PileHub {
         });
         this.ack(conn, effect, { type: 'ack', for: 'command.ack' });
         return;
+      }
       case 'logout':
         this.ack(conn, effect, { type: 'ack', for: 'logout' });
         return;

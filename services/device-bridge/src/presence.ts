@@ -132,6 +132,11 @@ export class Presence {
     return res === 1;
   }
 
+  /** Appends an event that changes no pile state (e.g. a command's acknowledgement) to the outbox. */
+  async announce(event: Envelope): Promise<void> {
+    await this.r.xadd(this.outbox.streamKey, '*', ...this.outbox.fields(event));
+  }
+
   async recordStatus(pileId: string, state: PileState, atMs: number, meter?: Meter): Promise<void> {
     await this.r.hset(this.keys(pileId).telemetry, { state, statusAt: atMs, ...(meter ? meterFields(meter, atMs) : {}) });
   }

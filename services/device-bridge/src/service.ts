@@ -2,8 +2,8 @@
 // Everything with logic lives in the modules it wires (session, hub, presence, devices, doors/*).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { deviceNames } from '@voltq/contracts';
-import { DomainError, RedisOutbox, runService, type ServiceHandle } from '@voltq/kit';
+import { deviceNames, type PileCommand } from '@voltq/contracts';
+import { RedisOutbox, runService, type ServiceHandle } from '@voltq/kit';
 import { configSchema } from './config.js';
 import { authenticatePile, deviceModels, parseSeedList, seedDevices } from './devices.js';
 import { registerWsDoor } from './doors/ws.js';
@@ -87,6 +87,24 @@ export async function startDeviceBridge(opts: StartOptions = {}): Promise<Servic
       ctx.onShutdown(() => tcp.close());
       ctx.onShutdown(() => hub.stop());
 
+      const commandFailed = (cmd: PileCommand, correlationId: string) => bus.publish('device.command-failed', {
+        pileId: cmd.pileId,
+        ...(cmd.stationId ? { stationId: cmd.stationId } : {}),
+        ...(cmd.pileNo ? { pileNo: cmd.pileNo } : {}),
+        commandId: cmd.commandId,
+        reason: 'not-connected',
+        replicaId,
+        command: cmd,
+        at: clock.now(),
+      }, { correlationId });
+      // a command forwarded to a replica that died meanwhile comes back from the broker: answer it as failed
+      bus.onReturned((r) => {
+        if (r.env?.type !== 'pile.command') return;
+        const cmd = r.env.payload as PileCommand;
+        commandFailed(cmd, r.env.correlationId).catch((err: unknown) =>
+          log.error({ err, commandId: cmd.commandId, pileId: cmd.pileId }, 'could not answer a returned pile command'));
+      });
+
       await bus.consume({
         queue: `pile-command.${replicaId}`,
         types: ['pile.command'],
@@ -106,8 +124,10 @@ export async function startDeviceBridge(opts: StartOptions = {}): Promise<Servic
             mlog.info({ pileId: cmd.pileId, owner }, 'pile command forwarded to the replica holding the pile');
             return;
           }
-          // retried, then kept in the DLQ with this error
-          throw new DomainError('PILE_STATE', `pile ${cmd.pileId} is not connected`);
+          // nobody holds the pile (it disconnected, or its replica died before it reconnected): the command goes back
+          // to its sender, which holds it until the pile reconnects or fails it visibly; never dropped here
+          await commandFailed(cmd, msg.correlationId);
+          mlog.warn({ pileId: cmd.pileId, action: cmd.action, commandId: cmd.commandId }, 'pile command for a pile not held here: answered command-failed');
         },
       });
 

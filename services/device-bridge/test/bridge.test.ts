@@ -38,7 +38,7 @@ const service = h.add(await startDeviceBridge({
 const wsUrl = `${service.address.replace(/^http/, 'ws')}/piles`;
 const tcpPort = service.bridge.tcpPort;
 
-await h.record(['device.pile-online', 'device.pile-offline', 'device.pile-fault', 'device.pile-recovered']);
+await h.record(['device.pile-online', 'device.pile-offline', 'device.pile-fault', 'device.pile-recovered', 'device.command-acked', 'device.command-failed']);
 const pileOf = (e: Envelope) => (e.payload as { pileId: string }).pileId;
 const waitEvent = (type: MessageType, pileId: string, timeoutMs = 5000) => h.waitFor(type, (e) => pileOf(e) === pileId, timeoutMs);
 const eventsOf = (type: string, pileId: string) => h.events.filter((e) => e.type === type && pileOf(e) === pileId);
@@ -184,11 +184,44 @@ t.test('pile.command reaches the pile through the replica named in the registry'
     t.match(await got, { type: 'start', commandId: `c-${sim.pileId}`, sessionId: 'o-1#1', powerW: sim.powerW }, `start reached ${sim.pileId}`);
     await ack;
     t.ok(sim.charging, 'the simulated pile is charging');
+    // the pile's acknowledgement goes back to the sender as an event, with the command it answers
+    const acked = await waitEvent('device.command-acked', sim.pileId);
+    t.match(acked.payload, { pileId: sim.pileId, commandId: `c-${sim.pileId}`, action: 'start', sessionId: 'o-1#1', accepted: true, replicaId });
     await t.resolves(async () => {
       while ((await redis.hget(deviceNames.pileTelemetryKey(ns, sim.pileId), 'state')) !== 'charging') await new Promise((r) => setTimeout(r, 20));
     }, 'its status reached the telemetry');
   }
   await Promise.all(piles.map((p) => p.stop()));
+});
+
+t.test('a command for a pile this replica does not hold is answered with command-failed, not dropped', async (t) => {
+  // lab-P2 is not connected; a sender that still believes this replica holds it (the pile left a moment ago)
+  const cmd = { commandId: 'c-gone-1', pileId: 'lab-P2', stationId: 'lab', pileNo: 'P2', action: 'start' as const, sessionId: 'o-9#1', powerW: 10000 };
+  await h.bus.send('pile.command', cmd, { routingKey: deviceNames.pileCommandRoutingKey(replicaId), correlationId: 'corr-gone' });
+  const failed = await waitEvent('device.command-failed', 'lab-P2');
+  t.match(failed.payload, { pileId: 'lab-P2', commandId: 'c-gone-1', reason: 'not-connected', replicaId, command: cmd });
+  t.equal(failed.correlationId, 'corr-gone', 'under the command\'s correlation id');
+
+  // the registry still names a replica that died (its queue is gone): the forward comes back from the broker and is
+  // answered the same way
+  await redis.set(deviceNames.pileOwnerKey(ns, 'lab-P2'), 'ghost-replica', 'PX', 60_000);
+  await h.bus.send('pile.command', { ...cmd, commandId: 'c-ghost-1' }, { routingKey: deviceNames.pileCommandRoutingKey(replicaId) });
+  const ghost = await h.waitFor('device.command-failed', (e) => e.payload.commandId === 'c-ghost-1');
+  t.match(ghost.payload, { pileId: 'lab-P2', reason: 'not-connected', command: { commandId: 'c-ghost-1', action: 'start' } });
+  await redis.del(deviceNames.pileOwnerKey(ns, 'lab-P2'));
+
+  // a pile that refuses a start says so, and the refusal reaches the sender as well
+  const sim = new SimPile({ pileId: 'lab-P2', secret: secret('lab-P2'), door: 'tcp', wsUrl, tcp: { host: '127.0.0.1', port: tcpPort } });
+  sim.start();
+  await h.waitFor('device.pile-online', (e) => e.payload.pileId === 'lab-P2' && e.payload.protocol === 'tcp');
+  sim.fault('broken relay');
+  await waitEvent('device.pile-fault', 'lab-P2');
+  await h.bus.send('pile.command', { ...cmd, commandId: 'c-refused-1' }, { routingKey: deviceNames.pileCommandRoutingKey(replicaId) });
+  const refused = await h.waitFor('device.command-acked', (e) => e.payload.commandId === 'c-refused-1');
+  t.match(refused.payload, { commandId: 'c-refused-1', accepted: false, reason: 'pile is faulted', action: 'start', sessionId: 'o-9#1' });
+  sim.recover();
+  await waitEvent('device.pile-recovered', 'lab-P2');
+  await sim.stop();
 });
 
 t.test('a logout sent right before closing the connection still counts as a logout', async (t) => {

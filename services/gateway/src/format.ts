@@ -307,6 +307,7 @@ export function pileView(pile: PileView) {
     mode: pile.mode,
     state: upperState(pile.state),
     powerKw: kw(pile.powerW),
+    ...(pile.faultReason !== undefined ? { faultReason: pile.faultReason } : {}),
     queue: pile.queue.map(boardEntry),
   };
 }

@@ -245,6 +245,7 @@ export const PileBoardView = Type.Object({
   mode: Mode,
   state: Type.String({ description: 'IDLE | CHARGING | OFF | FAULT | OFFLINE' }),
   powerKw: Type.Number(),
+  faultReason: Type.Optional(Type.String({ description: 'why a pile is FAULT when the station knows, e.g. a start the pile did not confirm' })),
   queue: Type.Array(BoardEntry),
 });
 export const Board = Type.Object({

@@ -67,6 +67,7 @@ const orderSchema = new Schema<StoredOrder>(
     cancelReason: String,
     endedAt: Number,
     sessions: { type: [sessionSchema], default: [] },
+    requeues: { type: [new Schema({ atMs: Number, fromPileNo: String, reason: String, detail: String }, { _id: false })], default: undefined },
     bills: { type: [billSchema], default: [] },
     // ids of the events applied: a redelivered event is recognised and changes nothing
     eventIds: { type: [String], default: [] },

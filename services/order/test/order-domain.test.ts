@@ -346,3 +346,21 @@ t.test('property: any arrival order, with duplicates, ends where in-order delive
     t.pass(`${name}: every order and duplicate set agrees`);
   }
 });
+
+t.test('a start the pile never confirmed stays in the order\'s history', async (t) => {
+  const doc = play([
+    queued(),
+    dispatched(T0 + MIN),
+    ev('order.requeued', {
+      ...ids, queueNo: 'F1', fromPileNo: 'F1', remainingEnergyWms: 30 * KWH, reason: 'start-failed',
+      detail: 'the pile did not reconnect within 60 s to take the start command', requeuedAt: T0 + 2 * MIN,
+    }),
+  ]);
+  const view = toView(doc);
+  t.equal(view.state, 'fault-queued');
+  t.same(view.requeues, [{
+    atMs: T0 + 2 * MIN, fromPileNo: 'F1', reason: 'start-failed', detail: 'the pile did not reconnect within 60 s to take the start command',
+  }]);
+  t.same(view.sessions, [], 'no session, no bill');
+  t.same(view.billIds, []);
+});

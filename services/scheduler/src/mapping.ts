@@ -76,6 +76,10 @@ export function toContractEvents(stationId: string, events: readonly StationEven
     switch (e.type) {
       case 'configured':
         return; // the configuration is answered by scheduler.configure and kept in MongoDB; no contract event
+      case 'pileDriven':
+      case 'sessionStarting':
+      case 'sessionStartAborted':
+        return; // internal to the start handshake with a device (pile.command / device.command-acked); no session yet
       case 'queued':
         out.push(ev('order.queued', {
           orderId: e.orderId, userId: e.userId, ...contractCarId(e.carId), stationId, mode: e.mode,
@@ -97,7 +101,8 @@ export function toContractEvents(stationId: string, events: readonly StationEven
       case 'requeued':
         out.push(ev('order.requeued', {
           orderId: e.orderId, userId: e.userId, stationId, queueNo: e.queueNo, fromPileNo: e.fromPileNo,
-          remainingEnergyWms: e.remainingWms, reason: e.cause === 'off' ? 'pile-off' : e.cause, requeuedAt: e.at, orderSeq,
+          remainingEnergyWms: e.remainingWms, reason: e.cause === 'off' ? 'pile-off' : e.cause, ...requeueDetail(e, events),
+          requeuedAt: e.at, orderSeq,
         }, e.at));
         return;
       case 'sessionStarted':
@@ -133,13 +138,24 @@ export function toContractEvents(stationId: string, events: readonly StationEven
         out.push(ev('pile.status-changed', {
           stationId, pileNo: e.pileNo, status, previous: pileStatus(e.previousState, false), changedAt: e.at,
         }, e.at));
-        if (e.cause === 'fault') out.push(ev('pile.faulted', { stationId, pileNo: e.pileNo, faultedAt: e.at }, e.at));
+        if (e.cause === 'fault') {
+          out.push(ev('pile.faulted', {
+            stationId, pileNo: e.pileNo, ...(e.reason ? { reason: e.reason } : {}), faultedAt: e.at,
+          }, e.at));
+        }
         if (e.cause === 'recover') out.push(ev('pile.recovered', { stationId, pileNo: e.pileNo, recoveredAt: e.at }, e.at));
         return;
       }
     }
   });
   return out;
+}
+
+/** A start that failed says why: the words the pile went down with, in the same command. */
+function requeueDetail(e: StationEvent & { type: 'requeued' }, events: readonly StationEvent[]): { detail?: string } {
+  if (e.cause !== 'start-failed') return {};
+  const down = events.find((x) => x.type === 'pileStateChanged' && x.pileNo === e.fromPileNo && x.reason !== null);
+  return down?.type === 'pileStateChanged' && down.reason !== null ? { detail: down.reason } : {};
 }
 
 /** What session.started and session.ended both begin with: the session, its request and its pile. */
@@ -160,7 +176,8 @@ function seqOf(state: StationState, orderId: string): number {
 }
 
 function charging(state: StationState, pileNo: string): boolean {
-  return state.piles.find((p) => p.pileNo === pileNo)?.queue[0]?.session != null;
+  const s = state.piles.find((p) => p.pileNo === pileNo)?.queue[0]?.session;
+  return s != null && s.starting !== true;
 }
 
 export function pileStatus(state: 'working' | 'fault' | 'off', isCharging: boolean): ContractPileState {
@@ -173,6 +190,7 @@ export function pileStatus(state: 'working' | 'fault' | 'off', isCharging: boole
 const QUEUE_STATE: Record<CarState, QueueEntryView['state']> = {
   waiting: 'waiting',
   queued: 'dispatched',
+  starting: 'dispatched', // on its pile, the pile not yet confirmed the start
   charging: 'charging',
   faultQueue: 'fault-queued',
 };
@@ -227,6 +245,7 @@ export function pileView(stationId: string, p: BoardPile, createdAtOf: (orderId:
     mode: p.mode,
     powerW: p.powerW,
     state: pileStatus(p.state, p.queue[0]?.state === 'charging'),
+    ...(p.faultReason !== null && p.state !== 'working' ? { faultReason: p.faultReason } : {}),
     queue: p.queue.map((c, i) => boardCarView(c, i, createdAtOf(c.orderId), p.pileNo)),
   };
 }
@@ -303,6 +322,7 @@ export function errorCodeFor(code: StationErrorCode, command: string): ErrorCode
       return 'NOT_FOUND';
     case 'PILE_NOT_WORKING':
     case 'PILE_ALREADY_WORKING':
+    case 'SESSION_NOT_STARTING':
       return 'PILE_STATE';
     case 'STATION_NOT_EMPTY':
       return 'STATION_BUSY';

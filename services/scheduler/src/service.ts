@@ -10,6 +10,7 @@ import { ClockControl } from './clock-control.js';
 import { ClockDriver } from './clock-driver.js';
 import { DurableClock, DurableStations } from './durable.js';
 import { DEVICE_EVENT_TYPES, deviceCommand, pileOfDevice } from './device-events.js';
+import { PileCommandWatch } from './pile-commands.js';
 import { toEngineConfigInput } from './mapping.js';
 import { StationRepository } from './station-repository.js';
 import { StationWriter, unknownStation } from './station-writer.js';
@@ -20,6 +21,11 @@ export const configSchema = serviceConfigSchema('scheduler', {
   stationPollMs: Type.Integer({ minimum: 50, default: 5000 }),
   // after a Redis loss, how long a call waits for the rebuild before it is refused with REBUILDING (503)
   rebuildWaitMs: Type.Integer({ minimum: 0, default: 1000 }),
+  // pile commands (README "Pile commands"): real ms a pile has to acknowledge one, in all to become reachable,
+  // and how often each replica looks at the commands under way
+  pileCommandAckTimeoutMs: Type.Integer({ minimum: 10, default: 10_000 }),
+  pileCommandWaitMs: Type.Integer({ minimum: 10, default: 60_000 }),
+  pileCommandScanMs: Type.Integer({ minimum: 10, default: 1000 }),
 });
 export type SchedulerConfig = Static<typeof configSchema>;
 
@@ -64,6 +70,17 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     return state;
   };
 
+  // pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly (README "Pile commands")
+  const watch = new PileCommandWatch({
+    redis, ns, log,
+    timing: { ackTimeoutMs: config.pileCommandAckTimeoutMs, waitMs: config.pileCommandWaitMs },
+    realNow: () => Date.now(),
+    stationIds: () => [...stationIds],
+    load: (id) => repo.load(id),
+    exec,
+    send: async (cmd, replicaId) => void (await bus.send('pile.command', cmd, { routingKey: deviceNames.pileCommandRoutingKey(replicaId) })),
+  });
+
   const driver = new ClockDriver({
     clock,
     log,
@@ -81,6 +98,8 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
     envelope: (type, payload, o) => ({ ...bus.envelope(type, payload, { correlationId: o.correlationId }), occurredAt: clock.iso(o.atMs) }),
     pileOwner: (stationId, pileNo) => redis.get(deviceNames.pileOwnerKey(ns, deviceNames.pileId(stationId, pileNo))),
     onWritten: (id, state) => driver.arm(id, nextDueAt(state)),
+    onStopUnrouted: (cmd) => void watch.undelivered(cmd, 'no replica holds the pile', null)
+      .catch((err: unknown) => log.error({ err, commandId: cmd.commandId }, 'could not hold a pile stop command')),
   });
 
   // the clock setting and every station come back from MongoDB when Redis does not have them
@@ -129,13 +148,22 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
   const clockControl = new ClockControl(clock, {
     stationIds: () => [...stationIds],
     stationTime: async (id) => (await load(id)).nowMs,
-    advanceTo: async (id, atMs) => void (await exec(id, { type: 'advance' }, randomUUID(), atMs)),
+    // device-driven piles: from completion to completion, each start answered first (README "Pile commands")
+    advanceTo: (id, atMs) => watch.advance(id, atMs, Math.min(config.pileCommandAckTimeoutMs, 2000)),
     rebaseTo: async (id, atMs) => void (await exec(id, { type: 'rebase' }, randomUUID(), atMs)),
   }, Date.now, (s) => durableClock.save(s));
   // clock changes go through one replica at a time
   await bus.serve('scheduler.clockSet', async (p) => (await ready(), clockControl.set(p)), { singleActiveConsumer: true });
   await bus.serve('scheduler.clockAdvance', async (p) => (await ready(), clockControl.advance(p)), { singleActiveConsumer: true });
   await bus.serve('scheduler.clockGet', async () => (await ready(), clockControl.view()));
+
+  // ---- pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly ----
+  bus.onReturned((r) => watch.returned(r));
+  await bus.consume({
+    queue: 'pile-answers',
+    types: ['device.command-acked', 'device.command-failed'],
+    handler: (msg, { correlationId }) => watch.answer(msg, correlationId),
+  });
 
   // ---- pile connectivity from the device-bridge ----
   await bus.consume({
@@ -146,6 +174,13 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
       await ready(DEVICE_EVENT_REBUILD_WAIT_MS);
       const pile = pileOfDevice(msg.payload);
       const state = pile && stationIds.has(pile.stationId) ? await repo.load(pile.stationId) : null;
+      if (msg.type === 'device.pile-online' && pile && state) {
+        // a pile that logs in is driven by its device from now on: its sessions start from its own report
+        if (state.piles.some((p) => p.pileNo === pile.pileNo && p.driven !== true)) {
+          await exec(pile.stationId, { type: 'pileDriven', pileNo: pile.pileNo }, correlationId);
+        }
+        await watch.pileOnline(msg.payload.pileId);
+      }
       const decision = deviceCommand(msg.type, msg.payload, state?.piles.find((p) => p.pileNo === pile?.pileNo)?.state);
       if ('skip' in decision) {
         // mlog carries the message type already (kit's consumer binds it)
@@ -167,8 +202,10 @@ export async function startScheduler(ctx: ServiceContext<SchedulerConfig>): Prom
 
   await outbox.start();
   driver.start([...stationIds]);
+  watch.start(config.pileCommandScanMs);
   ctx.onShutdown(async () => {
     driver.stop();
+    await watch.stop();
     await outbox.stop();
   });
   log.info({ stations: [...stationIds] }, 'scheduler ready');

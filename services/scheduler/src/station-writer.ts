@@ -3,12 +3,13 @@
 // Across replicas, routing (a single-active-consumer queue per station) keeps one writer; the fencing version
 // catches anything that slips through (a takeover mid-command), and the command is then retried on fresh state.
 import { randomUUID } from 'node:crypto';
-import { deviceNames, type Envelope, type MessagePayload, type MessageType, type StationCommand } from '@voltq/contracts';
+import { deviceNames, type Envelope, type MessagePayload, type MessageType, type PileCommand, type StationCommand } from '@voltq/contracts';
 import { DomainError, formatIso, type Logger } from '@voltq/kit';
 import {
   applyCommand, createStation, type StationCommand as EngineCommand, type StationEvent, type StationState,
 } from '@voltq/scheduling';
 import { contractCarId, errorCodeFor, toContractEvents, type OutgoingEvent } from './mapping.js';
+import { pileCommand } from './pile-commands.js';
 import { StaleVersionError, type OutboxEntry, type StationRepository } from './station-repository.js';
 
 export interface WriterDeps {
@@ -22,6 +23,8 @@ export interface WriterDeps {
   pileOwner?: (stationId: string, pileNo: string) => Promise<string | null>;
   /** after every stored change (the clock driver re-arms its timer) */
   onWritten?: (stationId: string, state: StationState) => void;
+  /** a stop for a device-driven pile that no replica holds right now (stored): to be held until it reconnects */
+  onStopUnrouted?: (cmd: PileCommand) => void;
 }
 
 export interface ExecResult {
@@ -87,7 +90,8 @@ export class StationWriter {
       const atMs = command.type === 'rebase' ? opts.atMs ?? this.deps.now() : Math.max(opts.atMs ?? this.deps.now(), state.nowMs);
       const next = this.compute(state, command, atMs);
       if (next === null) return { state, changed: false, events: [] };
-      const outbox = await this.outbox(stationId, next.events, next.state, correlationId);
+      const unrouted: PileCommand[] = [];
+      const outbox = await this.outbox(stationId, next.events, next.state, correlationId, unrouted);
       try {
         await this.deps.repo.save(stationId, state.version, next.state, outbox);
       } catch (err) {
@@ -98,6 +102,7 @@ export class StationWriter {
         throw err;
       }
       this.deps.onWritten?.(stationId, next.state);
+      for (const cmd of unrouted) this.deps.onStopUnrouted?.(cmd);
       return { state: next.state, changed: true, events: next.events };
     }
   }
@@ -116,31 +121,56 @@ export class StationWriter {
     return { state: result.state, events: result.events };
   }
 
-  private async outbox(stationId: string, events: StationEvent[], after: StationState, correlationId: string): Promise<OutboxEntry[]> {
+  private async outbox(
+    stationId: string,
+    events: StationEvent[],
+    after: StationState,
+    correlationId: string,
+    unrouted: PileCommand[],
+  ): Promise<OutboxEntry[]> {
     const { envelope } = this.deps;
     const out: OutboxEntry[] = toContractEvents(stationId, events, after).map((e: OutgoingEvent) =>
       ({ env: envelope(e.type, e.payload, { correlationId, atMs: e.atMs }) as Envelope }));
-    // pile commands go to the device-bridge replica holding the pile, in the same atomic write
+    // pile commands go to the device-bridge replica holding the pile, in the same atomic write (mandatory: a
+    // command whose replica is gone comes back; pile-commands.ts follows every start until the pile answers)
     if (this.deps.pileOwner) {
       for (const e of events) {
-        if (e.type !== 'sessionStarted' && e.type !== 'sessionEnded') continue;
-        const replicaId = await this.deps.pileOwner(stationId, e.pileNo);
-        if (replicaId === null) continue;
-        const cmd = envelope('pile.command', {
-          commandId: randomUUID(),
-          pileId: deviceNames.pileId(stationId, e.pileNo),
-          stationId,
-          pileNo: e.pileNo,
-          action: e.type === 'sessionStarted' ? 'start' : 'stop',
-          sessionId: e.sessionId,
-          orderId: e.orderId,
-          powerW: e.powerW,
-          ...(e.type === 'sessionStarted' ? { targetEnergyWms: e.targetWms } : {}),
-        }, { correlationId, atMs: e.at });
-        out.push({ env: cmd as Envelope, route: { exchange: 'commands', routingKey: deviceNames.pileCommandRoutingKey(replicaId) } });
+        const cmd = pileCommandOf(stationId, e, after);
+        if (cmd === null) continue;
+        // a driven pile with no holder right now: the start waits for the pile to reconnect (PileCommandWatch)
+        const replicaId = await this.deps.pileOwner(stationId, cmd.pileNo!);
+        if (replicaId === null) {
+          if (cmd.action === 'stop' && after.piles.some((p) => p.pileNo === cmd.pileNo && p.driven === true)) unrouted.push(cmd);
+          continue;
+        }
+        const env = envelope('pile.command', cmd, { correlationId, atMs: e.at });
+        out.push({ env: env as Envelope, route: { exchange: 'commands', routingKey: deviceNames.pileCommandRoutingKey(replicaId) } });
       }
     }
     return out;
+  }
+}
+
+/**
+ * The pile command an engine event calls for, or null. A driven pile is told to start when its session is asked
+ * for (sessionStarting; its sessionStarted is the pile's own confirmation), a modelled one when it starts; every
+ * ended session, and every start dropped before the pile confirmed it, is told to stop.
+ */
+export function pileCommandOf(stationId: string, e: StationEvent, after: StationState): PileCommand | null {
+  switch (e.type) {
+    case 'sessionStarting':
+      return pileCommand(stationId, { action: 'start', pileNo: e.pileNo, sessionId: e.sessionId, orderId: e.orderId, powerW: e.powerW, targetWms: e.targetWms });
+    case 'sessionStarted':
+      if (after.piles.find((p) => p.pileNo === e.pileNo)?.driven === true) return null;
+      return pileCommand(stationId, { action: 'start', pileNo: e.pileNo, sessionId: e.sessionId, orderId: e.orderId, powerW: e.powerW, targetWms: e.targetWms });
+    case 'sessionEnded':
+      return pileCommand(stationId, { action: 'stop', pileNo: e.pileNo, sessionId: e.sessionId, orderId: e.orderId, powerW: e.powerW });
+    case 'sessionStartAborted': {
+      const pile = after.piles.find((p) => p.pileNo === e.pileNo);
+      return pileCommand(stationId, { action: 'stop', pileNo: e.pileNo, sessionId: e.sessionId, orderId: e.orderId, powerW: pile?.powerW ?? 0 });
+    }
+    default:
+      return null;
   }
 }
 

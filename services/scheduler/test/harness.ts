@@ -13,7 +13,7 @@ export const WATCHED: MessageType[] = [
 
 /** What the run declares (deleted even where the broker cannot be listed). */
 const QUEUES = [
-  'scheduler.device-events', 'scheduler.transient',
+  'scheduler.device-events', 'scheduler.pile-answers', 'scheduler.transient',
   ...[
     'scheduler.station.default', 'scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.configure',
     'scheduler.pileStatus', 'scheduler.position', 'scheduler.board', 'scheduler.clockSet', 'scheduler.clockAdvance',
@@ -28,6 +28,7 @@ export interface Harness extends ServiceHarness {
   startReplica(): Promise<ServiceHandle<SchedulerConfig>>;
 }
 
+/** `env`: more settings for every replica (e.g. shorter pile-command timings). */
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const h = await startServiceHarness({ label: 'sched', busName: 'scheduler-test', rpcTimeoutMs: 10_000, queues: QUEUES });
   const startReplica = async () =>

@@ -11,7 +11,7 @@ import type { Attachment, ConsumerHandle } from './attachment.js';
 import { AmqpConnection } from './connection.js';
 import { WorkConsumer, type ConsumeOptions } from './consume.js';
 import { exchangeNames, rpcQueueName, workQueueName, type ExchangeKind } from './names.js';
-import { Publisher } from './publish.js';
+import { Publisher, type ReturnedMessage } from './publish.js';
 import { RpcClient, RpcServer, type CallOptions, type RpcHandler, type ServeOptions } from './rpc.js';
 import { envelopeProblems, payloadProblems } from './validate.js';
 
@@ -37,6 +37,17 @@ export interface PublishOptions {
   id?: string;
   routingKey?: string;
   exchange?: ExchangeKind;
+  /** the broker hands the message back when no queue takes it (default: true on the commands exchange) */
+  mandatory?: boolean;
+}
+
+/** A mandatory message no queue took, handed back by the broker (see `Bus.onReturned`). */
+export interface ReturnedEnvelope {
+  /** the envelope as published; undefined when the body could not be read back */
+  env: Envelope | undefined;
+  exchange: ExchangeKind | string;
+  routingKey: string;
+  replyText: string;
 }
 
 export class Bus {
@@ -46,6 +57,7 @@ export class Bus {
   private readonly rpcClient: RpcClient;
   private readonly attachments = new Set<Attachment>();
   private readonly log: Logger;
+  private readonly returnListeners = new Set<(r: ReturnedEnvelope) => void>();
   private stopping = false;
 
   constructor(private readonly opts: BusOptions) {
@@ -63,6 +75,38 @@ export class Bus {
     this.publisher = new Publisher(this.conn, this.log);
     this.rpcClient = new RpcClient(this.conn, this.log, opts.metrics);
     this.conn.on('down', () => this.rpcClient.failAll('connection lost'));
+    this.publisher.onReturned = (m) => this.returned(m);
+  }
+
+  /**
+   * Listens to mandatory messages the broker handed back (no queue bound for their routing key): every command
+   * (exchange `commands`) is published mandatory, so a command whose queue is gone reaches this listener instead
+   * of being dropped. Returns the unsubscribe function.
+   */
+  onReturned(listener: (r: ReturnedEnvelope) => void): () => void {
+    this.returnListeners.add(listener);
+    return () => this.returnListeners.delete(listener);
+  }
+
+  private returned(m: ReturnedMessage): void {
+    let env: Envelope | undefined;
+    try {
+      env = JSON.parse(m.content.toString()) as Envelope;
+    } catch {
+      env = undefined;
+    }
+    const kind = m.exchange === this.exchanges.commands ? 'commands' : m.exchange === this.exchanges.events ? 'events' : m.exchange;
+    this.opts.metrics?.messages.inc({ kind: 'publish', type: env?.type ?? 'unknown', outcome: 'returned' });
+    if (this.returnListeners.size === 0) {
+      this.log.error({ routingKey: m.routingKey, type: env?.type, id: env?.id }, 'returned message has no listener: it is lost');
+    }
+    for (const l of this.returnListeners) {
+      try {
+        l({ env, exchange: kind, routingKey: m.routingKey, replyText: m.replyText });
+      } catch (err) {
+        this.log.error({ err, type: env?.type }, 'returned-message listener failed');
+      }
+    }
   }
 
   get ns(): string {
@@ -115,7 +159,8 @@ export class Bus {
     return { id, type, occurredAt, correlationId: opts.correlationId ?? id, payload } as Envelope<K>;
   }
 
-  /** Publish an event (default) or command; resolves once the broker confirmed it. */
+  /** Publish an event (default) or command; resolves once the broker confirmed it (a returned mandatory message
+   * resolves too: it went to the `onReturned` listeners). */
   async publish<K extends MessageType>(type: K, payload: MessagePayload<K>, opts: PublishOptions = {}): Promise<Envelope<K>> {
     const env = this.envelope(type, payload, opts);
     await this.publishEnvelope(env, opts);
@@ -127,15 +172,19 @@ export class Bus {
     return this.publish(type, payload, { ...opts, exchange: 'commands' });
   }
 
-  /** Publish a prebuilt envelope (outbox relays); validated again here. */
-  async publishEnvelope(env: Envelope | Record<string, unknown>, opts: { exchange?: ExchangeKind; routingKey?: string } = {}): Promise<void> {
+  /** Publish a prebuilt envelope (outbox relays); validated again here. Commands are mandatory unless told. */
+  async publishEnvelope(
+    env: Envelope | Record<string, unknown>,
+    opts: { exchange?: ExchangeKind; routingKey?: string; mandatory?: boolean } = {},
+  ): Promise<void> {
     const problem = envelopeProblems(env) ?? payloadProblems(String(env.type), env.payload);
     if (problem) throw new DomainError('VALIDATION', `invalid ${String(env.type)} message: ${problem}`);
     const e = env as Envelope;
     if (this.stopping && !this.conn.connected) throw new DomainError('UNAVAILABLE', 'bus is closed');
     const exchange = this.exchanges[opts.exchange ?? 'events'];
+    const mandatory = opts.mandatory ?? opts.exchange === 'commands';
     try {
-      await this.publisher.publish(
+      const outcome = await this.publisher.publish(
         exchange,
         opts.routingKey ?? e.type,
         Buffer.from(JSON.stringify(e)),
@@ -147,10 +196,11 @@ export class Bus {
           timestamp: Math.floor(Date.now() / 1000),
           contentType: 'application/json',
           appId: this.opts.service,
+          ...(mandatory ? { mandatory: true } : {}),
         },
         this.opts.publishWaitMs ?? 10_000,
       );
-      this.opts.metrics?.messages.inc({ kind: 'publish', type: e.type, outcome: 'ok' });
+      if (outcome === 'routed') this.opts.metrics?.messages.inc({ kind: 'publish', type: e.type, outcome: 'ok' });
     } catch (err) {
       this.opts.metrics?.messages.inc({ kind: 'publish', type: e.type, outcome: 'error' });
       throw err;

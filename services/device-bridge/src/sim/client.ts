@@ -39,7 +39,7 @@ type AnyServerMessage = ServerMessage | { type: string; [k: string]: unknown };
 export class SimPile extends EventEmitter {
   online = false;
   faulted = false;
-  charging: { sessionId?: string; sinceMs: number; baseWms: number } | undefined;
+  charging: { sessionId?: string; commandId?: string; sinceMs: number; baseWms: number } | undefined;
   /** cumulative energy register */
   energyWms = 0;
   private link: Link | undefined;
@@ -184,8 +184,13 @@ export class SimPile extends EventEmitter {
         this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: false, reason: 'pile is faulted' });
         return;
       }
+      // the same command again (re-sent after a lost answer): acknowledge it again, keep charging
+      if (this.charging?.commandId === cmd.commandId) {
+        this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: true });
+        return;
+      }
       if (this.charging) this.finishCharging();
-      this.charging = { ...(cmd.sessionId ? { sessionId: cmd.sessionId } : {}), sinceMs: Date.now(), baseWms: this.energyWms };
+      this.charging = { ...(cmd.sessionId ? { sessionId: cmd.sessionId } : {}), commandId: cmd.commandId, sinceMs: Date.now(), baseWms: this.energyWms };
       this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: true });
       this.send({ type: 'status', state: 'charging', meter: this.meterFields() });
       this.log(`charging${cmd.sessionId ? ` session ${cmd.sessionId}` : ''}`);

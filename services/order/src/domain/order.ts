@@ -89,6 +89,13 @@ export interface BillRecord {
   tiers: TierSplit[];
 }
 
+export interface RequeueRecord {
+  atMs: number;
+  fromPileNo: string;
+  reason: string;
+  detail?: string;
+}
+
 /** One event's say on the state: a state, at a (clock time, rank) key. */
 export interface StateClaim {
   state: OrderState;
@@ -133,6 +140,8 @@ export interface OrderDoc {
   endedAt?: number;
   sessions: SessionRecord[];
   bills: BillRecord[];
+  /** each return to the fault queue (rule 5, or a start the pile never confirmed), as the events said */
+  requeues?: RequeueRecord[];
   eventIds: string[];
   createdAt: number;
   updatedAt: number;
@@ -356,6 +365,8 @@ function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
       const p = env.payload;
       doc.queueNo ??= p.queueNo;
       claim(doc, { state: 'fault-queued', atMs: p.requeuedAt, rank: RANK.requeued, ...seqOf(p) });
+      const rec: RequeueRecord = { atMs: p.requeuedAt, fromPileNo: p.fromPileNo, reason: p.reason, ...(p.detail !== undefined ? { detail: p.detail } : {}) };
+      doc.requeues = [...(doc.requeues ?? []), rec].sort((a, b) => a.atMs - b.atMs);
       return;
     }
     case 'order.finished': {
@@ -545,5 +556,6 @@ export function toView(doc: OrderDoc): OrderView {
   if (doc.sessionId !== undefined) view.sessionId = doc.sessionId;
   if (doc.stoppedSessionId !== undefined) view.stoppedSessionId = doc.stoppedSessionId;
   if (doc.endedAt !== undefined) view.endedAt = doc.endedAt;
+  if (doc.requeues?.length) view.requeues = doc.requeues.map((r) => ({ ...r }));
   return view;
 }
