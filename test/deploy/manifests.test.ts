@@ -39,9 +39,11 @@ function schemaVariables(name: ServiceName): Set<string> {
   return new Set(Object.entries(properties).map(([key, prop]) => envName(key, prop as Parameters<typeof envName>[1])));
 }
 
-/** Whether a service opens MongoDB: runService's `uses.mongo` is on unless its main.ts turns it off. */
+/** Whether a service opens MongoDB: runService's `uses.mongo` is on unless its wiring (main.ts, or the service.ts
+ * descriptor main.ts runs) turns it off. */
 function usesMongo(name: ServiceName): boolean {
-  return !/mongo:\s*false/.test(readFileSync(join(root, 'services', name, 'src', 'main.ts'), 'utf8'));
+  const wiring = ['main.ts', 'service.ts'].map((f) => join(root, 'services', name, 'src', f)).filter((f) => existsSync(f));
+  return !wiring.some((f) => /mongo:\s*false/.test(readFileSync(f, 'utf8')));
 }
 
 /** Variables that carry credentials: only ever from a Secret. */

@@ -304,6 +304,27 @@ export class PileHub {
     }
   }
 
+
+  /**
+   * Redis lost its data (kit's generation check): the pile registry went with it, and commands for the piles held
+   * here would find no holder. Every live connection is claimed again, with its `device.pile-online`, as a login
+   * would, without making the piles reconnect.
+   */
+  async reclaimAll(): Promise<number> {
+    const { deps } = this;
+    let reclaimed = 0;
+    for (const [pileId, conn] of this.piles) {
+      const identity = conn.session.identity;
+      if (!identity || conn.superseded) continue;
+      const atMs = deps.clockNow();
+      const faulted = await deps.presence.isFaulted(pileId);
+      const event = deps.envelope('device.pile-online', { ...identity, replicaId: deps.replicaId, protocol: conn.transport.door, faulted, at: atMs });
+      await deps.presence.claim(pileId, conn.transport.door, atMs, event);
+      reclaimed++;
+    }
+    deps.log.warn({ reclaimed }, 'pile registrations written again after a redis loss');
+    return reclaimed;
+  }
   private async login(conn: Conn, pileId: string, secret: string, id: string | undefined): Promise<void> {
     const { deps } = this;
     let identity: PileIdentity | undefined;

@@ -86,6 +86,8 @@ export async function startDeviceBridge(opts: StartOptions = {}): Promise<Servic
       // hooks run last-registered first: say goodbye to the piles, close the TCP door, then stop the relay
       ctx.onShutdown(() => tcp.close());
       ctx.onShutdown(() => hub.stop());
+      // the registry of who holds which pile lives in Redis: after a loss it is written again from the live sockets
+      ctx.onRedisLoss('device-bridge: pile registry', async () => void (await hub.reclaimAll()));
 
       const commandFailed = (cmd: PileCommand, correlationId: string) => bus.publish('device.command-failed', {
         pileId: cmd.pileId,

@@ -104,3 +104,34 @@ t.test('the backoff keeps growing while logins are dropped right away, and start
   const resetTo = after.attempt === 1 ? after : await nextReconnect();
   t.equal(resetTo.attempt, 1, 'a stable connection starts the backoff over');
 });
+
+t.test('a stop for a session that is over (delivered after the next start) leaves the running charge alone', { timeout: 5000 }, async (t) => {
+  const acks: { commandId: string; accepted: boolean }[] = [];
+  let send: ((m: Record<string, unknown>) => void) | undefined;
+  const bridge = await scriptedBridge((msg, reply) => {
+    if (msg.type === 'login') {
+      send = reply;
+      reply(loginOk);
+    }
+    if (msg.type === 'command.ack') acks.push(msg as unknown as { commandId: string; accepted: boolean });
+  });
+  t.teardown(bridge.close);
+  const pile = simPile(bridge.port, []);
+  t.teardown(() => pile.stop());
+  const online = new Promise((resolve) => pile.once('online', resolve));
+  pile.start();
+  await online;
+  const until = async (n: number) => {
+    while (acks.length < n) await new Promise((r) => setTimeout(r, 5));
+  };
+  send!({ type: 'start', commandId: 'start:o2#1', sessionId: 'o2#1', powerW: 30_000 });
+  await until(1);
+  // the stop of the session before it, held while the pile was unreachable, arrives late
+  send!({ type: 'stop', commandId: 'stop:o1#1', sessionId: 'o1#1' });
+  await until(2);
+  t.same(acks.map((a) => [a.commandId, a.accepted]), [['start:o2#1', true], ['stop:o1#1', true]], 'both answered');
+  t.match(pile.charging, { sessionId: 'o2#1' }, 'still charging the session that runs now');
+  send!({ type: 'stop', commandId: 'stop:o2#1', sessionId: 'o2#1' });
+  await until(3);
+  t.equal(pile.charging, undefined, 'its own stop stops it');
+});

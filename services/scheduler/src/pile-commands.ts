@@ -273,15 +273,15 @@ export class PileCommandWatch {
     try {
       const held = new Map<string, HeldCommand>();
       for (const [id, raw] of Object.entries(await deps.redis.hgetall(this.key))) held.set(id, JSON.parse(raw) as HeldCommand);
-      const live = new Set<string>();
+      const starting: { stationId: string; cmd: PileCommand }[] = [];
       for (const stationId of deps.stationIds()) {
         const state = await deps.load(stationId);
         if (!state) continue;
-        for (const cmd of startingCommands(state)) {
-          live.add(cmd.commandId);
-          await this.follow(stationId, cmd, await this.get(cmd.commandId));
-        }
+        for (const cmd of startingCommands(state)) starting.push({ stationId, cmd });
       }
+      const live = new Set(starting.map((s) => s.cmd.commandId));
+      // held stops first: a stop held for a pile ends an older session than any start waiting for that pile, and a
+      // pile that got the new start before the old stop would stop the new session
       for (const [id, rec] of held) {
         if (live.has(id)) continue;
         // a start whose session is no longer starting was answered (or dropped) meanwhile
@@ -291,6 +291,7 @@ export class PileCommandWatch {
           if (fresh) await this.follow(rec.cmd.stationId ?? '', rec.cmd, fresh);
         }
       }
+      for (const { stationId, cmd } of starting) await this.follow(stationId, cmd, await this.get(cmd.commandId));
     } catch (err) {
       deps.log.error({ err }, 'pile command scan failed');
     }

@@ -22,6 +22,7 @@ export class RecordingPile {
   readonly startedSessions = new Set<string>();
   /** the order of the session the pile was last told to start (cleared by a stop) */
   private orderId: string | undefined;
+  private sessionId: string | undefined;
   logins = 0;
 
   constructor(readonly pileNo: string, wsUrl: string, tcp: { host: string; port: number }, door: 'ws' | 'tcp') {
@@ -41,8 +42,10 @@ export class RecordingPile {
       if (cmd.type === 'start' && !this.sim.faulted) {
         if (cmd.sessionId) this.startedSessions.add(cmd.sessionId);
         this.orderId = cmd.orderId;
+        this.sessionId = cmd.sessionId;
       }
-      if (cmd.type === 'stop') this.orderId = undefined;
+      // a stop for a session that is over already (delivered late) leaves the running charge alone, as the pile does
+      if (cmd.type === 'stop' && (!cmd.sessionId || cmd.sessionId === this.sessionId)) this.orderId = undefined;
     });
     this.sim.on('online', () => void this.logins++);
   }

@@ -195,6 +195,13 @@ export class SimPile extends EventEmitter {
       this.send({ type: 'status', state: 'charging', meter: this.meterFields() });
       this.log(`charging${cmd.sessionId ? ` session ${cmd.sessionId}` : ''}`);
     } else {
+      // a stop names its session: one for a session that is over already (delivered late, after the next start)
+      // is answered without stopping the charge that runs now
+      if (cmd.sessionId && this.charging?.sessionId && cmd.sessionId !== this.charging.sessionId) {
+        this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: true });
+        this.log(`stop for session ${cmd.sessionId}, which is over: still charging session ${this.charging.sessionId}`);
+        return;
+      }
       this.finishCharging();
       this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: true });
       this.send({ type: 'status', state: 'idle', meter: { energyWms: this.energyWms } });
