@@ -5,7 +5,7 @@ import { Bus, type ReturnedEnvelope } from '../src/bus/bus.js';
 import { createLocalClock } from '../src/clock.js';
 import { DomainError } from '../src/errors.js';
 import { createMetrics } from '../src/metrics.js';
-import { dlqName, rpcQueueName, workQueueName } from '../src/bus/names.js';
+import { dlqName, rpcQueueName, seenKey, workQueueName } from '../src/bus/names.js';
 import { removeNamespace } from '../../../test/support/cleanup.js';
 import { AMQP_URL, REDIS_URL, testNamespace } from '../../../test/support/env.js';
 import { drainQueue, testLog, waitFor } from './helpers.js';
@@ -156,6 +156,47 @@ t.test('a failed handler releases its claim, so the redelivery runs', async (t) 
   await bus.publish('pile.recovered', recovered('T4'));
   await waitFor(() => attempts.length === 2, 4000, 'redelivery handled');
   t.same(attempts, [1, 2]);
+  await h.cancel();
+});
+
+t.test('a claim left by a consumer killed mid-handler runs out, and the redelivery runs at its first try', async (t) => {
+  // kill -9 of the order service mid-handler left its claim in Redis; the restarted service's delivery requeued
+  // every 5 s while the 60 s claim held, each requeue counted against the delivery limit, and the event went to
+  // the DLQ unhandled (an order stuck in CHARGING with its bill issued)
+  const queue = q('dead-holder');
+  const attempts: number[] = [];
+  const env = bus.envelope('pile.recovered', recovered('T5'));
+  const claimTtlMs = 6000;
+  await redis.set(seenKey(ns, queue, env.id), 'claim:of-a-dead-process', 'PX', claimTtlMs);
+  const h = await bus.consume({ queue: 'dead-holder', types: ['pile.recovered'], claimTtlMs, handler: async (_msg, ctx) => void attempts.push(ctx.attempt) });
+  const started = Date.now();
+  await bus.publishEnvelope(env);
+  await waitFor(() => attempts.length === 1, claimTtlMs + 4000, 'handled once the dead claim ran out');
+  t.same(attempts, [1], 'handled at the first delivery, not requeued');
+  t.ok(Date.now() - started >= claimTtlMs - 500, 'not before the dead claim ran out');
+  await h.cancel();
+});
+
+t.test('a handler slower than the claim TTL keeps its claim: a copy of the message does not run it twice', async (t) => {
+  q('slow-holder');
+  let entered = 0;
+  const env = bus.envelope('pile.recovered', recovered('T6'));
+  const h = await bus.consume({
+    queue: 'slow-holder',
+    types: ['pile.recovered'],
+    claimTtlMs: 400,
+    prefetch: 2,
+    handler: async () => {
+      entered++;
+      await new Promise((r) => setTimeout(r, 1500));
+    },
+  });
+  await bus.publishEnvelope(env);
+  await waitFor(() => entered === 1, 3000, 'first delivery in its handler');
+  await bus.publishEnvelope(env); // the same id while the first runs for three claim TTLs
+  const duplicatesBefore = await metricValue('duplicate');
+  await waitFor(async () => entered === 2 || (await metricValue('duplicate')) > duplicatesBefore, 6000, 'copy settled');
+  t.equal(entered, 1, 'the handler ran once');
   await h.cancel();
 });
 

@@ -2,13 +2,13 @@
 // data dir, the six services as processes (scripts/lib/platform.ts, as scripts/start runs them, restarted when
 // one dies on its own, as scripts/start does), and the default station's five simulated piles in this process,
 // each recording the commands it was given and the sessions it started. close() kills and removes all of it.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SERVICE_NAMES, startPlatform, type Platform, type ServiceName } from '../../../scripts/lib/platform.js';
 import { SimPile } from '../../../services/device-bridge/src/sim/client.js';
 import { DEV_PILE_MASTER_KEY, derivePileSecret } from '../../../services/device-bridge/src/secrets.js';
-import { isDying, ownOnExit, PrivateRabbit, PrivateRedis, storesRoot } from './stores.js';
+import { isDying, ownOnExit, PrivateRabbit, PrivateRedis, removeUnlessKept, storesRoot } from './stores.js';
 import { Api } from './api.js';
 
 export const ADMIN = { username: 'admin', password: 'fault-admin-password-1' };
@@ -84,7 +84,7 @@ export async function startFaultPlatform(label: string): Promise<FaultPlatform> 
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch((err: Error) => console.error(`fault harness: cleanup: ${err.message}`));
-    rmSync(root, { recursive: true, force: true });
+    removeUnlessKept(root);
   };
   try {
     const [redis, rabbit] = await Promise.all([PrivateRedis.start(join(root, 'redis')), PrivateRabbit.start(join(root, 'rabbit'), label)]);

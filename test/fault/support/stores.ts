@@ -33,7 +33,7 @@ function killOwned(): void {
       // already gone
     }
   }
-  for (const dir of ownedDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  for (const dir of ownedDirs) removeUnlessKept(dir);
 }
 
 function installExitHook(): void {
@@ -316,6 +316,12 @@ async function portIsFree(port: number): Promise<boolean> {
     await once(server, 'close');
   }
   return free;
+}
+
+/** Removes a file's temp dir; FAULT_KEEP_DIRS=1 keeps it (the services' logs) for a look after a failure. */
+export function removeUnlessKept(dir: string): void {
+  if (process.env.FAULT_KEEP_DIRS !== '1') return rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  process.stderr.write(`fault dir kept: ${dir}\n`);
 }
 
 /** A fresh temp dir for one test file's stores. */

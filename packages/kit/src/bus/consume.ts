@@ -4,8 +4,11 @@
 // Dedupe is one atomic claim per envelope id (`${ns}:seen:<queue>:<id>`): `SET key claim:<token> NX PX <claimTtlMs>`
 // before the handler runs, so of two deliveries of one id (a relay re-publishing, two replicas) exactly one runs.
 // On success the key becomes `1` for a week ("done"); on failure the claim is released (only if still ours) so the
-// redelivery can run. A delivery that finds another consumer's claim waits for it to settle (done: ack as a
-// duplicate; released or expired: claim it and run), and requeues when it does not settle in time.
+// redelivery can run. A running handler renews its claim every third of the TTL, so a claim outlives its holder by
+// at most one TTL (kill -9). A delivery that finds another consumer's claim waits for it to settle (done: ack as a
+// duplicate; released or expired: claim it and run) for up to one TTL and a little more, so the redelivery after
+// a crash runs at the first try: every requeue counts against the queue's delivery limit, and requeueing while a
+// dead holder's claim ran out would send a message nobody handled to the DLQ.
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Redis } from 'ioredis';
@@ -41,7 +44,7 @@ export interface ConsumeOptions<K extends MessageType> {
   transient?: boolean;
   /** Redis dedupe by envelope id; default true */
   dedupe?: boolean;
-  /** how long an in-flight claim on an envelope id holds before another consumer may take over; default 60 s */
+  /** how long an in-flight claim on an envelope id holds without renewal (a crashed holder's); default 5 s */
   claimTtlMs?: number;
   handler: (msg: Envelope<K>, ctx: HandlerContext) => Promise<void>;
 }
@@ -62,11 +65,13 @@ export interface ConsumerDeps {
 const SEEN_TTL_S = 7 * 24 * 3600;
 /** the value of a handled id (also what keys written before claims existed hold) */
 const DONE = '1';
-const DEFAULT_CLAIM_TTL_MS = 60_000;
-/** how long a delivery waits for another consumer's claim on the same id before requeueing */
-const MAX_CLAIM_WAIT_MS = 5_000;
+const DEFAULT_CLAIM_TTL_MS = 5_000;
+/** beyond one claim TTL, how long a delivery waits for another consumer's claim on the same id before requeueing */
+const CLAIM_WAIT_MARGIN_MS = 1_000;
 /** deletes the key only while it still holds our claim */
 const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/** extends the key's TTL only while it still holds our claim */
+const RENEW_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
 type Claim = { outcome: 'claimed'; value: string } | { outcome: 'done' } | { outcome: 'busy' };
 
@@ -185,10 +190,12 @@ export class WorkConsumer<K extends MessageType> extends Attachment {
         log.warn({ err: err.message }, 'could not release the dedupe claim (it expires by itself)');
       });
     };
+    const renewal = redis && claim !== undefined ? this.keepClaim(redis, key, claim) : undefined;
     const timer = this.deps.metrics?.handlerSeconds.startTimer({ kind: 'consume', type: e.type });
     try {
       await this.opts.handler(e, { log, correlationId: e.correlationId, attempt, redelivered: msg.fields.redelivered });
     } catch (err) {
+      clearInterval(renewal);
       timer?.();
       const message = err instanceof Error ? err.message : String(err);
       await release();
@@ -206,6 +213,7 @@ export class WorkConsumer<K extends MessageType> extends Attachment {
       }
       return;
     }
+    clearInterval(renewal);
     timer?.();
     if (redis) {
       // done, even when our claim expired meanwhile (a slow handler): the work is done now
@@ -218,14 +226,26 @@ export class WorkConsumer<K extends MessageType> extends Attachment {
     this.settle(ch, msg, 'ack');
   }
 
+  /** Renews our claim every third of its TTL while the handler runs (a failed renewal is retried at the next). */
+  private keepClaim(redis: Redis, key: string, claim: string): NodeJS.Timeout {
+    const ttl = this.claimTtlMs();
+    const timer = setInterval(() => void redis.eval(RENEW_SCRIPT, 1, key, claim, ttl).catch(() => undefined), Math.max(1, Math.floor(ttl / 3)));
+    timer.unref();
+    return timer;
+  }
+
+  private claimTtlMs(): number {
+    return Math.max(1, this.opts.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS);
+  }
+
   /**
    * Claims the id for this delivery. Another consumer's claim is waited for (bounded): done -> `done`; released
    * or expired -> claimed here; still held -> `busy`.
    */
   private async claim(redis: Redis, key: string, onHeld: () => void): Promise<Claim> {
     const value = `claim:${randomUUID()}`;
-    const ttl = Math.max(1, this.opts.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS);
-    const until = Date.now() + Math.min(ttl, MAX_CLAIM_WAIT_MS);
+    const ttl = this.claimTtlMs();
+    const until = Date.now() + ttl + CLAIM_WAIT_MARGIN_MS;
     let told = false;
     for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
       if ((await redis.set(key, value, 'PX', ttl, 'NX')) === 'OK') return { outcome: 'claimed', value };
