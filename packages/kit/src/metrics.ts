@@ -7,6 +7,8 @@ export interface Metrics {
   messages: Counter<'kind' | 'type' | 'outcome'>;
   handlerSeconds: Histogram<'kind' | 'type'>;
   rpcSeconds: Histogram<'method' | 'outcome'>;
+  /** losses of Redis's data this process noticed (each is followed by a rebuild; see RedisGeneration) */
+  redisDataLosses: Counter;
 }
 
 export function createMetrics(service: string, opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -34,6 +36,11 @@ export function createMetrics(service: string, opts: { defaultMetrics?: boolean 
       help: 'RPC round trips seen by the caller',
       labelNames: ['method', 'outcome'],
       buckets,
+      registers: [registry],
+    }),
+    redisDataLosses: new Counter({
+      name: 'voltq_redis_data_losses_total',
+      help: 'Times this process noticed that Redis lost its data (generation key missing or changed)',
       registers: [registry],
     }),
   };

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 export type { Redis };
 
@@ -66,6 +67,8 @@ export interface RedisGenerationOptions {
   log?: Logger;
   /** how often the key is read (one GET); default 1000 */
   checkMs?: number;
+  /** counts the losses noticed (`voltq_redis_data_losses_total`) */
+  metrics?: Pick<Metrics, 'redisDataLosses'>;
 }
 
 /**
@@ -142,6 +145,7 @@ export class RedisGeneration {
     this.opts.log?.warn({ redis: this.key, was: this.current, now: next }, 'redis lost its data (generation changed): rebuilding');
     this.current = next;
     this.losses++;
+    this.opts.metrics?.redisDataLosses.inc();
     this.pending = true;
     if (!this.running) this.rebuild();
     return false;

@@ -133,7 +133,7 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
       if (redis.status !== 'ready') await once(redis, 'ready');
       checks.set('redis', () => redisHealthy(redis!));
       const checkMs = Number((opts.env ?? process.env).REDIS_GENERATION_CHECK_MS ?? '') || undefined;
-      generation = new RedisGeneration({ redis, ns: config.voltqNs, log, checkMs });
+      generation = new RedisGeneration({ redis, ns: config.voltqNs, log, checkMs, metrics });
       await generation.start();
       // a probe reads the generation itself, so a loss shows as unready at the first probe after it
       checks.set('redis-rebuild', async () => (await withTimeout(generation!.check(), 1000)) && generation!.rebuilt());

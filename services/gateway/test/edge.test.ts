@@ -1,13 +1,14 @@
 // Issue 8, gateway side: what a client sends that a route does not take is refused in the API's shape and never
 // reaches a service (defects 1, 8, 9, 10 and their classes). The real auth service behind the gateway (users, cars,
 // tokens), fake order/billing/scheduler servers on the test's own bus; requests through fastify's inject.
+import { connect } from 'node:net';
 import t, { type Test } from 'tap';
 import { rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
 import { authConfigSchema } from '../../auth/src/config.js';
 import { startAuth } from '../../auth/src/service.js';
-import { jsonDepth, MAX_JSON_DEPTH, MAX_PARAM_LENGTH } from '../src/edge.js';
+import { BODY_LIMIT_BYTES, jsonDepth, MAX_JSON_DEPTH, MAX_PARAM_LENGTH } from '../src/edge.js';
 import { gatewayService } from '../src/service.js';
 import { serveFakes } from './fakes.js';
 
@@ -233,6 +234,24 @@ t.test('every framework refusal is in shape with its own status', async (t) => {
   const order = await send('POST', '/api/queue/requests', { token, body: { mode: 'slow', energyKwh: 2 } });
   const cancelled = await http.inject({ method: 'DELETE', url: `/api/queue/requests/${order.body.data.orderId}`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': '0' } });
   t.equal(cancelled.statusCode, 200, 'DELETE with an empty JSON body');
+});
+
+t.test('a body over the limit gets its 413 and the connection goes on (no reset that loses the answer)', async (t) => {
+  // one socket, as a keep-alive client uses it: a 2 MB register, then a second request behind it
+  const { port } = new URL(gateway.address);
+  const body = JSON.stringify({ username: 'x'.repeat(2 * BODY_LIMIT_BYTES), password: 'password-123' });
+  const socket = connect(Number(port), '127.0.0.1');
+  let received = '';
+  socket.on('data', (chunk: Buffer) => void (received += chunk.toString('latin1')));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('error', () => undefined);
+  socket.write(`POST /api/user/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+  socket.write(body);
+  socket.end('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  await closed;
+  const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+  t.same(statuses, [413, 200], 'the 413, then the next request on the same connection answered');
+  t.match(received, /"code":\d+,"message":"[^"]+","data":null/, 'the 413 in the API shape');
 });
 
 t.test('every request schema of /api is closed', async (t) => {
