@@ -1,6 +1,9 @@
 // Process lifecycle: config, logger, metrics, connections, clock, bus, HTTP (/healthz, /readyz, /metrics) and
 // graceful shutdown on SIGTERM/SIGINT (not ready -> stop consuming -> finish in-flight -> close -> exit 0).
 import { once } from 'node:events';
+import { realpathSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Static, TObject } from '@sinclair/typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -239,4 +242,23 @@ export async function runService<S extends TObject>(opts: RunServiceOptions<S>):
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   }
   return { ctx, address, shutdown };
+}
+
+/**
+ * Runs the service when `moduleUrl` is the program node started (`node services/x/src/main.ts`) and does nothing
+ * when the module was imported (a test that runs the descriptor in-process with its own env). The last line of
+ * every service's main.ts: `await runIfMain(import.meta.url, xService)`.
+ */
+export async function runIfMain<S extends TObject>(moduleUrl: string, service: RunServiceOptions<S>): Promise<void> {
+  const entry = process.argv[1];
+  if (!entry) return;
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolvePath(p);
+    }
+  };
+  if (real(entry) !== real(fileURLToPath(moduleUrl))) return;
+  await runService(service);
 }
