@@ -1,7 +1,7 @@
-// Issue 8 through the gateway with fake auth (real password checks and tokens): defect 1 (a profile update cannot reach role, username,
-// passwordHash, createdAt), defect 7 (a validly signed token for an account that does not exist, or no longer has
-// the token's role, is refused) and defect 6 (failed logins and registrations limited per account and address,
-// 429 / 9006 with Retry-After, the same answers for known and unknown names).
+// Issue 8 through the gateway with fake auth (real password checks and tokens): defect 1 (a profile update cannot
+// reach role, username, passwordHash, createdAt), defect 7 (a validly signed token for an account that does not
+// exist, or no longer has the token's role, is refused) and defect 6 (failed logins and registrations limited per
+// account and address, 429 / 9006 with Retry-After, the same answers for known and unknown names).
 import t, { type Test } from 'tap';
 import { rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
