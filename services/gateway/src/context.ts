@@ -6,7 +6,7 @@ import { DomainError, type Logger } from '@voltq/kit';
 import type { Resource } from './errors.js';
 import type { FormatContext } from './format.js';
 import type { Principal } from './jwt.js';
-import type { LoginThrottle } from './rate-limit.js';
+import type { LoginThrottle } from './domain/rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,7 +41,7 @@ export interface RouteDeps {
   billWaitMs: number;
   /** RPC timeout for clock moves (they process every due completion before answering) */
   clockRpcTimeoutMs: number;
-  /** failed-login / registration limits (rate-limit.ts) */
+  /** failed-login / registration limits (domain/rate-limit.ts) */
   logins: Pick<LoginThrottle, 'attempt'>;
 }
 

@@ -1,5 +1,5 @@
 // Document 004 users (register, login, info) and the platform's admin login. Logins and registrations run under
-// the failed-attempt limits (rate-limit.ts): 429 / 9006 with Retry-After.
+// the failed-attempt limits (domain/rate-limit.ts): 429 / 9006 with Retry-After.
 import type { LoginResult } from '@voltq/contracts';
 import { ok, principal, type Api, type RouteDeps } from '../context.js';
 import { Type } from '@sinclair/typebox';

@@ -33,7 +33,7 @@ export function serveFakes(bus: Bus): Fakes {
   };
 
   serve('order.request', async (p) => {
-    // as the order service: a named car must be the caller's (asked of the real auth service)
+    // as the order service: a named car must be the caller's (asked of auth: fake-auth.ts)
     if (p.carId !== undefined) await bus.call('auth.getCar', { userId: p.userId, carId: p.carId }).catch((err: unknown) => {
       throw err instanceof DomainError && err.code === 'NOT_FOUND' ? new DomainError('NOT_FOUND', `car ${p.carId} is not one of your cars`, { resource: 'car' }) : err;
     });

@@ -4,7 +4,7 @@
 // refused within the TTL at most.
 import type { PrincipalResult } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import type { JwksVerifier, Principal } from './jwt.js';
+import type { JwksVerifier, Principal } from '../jwt.js';
 
 export interface PrincipalCacheOptions {
   /** auth.principal */
@@ -13,7 +13,8 @@ export interface PrincipalCacheOptions {
   ttlMs: number;
   /** most user ids kept (least recently used go first) */
   maxEntries: number;
-  now?: () => number;
+  /** the time the TTL counts in (epoch ms; the wiring passes Date.now) */
+  now: () => number;
 }
 
 interface Entry {
@@ -27,7 +28,7 @@ export class PrincipalCache {
   private readonly now: () => number;
 
   constructor(private readonly opts: PrincipalCacheOptions) {
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now;
   }
 
   get size(): number {

@@ -1,15 +1,14 @@
-// The gateway over real RPC: the real auth service (tokens, JWKS) and fake order/billing/scheduler servers on the
+// The gateway over real RPC: fake auth (real tokens and JWKS) and fake order/billing/scheduler servers on the
 // test's own bus. Requests go through fastify's inject.
 import t from 'tap';
 import { generateKeyPair, SignJWT } from 'jose';
 import { JWT_AUDIENCE, JWT_ISSUER, rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { authConfigSchema } from '../../auth/src/config.js';
-import { startAuth } from '../../auth/src/service.js';
-import { gatewayService } from '../src/service.js';
-import { serveFakes } from './fakes.js';
-import { KWH, T0 } from './fixtures.js';
+import { gatewayService } from '../src/main.js';
+import { serveFakeAuth } from './support/fake-auth.js';
+import { serveFakes } from './support/fakes.js';
+import { KWH, T0 } from './support/fixtures.js';
 
 const h = await startServiceHarness({
   label: 'gw',
@@ -17,13 +16,7 @@ const h = await startServiceHarness({
   queues: Object.keys(rpcSchemas).map((method) => `rpc.${method}`),
 });
 t.teardown(() => h.close());
-h.add(await runService({
-  name: 'auth',
-  configSchema: authConfigSchema,
-  env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'admin', VOLTQ_ADMIN_PASSWORD: 'admin-pass-1' }),
-  exit: false,
-  start: startAuth(),
-}));
+await serveFakeAuth(h.bus, { adminUser: 'admin', adminPassword: 'admin-pass-1' });
 const fakes = serveFakes(h.bus);
 const gateway = h.add(await runService({
   ...gatewayService,

@@ -1,16 +1,14 @@
-// Issue 8 through the gateway with the real auth service: defect 1 (a profile update cannot reach role, username,
-// passwordHash, createdAt), defect 7 (a validly signed token for an account that does not exist, or no longer has
-// the token's role, is refused) and defect 6 (failed logins and registrations limited per account and address,
-// 429 / 9006 with Retry-After, the same answers for known and unknown names).
+// Issue 8 through the gateway with fake auth (real password checks and tokens): defect 1 (a profile update cannot
+// reach role, username, passwordHash, createdAt), defect 7 (a validly signed token for an account that does not
+// exist, or no longer has the token's role, is refused) and defect 6 (failed logins and registrations limited per
+// account and address, 429 / 9006 with Retry-After, the same answers for known and unknown names).
 import t, { type Test } from 'tap';
 import { rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
-import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { authConfigSchema } from '../../auth/src/config.js';
-import { SigningKeys } from '../../auth/src/keys.js';
-import { startAuth } from '../../auth/src/service.js';
-import { gatewayService } from '../src/service.js';
-import { serveFakes } from './fakes.js';
+import { startServiceHarness } from '../../../../test/support/service-harness.js';
+import { gatewayService } from '../../src/main.js';
+import { serveFakeAuth } from '../support/fake-auth.js';
+import { serveFakes } from '../support/fakes.js';
 
 const h = await startServiceHarness({
   label: 'gwlg',
@@ -18,18 +16,12 @@ const h = await startServiceHarness({
   queues: Object.keys(rpcSchemas).map((method) => `rpc.${method}`),
 });
 t.teardown(() => h.close());
-const auth = h.add(await runService({
-  name: 'auth',
-  configSchema: authConfigSchema,
-  env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'admin', VOLTQ_ADMIN_PASSWORD: 'admin-pass-1' }),
-  exit: false,
-  start: startAuth(),
-}));
+const auth = await serveFakeAuth(h.bus, { adminUser: 'admin', adminPassword: 'admin-pass-1' });
 const fakes = serveFakes(h.bus);
 // the documented defaults: 5 failures per username per 15 min, 20 per address per minute
 const gateway = h.add(await runService({ ...gatewayService, env: h.env(), exit: false }));
 const http = gateway.ctx.http;
-const users = auth.ctx.mongo!.collection('users');
+const users = auth.users;
 
 interface Answer {
   status: number;
@@ -70,7 +62,7 @@ function isLimited(t: Test, res: Answer, maxSeconds: number, what: string): void
 }
 
 const adminToken = (await adminLogin('admin', 'admin-pass-1', newAddress())).body.data.token as string;
-const keys = await SigningKeys.load(auth.ctx.mongo!);
+const keys = auth.keys;
 const signed = async (userId: string, role: 'user' | 'admin') => (await keys.sign({ userId, username: 'ghost', role }, 600)).token;
 
 t.test('defect 7: a validly signed token for a user that does not exist is refused', async (t) => {

@@ -1,5 +1,6 @@
-// /api on the kit's fastify instance: OpenAPI + Swagger UI at /docs, the TypeBox type provider, the guards, the
-// 004-style error answers, and the route modules.
+// The gateway's doors: /api on the kit's fastify instance with the edge (edge.ts), OpenAPI + Swagger UI at /docs,
+// the TypeBox type provider, the guards (token + live principal), the 004-style error answers, and the route
+// modules of routes/ with what they need (RPC, formatting context, the login limiter). The one place that mounts them.
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,14 +12,14 @@ import type { Api, Guard, RouteDeps, RpcCaller } from './context.js';
 import { installEdge } from './edge.js';
 import { ERROR_TABLE, PLATFORM_CODES, toApiError, type Resource } from './errors.js';
 import { bearerToken, type JwksVerifier } from './jwt.js';
-import type { LoginThrottle } from './rate-limit.js';
+import type { LoginThrottle } from './domain/rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { billRoutes } from './routes/bills.js';
 import { orderRoutes } from './routes/orders.js';
 import { queueRoutes } from './routes/queue.js';
 import { userRoutes } from './routes/user.js';
 
-export interface ApiOptions {
+export interface HandlerDeps {
   bus: Pick<Bus, 'call'>;
   clock: Pick<Clock, 'now'>;
   verifier: Pick<JwksVerifier, 'verify'>;
@@ -62,7 +63,7 @@ function assertClosedSchemas(route: { method: string | string[]; url: string; sc
   }
 }
 
-export async function registerApi(http: FastifyInstance, opts: ApiOptions): Promise<void> {
+export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps): Promise<void> {
   installEdge(http);
   await http.register(swagger, {
     openapi: {

@@ -2,12 +2,12 @@
 // on a bare fastify instance with a stub bus (no services needed: none of these requests reaches a service).
 import Fastify from 'fastify';
 import t from 'tap';
-import { registerApi } from '../src/app.js';
+import { registerHandlers } from '../src/handlers.js';
 import { validationMessage } from '../src/errors.js';
 
 const http = Fastify();
 const calls: string[] = [];
-await registerApi(http, {
+await registerHandlers(http, {
   bus: {
     call: (async (method: string) => {
       calls.push(method);
