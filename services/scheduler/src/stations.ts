@@ -1,78 +1,61 @@
-// Station configuration in MongoDB `stations` (the durable source of what a station is); the live state in
-// Redis is created from it and `scheduler.configure` updates both.
-import type { StationConfig } from '@voltq/contracts';
-import { DEFAULT_CONFIG } from '@voltq/scheduling';
-import mongoose, { type Connection, type Model } from 'mongoose';
+// The stations this replica serves, as the rest of the scheduler calls them: a write goes to the station's single
+// writer (`${ns}.rpc.scheduler.station.<stationId>`, a single-active-consumer shard queue), a read comes from the
+// stored state; after Redis lost its data both wait for the rebuild a little, then are refused with REBUILDING.
+import { DomainError, type Bus, type RedisGeneration } from '@voltq/kit';
+import type { StationCommand } from '@voltq/contracts';
+import type { StationEvent, StationState } from '@voltq/scheduling';
+import { unknownStation } from './station-writer.js';
+import type { StationRepository } from './store/station-repository.js';
 
-export const DEFAULT_STATION_ID = 'default';
-
-export type StationDoc = StationConfig & { createdAt?: Date; updatedAt?: Date };
-
-const stationSchema = new mongoose.Schema<StationDoc>(
-  {
-    stationId: { type: String, required: true, unique: true },
-    fastPiles: { type: Number, required: true },
-    slowPiles: { type: Number, required: true },
-    fastPowerW: { type: Number, required: true },
-    slowPowerW: { type: Number, required: true },
-    waitingAreaSize: { type: Number, required: true },
-    pileQueueLength: { type: Number, required: true },
-    faultPolicy: { type: String, required: true, enum: ['priority', 'time-order'] },
-    dispatchMode: { type: String, required: true, enum: ['default', 'single-min-total', 'batch-min-total'] },
-    timeZone: { type: String },
-  },
-  { collection: 'stations', timestamps: true, versionKey: false },
-);
-
-/** DESIGN defaults: 2 fast piles at 30 kW, 3 slow at 10 kW, N = 10, M = 3, priority, default dispatch. */
-export function defaultStationConfig(stationId: string = DEFAULT_STATION_ID): StationConfig {
-  return {
-    stationId,
-    fastPiles: DEFAULT_CONFIG.fastPiles,
-    slowPiles: DEFAULT_CONFIG.slowPiles,
-    fastPowerW: DEFAULT_CONFIG.fastPowerKw * 1000,
-    slowPowerW: DEFAULT_CONFIG.slowPowerKw * 1000,
-    waitingAreaSize: DEFAULT_CONFIG.waitingAreaSize,
-    pileQueueLength: DEFAULT_CONFIG.pileQueueLength,
-    faultPolicy: DEFAULT_CONFIG.faultPolicy,
-    dispatchMode: DEFAULT_CONFIG.dispatchMode,
-    timeZone: DEFAULT_CONFIG.timeZone,
-  };
+export interface StationsDeps {
+  bus: Bus;
+  repo: StationRepository;
+  /** Redis's data generation (undefined without Redis) */
+  generation: RedisGeneration | undefined;
+  /** how long a call waits for a rebuild by default */
+  rebuildWaitMs: number;
 }
 
-function plain(doc: StationDoc): StationConfig {
-  const { stationId, fastPiles, slowPiles, fastPowerW, slowPowerW, waitingAreaSize, pileQueueLength, faultPolicy,
-    dispatchMode, timeZone } = doc;
-  return {
-    stationId, fastPiles, slowPiles, fastPowerW, slowPowerW, waitingAreaSize, pileQueueLength, faultPolicy,
-    dispatchMode, ...(timeZone ? { timeZone } : {}),
-  };
-}
+export class Stations {
+  /** the stations this replica serves (stations added later are served by replicas started after) */
+  readonly ids = new Set<string>();
 
-export class StationStore {
-  private readonly model: Model<StationDoc>;
+  constructor(private readonly deps: StationsDeps) {}
 
-  constructor(conn: Connection) {
-    this.model = conn.models.Station as Model<StationDoc> | undefined ?? conn.model<StationDoc>('Station', stationSchema);
+  list(): string[] {
+    return [...this.ids];
   }
 
-  /** Creates the default station's document at first start; returns every station's configuration. */
-  async init(): Promise<StationConfig[]> {
-    await this.model.init(); // the unique index on stationId
-    await this.model.updateOne(
-      { stationId: DEFAULT_STATION_ID },
-      { $setOnInsert: defaultStationConfig() },
-      { upsert: true },
-    );
-    return this.all();
+  has(stationId: string): boolean {
+    return this.ids.has(stationId);
   }
 
-  async all(): Promise<StationConfig[]> {
-    const docs = await this.model.find({}).sort({ stationId: 1 }).lean<StationDoc[]>();
-    return docs.map(plain);
+  /** Resolves once the live state is whole again after a Redis loss, waiting at most `waitMs`; else REBUILDING. */
+  async ready(waitMs = this.deps.rebuildWaitMs): Promise<void> {
+    const { generation } = this.deps;
+    if (!generation || generation.rebuilt()) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([generation.settled(), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+    if (!generation.rebuilt()) {
+      throw new DomainError('REBUILDING', 'the scheduler is rebuilding its live state after a cache loss; retry in a few seconds');
+    }
   }
 
-  async save(config: StationConfig): Promise<void> {
-    await this.model.updateOne({ stationId: config.stationId }, { $set: config }, { upsert: true });
+  /** Runs a command on the station's writer (whichever replica holds its queue). */
+  async exec(stationId: string, command: StationCommand, correlationId: string, atMs?: number): Promise<{ state: StationState; events: StationEvent[] }> {
+    await this.ready();
+    if (!this.ids.has(stationId)) throw unknownStation(stationId);
+    const r = await this.deps.bus.call('scheduler.station', { stationId, command, ...(atMs !== undefined ? { atMs } : {}) },
+      { shard: stationId, correlationId });
+    return { state: r.state as StationState, events: r.events as StationEvent[] };
+  }
+
+  /** The stored state of a known station (NOT_FOUND otherwise). */
+  async load(stationId: string): Promise<StationState> {
+    await this.ready();
+    const state = this.ids.has(stationId) ? await this.deps.repo.load(stationId) : null;
+    if (!state) throw unknownStation(stationId);
+    return state;
   }
 }

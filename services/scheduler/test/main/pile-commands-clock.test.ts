@@ -3,8 +3,8 @@
 // starts at the previous one's completion (as on a modelled pile), not when the advance is over.
 import t from 'tap';
 import { deviceNames, WMS_PER_KWH } from '@voltq/contracts';
-import { StationRepository } from '../src/station-repository.js';
-import { startHarness, type Harness } from './harness.js';
+import { StationRepository } from '../../src/store/station-repository.js';
+import { startHarness, type Harness } from '../support/harness.js';
 
 const T0 = Date.parse('2025-03-03T09:00:00+08:00');
 const MIN = 60_000;

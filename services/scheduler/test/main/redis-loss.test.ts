@@ -8,10 +8,10 @@ import mongoose from 'mongoose';
 import { WMS_PER_KWH } from '@voltq/contracts';
 import { createClock } from '@voltq/kit';
 import { createStation } from '@voltq/scheduling';
-import { DurableStations, RECENT_STEPS } from '../src/durable.js';
-import { StationRepository } from '../src/station-repository.js';
-import { removeRedisNamespace } from '../../../test/support/cleanup.js';
-import { refusal, startHarness, type Harness } from './harness.js';
+import { DurableStations, RECENT_STEPS } from '../../src/store/durable.js';
+import { StationRepository } from '../../src/store/station-repository.js';
+import { removeRedisNamespace } from '../../../../test/support/cleanup.js';
+import { refusal, startHarness, type Harness } from '../support/harness.js';
 
 const T0 = Date.parse('2026-12-04T08:00:00+08:00');
 const MIN = 60_000;

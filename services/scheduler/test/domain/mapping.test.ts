@@ -1,9 +1,8 @@
-// Pure translations: engine events and views -> contracts, refusals -> domain codes, device events -> commands.
+// Pure translations: engine events and views -> contracts, refusals -> domain codes.
 import t from 'tap';
 import { messageSchemas, rpcSchemas, WMS_PER_KWH } from '@voltq/contracts';
 import { applyCommand, board, createStation, position, type StationCommand, type StationState } from '@voltq/scheduling';
 import { Value } from '@sinclair/typebox/value';
-import { deviceCommand, pileOfDevice } from '../src/device-events.js';
 import {
   boardView,
   contractCarId,
@@ -15,8 +14,7 @@ import {
   toContractConfig,
   toContractEvents,
   toEngineConfigInput,
-} from '../src/mapping.js';
-import { rebase } from '../src/station-writer.js';
+} from '../../src/domain/mapping.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00+08:00');
 const MIN = 60_000;
@@ -150,36 +148,4 @@ t.test('engine refusals map to stable domain codes', async (t) => {
   t.equal(errorCodeFor('NOT_SUPPORTED_IN_DISPATCH_MODE', 'modify'), 'NOT_MODIFIABLE');
   t.same(contractCarId(engineCarId('7', undefined)), {});
   t.same(contractCarId(engineCarId('7', 'car-9')), { carId: 'car-9' });
-});
-
-t.test('device events: which pile, and whether there is anything to do', async (t) => {
-  t.same(pileOfDevice({ pileId: 'default-F1' }), { stationId: 'default', pileNo: 'F1' });
-  t.same(pileOfDevice({ pileId: 'north-site-T2' }), { stationId: 'north-site', pileNo: 'T2' });
-  t.same(pileOfDevice({ pileId: 'x', stationId: 's', pileNo: 'F3' }), { stationId: 's', pileNo: 'F3' });
-  t.equal(pileOfDevice({ pileId: 'nodash' }), null);
-  const at = T0;
-  t.same(deviceCommand('device.pile-fault', { pileId: 'default-F1', at }, 'working'),
-    { stationId: 'default', command: { type: 'pileFault', pileNo: 'F1' } });
-  t.same(deviceCommand('device.pile-offline', { pileId: 'default-F1', replicaId: 'r', reason: 'heartbeat', at }, 'working'),
-    { stationId: 'default', command: { type: 'pileFault', pileNo: 'F1' } });
-  t.same(deviceCommand('device.pile-online', { pileId: 'default-F1', replicaId: 'r', protocol: 'ws', at }, 'fault'),
-    { stationId: 'default', command: { type: 'pileRecover', pileNo: 'F1' } });
-  t.ok('skip' in deviceCommand('device.pile-fault', { pileId: 'default-F1', at }, 'fault'), 'a repeated fault is skipped');
-  t.ok('skip' in deviceCommand('device.pile-online', { pileId: 'default-F1', replicaId: 'r', protocol: 'ws', faulted: true, at }, 'fault'),
-    'a pile back online but still faulted is not recovered');
-  t.same(deviceCommand('device.pile-online', { pileId: 'default-F1', replicaId: 'r', protocol: 'ws', faulted: true, at }, 'working'),
-    { stationId: 'default', command: { type: 'pileFault', pileNo: 'F1' } }, 'a pile that logs in faulted faults its station pile');
-  t.ok('skip' in deviceCommand('device.pile-online', { pileId: 'default-F1', replicaId: 'r', protocol: 'ws', at }, 'off'),
-    'an admin-switched-off pile stays off when it comes online');
-  t.ok('skip' in deviceCommand('device.pile-recovered', { pileId: 'default-F9', at }, undefined), 'unknown pile skipped');
-});
-
-t.test('rebase moves an empty station back in time, refuses a busy one', async (t) => {
-  const s = createStation({}, T0 + 86_400_000);
-  const back = rebase(s, T0);
-  t.equal(back.state.nowMs, T0);
-  t.equal(back.state.version, s.version + 1);
-  t.equal(back.state.numbering.day, '2025-01-06');
-  const busy = run(s, submit('o1', 'fast', 10), s.nowMs).state;
-  t.throws(() => rebase(busy, T0), { code: 'STATION_BUSY' });
 });

@@ -4,9 +4,8 @@
 // The scheduler in-process over real RabbitMQ and Redis; the test bus plays the device-bridge replicas.
 import t from 'tap';
 import { deviceNames, WMS_PER_KWH, type PileCommand } from '@voltq/contracts';
-import { StationRepository } from '../src/station-repository.js';
-import { nextStep, type HeldCommand } from '../src/pile-commands.js';
-import { startHarness, type Harness } from './harness.js';
+import { StationRepository } from '../../src/store/station-repository.js';
+import { startHarness, type Harness } from '../support/harness.js';
 
 const T0 = Date.parse('2025-03-03T09:00:00+08:00');
 const WAIT_MS = 1500;
@@ -150,19 +149,4 @@ t.test('a stop for a driven pile nobody holds is held and delivered when the pil
   await online('T2', 'r-new');
   await until('the held stop on r-new', () => commands.some((c) => c.cmd.commandId === 'stop:o-2#2' && c.to === 'r-new'));
   t.pass('delivered to the new holder');
-});
-
-t.test('nextStep: send to a new holder, hold while none, give up after the wait', async (t) => {
-  const timing = { ackTimeoutMs: 100, waitMs: 1000 };
-  const cmd = { commandId: 'start:x#1', pileId: 'default-F1', action: 'start' } as PileCommand;
-  const held: HeldCommand = { cmd, since: 0, sentAt: 0, to: null, attempts: 0, unreachable: 'dead' };
-  t.same(nextStep(held, 10, 'dead', timing), { kind: 'wait' }, 'not to the replica that could not deliver it');
-  t.same(nextStep(held, 10, 'r2', timing), { kind: 'send', to: 'r2' });
-  t.match(nextStep(held, 1000, null, timing), { kind: 'fail' });
-  const sent: HeldCommand = { ...held, to: 'r2', sentAt: 500, attempts: 1, unreachable: null };
-  t.same(nextStep(sent, 550, 'r2', timing), { kind: 'wait' }, 'within the ack timeout');
-  t.same(nextStep(sent, 650, 'r2', timing), { kind: 'send', to: 'r2' }, 'once more');
-  t.match(nextStep({ ...sent, attempts: 2 }, 650, 'r2', timing), { kind: 'fail' });
-  t.same(nextStep(sent, 650, null, timing), { kind: 'hold' }, 'the pile went away: wait for it');
-  t.same(nextStep(sent, 650, 'r3', timing), { kind: 'send', to: 'r3' }, 'it moved');
 });

@@ -2,9 +2,10 @@
 // event it publishes, a Redis connection of the test's own, and more replicas on demand.
 import { Redis } from 'ioredis';
 import { DomainError, runService, type MessageType, type ServiceHandle } from '@voltq/kit';
-import { REDIS_URL } from '../../../test/support/env.js';
-import { startServiceHarness, type ServiceHarness } from '../../../test/support/service-harness.js';
-import { configSchema, startScheduler, type SchedulerConfig } from '../src/service.js';
+import { REDIS_URL } from '../../../../test/support/env.js';
+import { startServiceHarness, type ServiceHarness } from '../../../../test/support/service-harness.js';
+import type { SchedulerConfig } from '../../src/config.js';
+import { schedulerService } from '../../src/main.js';
 
 export const WATCHED: MessageType[] = [
   'order.queued', 'order.dispatched', 'order.modified', 'order.cancelled', 'order.requeued', 'order.finished',
@@ -32,7 +33,7 @@ export interface Harness extends ServiceHarness {
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const h = await startServiceHarness({ label: 'sched', busName: 'scheduler-test', rpcTimeoutMs: 10_000, queues: QUEUES });
   const startReplica = async () =>
-    h.add(await runService({ name: 'scheduler', configSchema, start: startScheduler, env: h.env({ STATION_POLL_MS: '300', ...env }), exit: false }));
+    h.add(await runService({ ...schedulerService, env: h.env({ STATION_POLL_MS: '300', ...env }), exit: false }));
   const service = await startReplica();
   const redis = new Redis(REDIS_URL);
   await h.record(WATCHED);

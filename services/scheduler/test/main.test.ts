@@ -3,8 +3,8 @@
 import t from 'tap';
 import { WMS_PER_KWH } from '@voltq/contracts';
 import { createStation } from '@voltq/scheduling';
-import { StaleVersionError, StationRepository } from '../src/station-repository.js';
-import { refusal, startHarness, type Harness } from './harness.js';
+import { StaleVersionError, StationRepository } from '../src/store/station-repository.js';
+import { refusal, startHarness, type Harness } from './support/harness.js';
 
 const T0 = Date.parse('2025-03-03T09:00:00+08:00');
 const MIN = 60_000;
