@@ -3,8 +3,9 @@
 import mongoose, { Schema } from 'mongoose';
 import { deviceNames } from '@voltq/contracts';
 import type { Logger } from '@voltq/kit';
-import { derivePileSecret, hashSecret, verifyAgainstDummy, verifySecret } from './secrets.js';
-import type { PileIdentity } from './session.js';
+import { derivePileSecret } from '@voltq/pile-sim/secrets';
+import { hashSecret, verifyAgainstDummy, verifySecret } from '../secrets.js';
+import type { PileIdentity } from '../domain/session.js';
 
 export interface DeviceDoc {
   _id: string; // pileId `<stationId>-<pileNo>`
@@ -63,6 +64,22 @@ export function deviceModels(conn: mongoose.Connection, logTtlDays: number) {
   };
 }
 export type DeviceModels = ReturnType<typeof deviceModels>;
+
+/** Appends one entry to the device log (`device_logs`). */
+export async function recordDeviceLog(
+  models: DeviceModels,
+  replicaId: string,
+  entry: { pileId: string; kind: DeviceLogKind; atMs: number; door?: string; detail?: Record<string, unknown> },
+): Promise<void> {
+  await models.DeviceLog.create({
+    pileId: entry.pileId,
+    kind: entry.kind,
+    at: new Date(entry.atMs),
+    replicaId,
+    ...(entry.door ? { door: entry.door } : {}),
+    ...(entry.detail ? { detail: entry.detail } : {}),
+  });
+}
 
 /** `default-F1,default-T1` -> identities; a pile id is `<stationId>-<pileNo>` (station ids may contain `-`). */
 export function parseSeedList(list: string): PileIdentity[] {

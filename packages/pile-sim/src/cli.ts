@@ -1,5 +1,5 @@
 // scripts/simulate-piles: runs the station's piles against a device-bridge until SIGINT/SIGTERM.
-import { derivePileSecret, DEV_PILE_MASTER_KEY } from '../secrets.js';
+import { derivePileSecret, DEV_PILE_MASTER_KEY } from './secrets.js';
 import { parseSimArgs, USAGE, type SimPlan } from './args.js';
 import { SimPile } from './client.js';
 

@@ -2,7 +2,7 @@
 // effects; the hub (hub.ts) executes them (authentication, Redis, events) and sends the answers, so an answer
 // to a pile always means the effect was stored.
 import type { PileCommand } from '@voltq/contracts';
-import { parsePileMessage, type CommandFields, type Meter, type PileErrorCode, type PileState, type ServerMessage } from './protocol.js';
+import { parsePileMessage, type CommandFields, type Meter, type PileErrorCode, type PileState, type ServerMessage } from '@voltq/pile-sim/protocol';
 
 export type Door = 'ws' | 'tcp';
 

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import t from 'tap';
 import { LineSplitter } from '../src/framing.js';
-import { SimPile } from '../src/sim/client.js';
+import { SimPile } from '../src/client.js';
 
 type Script = (msg: { type: string; id?: string }, reply: (m: Record<string, unknown>) => void, socket: net.Socket) => void;
 

@@ -1,4 +1,5 @@
-// JSON-lines framing for the TCP door (and the simulator's TCP client): bytes in, complete lines out.
+// JSON-lines framing of the pile protocol over TCP (the bridge's TCP door and the simulator's TCP client): bytes
+// in, complete lines out.
 import { StringDecoder } from 'node:string_decoder';
 
 export type Frame = { line: string } | { tooLong: true };

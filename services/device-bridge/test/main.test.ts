@@ -3,13 +3,13 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { deviceNames, type Envelope, type MessageType } from '@voltq/contracts';
-import { createLocalClock } from '@voltq/kit';
+import { createLocalClock, runService } from '@voltq/kit';
+import { derivePileSecret, SimPile } from '@voltq/pile-sim';
 import { REDIS_URL } from '../../../test/support/env.js';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { derivePileSecret } from '../src/secrets.js';
-import { startDeviceBridge } from '../src/service.js';
-import { SimPile } from '../src/sim/client.js';
-import { RawPile, type Msg } from './helpers.js';
+import { deviceBridgeService } from '../src/main.js';
+import { RawPile, type Msg } from './support/helpers.js';
+import { freePort } from './support/ports.js';
 
 // the test bus is an observer, as the scheduler would be
 const h = await startServiceHarness({ label: 'db', busName: 'observer', clock: createLocalClock(), queues: ['device-bridge.transient'] });
@@ -24,10 +24,12 @@ const HEARTBEAT_MS = 400;
 const replicaId = `replica-${ns}`;
 const secret = (pileId: string) => derivePileSecret(MASTER, pileId);
 
-const service = h.add(await startDeviceBridge({
+const tcpPort = await freePort();
+const service = h.add(await runService({
+  ...deviceBridgeService,
   exit: false,
   env: h.env({
-    PILE_TCP_PORT: '0',
+    PILE_TCP_PORT: String(tcpPort),
     PILE_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
     PILE_HEARTBEAT_MISSES: '3',
     PILE_MASTER_KEY: MASTER,
@@ -36,7 +38,6 @@ const service = h.add(await startDeviceBridge({
   }),
 }));
 const wsUrl = `${service.address.replace(/^http/, 'ws')}/piles`;
-const tcpPort = service.bridge.tcpPort;
 
 await h.record(['device.pile-online', 'device.pile-offline', 'device.pile-fault', 'device.pile-recovered', 'device.command-acked', 'device.command-failed']);
 const pileOf = (e: Envelope) => (e.payload as { pileId: string }).pileId;

@@ -1,5 +1,6 @@
-// The JSON pile protocol (README "Pile protocol"): one JSON object per message — one WebSocket text frame on
-// `/piles`, one line on the TCP door. Both doors use this module; the transports only frame messages.
+// The JSON pile protocol (services/device-bridge/README.md "Pile protocol"): one JSON object per message — one
+// WebSocket text frame on the bridge's `/piles`, one line on its TCP door. The bridge parses with it (both doors), the
+// simulated pile speaks it; the transports only frame messages.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { EnergyWms, Id } from '@voltq/contracts';

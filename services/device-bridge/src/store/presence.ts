@@ -4,7 +4,7 @@
 // script, so the change and its event cannot be separated by a crash (DESIGN "Messaging"); kit's RedisOutbox relays it.
 import type { Redis } from 'ioredis';
 import { deviceNames, type Envelope } from '@voltq/contracts';
-import type { Meter, PileState } from './protocol.js';
+import type { Meter, PileState } from '@voltq/pile-sim/protocol';
 
 /** What presence needs from kit's RedisOutbox. */
 export interface OutboxStream {

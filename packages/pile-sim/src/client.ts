@@ -3,8 +3,8 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { LineSplitter } from '../framing.js';
-import type { PileMessage, ServerMessage } from '../protocol.js';
+import { LineSplitter } from './framing.js';
+import type { PileMessage, ServerMessage } from './protocol.js';
 import type { SimDoor } from './args.js';
 
 export interface SimPileOptions {

@@ -1,7 +1,7 @@
 // Test plumbing: a raw pile client (WS or TCP) that records what the bridge answers.
 import net from 'node:net';
 import WebSocket from 'ws';
-import { LineSplitter } from '../src/framing.js';
+import { LineSplitter } from '@voltq/pile-sim/framing';
 
 export type Msg = { type: string; [k: string]: unknown };
 
