@@ -5,14 +5,14 @@ import { isDomainError, type HandlerContext } from '@voltq/kit';
 import type { Envelope } from '@voltq/contracts';
 import { deviceCommand, pileOfDevice, type DeviceEventType } from './domain/device-events.js';
 import type { PileCommandWatch } from './pile-commands.js';
-import type { Stations } from './stations.js';
+import type { StationCalls } from './station-calls.js';
 import type { StationRepository } from './store/station-repository.js';
 
 // a pile's report waits this long for a rebuild: below the 25 s shutdown timeout
 const DEVICE_EVENT_REBUILD_WAIT_MS = 20_000;
 
 export interface DeviceReportDeps {
-  stations: Stations;
+  stations: StationCalls;
   repo: StationRepository;
   watch: PileCommandWatch;
 }

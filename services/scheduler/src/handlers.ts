@@ -7,11 +7,11 @@ import { applyDeviceEvent, type DeviceReportDeps } from './device-reports.js';
 import { DEVICE_EVENT_TYPES } from './domain/device-events.js';
 import type { PileCommandWatch } from './pile-commands.js';
 import type { StationWriter } from './station-writer.js';
-import type { Stations } from './stations.js';
+import type { StationCalls } from './station-calls.js';
 
 export interface HandlerDeps extends DeviceReportDeps {
   bus: Bus;
-  stations: Stations;
+  stations: StationCalls;
   writer: StationWriter;
   api: SchedulerApi;
   clockControl: ClockControl;

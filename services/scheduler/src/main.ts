@@ -13,7 +13,7 @@ import { toEngineConfigInput } from './domain/mapping.js';
 import { registerHandlers } from './handlers.js';
 import { PileCommandWatch } from './pile-commands.js';
 import { StationWriter } from './station-writer.js';
-import { Stations } from './stations.js';
+import { StationCalls } from './station-calls.js';
 import { DurableClock, DurableStations } from './store/durable.js';
 import { HeldCommands, PileRegistry } from './store/pile-commands.js';
 import { StationStore } from './store/station-configs.js';
@@ -33,7 +33,7 @@ export const schedulerService = {
     const repo = new StationRepository(redis, ns, outbox.streamKey, durable, log);
     const store = new StationStore(ctx.mongo);
     const registry = new PileRegistry(redis, ns);
-    const stations = new Stations({ bus, repo, generation: ctx.redisGeneration, rebuildWaitMs: config.rebuildWaitMs });
+    const stations = new StationCalls({ bus, repo, generation: ctx.redisGeneration, rebuildWaitMs: config.rebuildWaitMs });
     const exec = stations.exec.bind(stations);
 
     // pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly (README "Pile commands")

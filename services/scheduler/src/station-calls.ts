@@ -7,7 +7,7 @@ import type { StationEvent, StationState } from '@voltq/scheduling';
 import { unknownStation } from './station-writer.js';
 import type { StationRepository } from './store/station-repository.js';
 
-export interface StationsDeps {
+export interface StationCallsDeps {
   bus: Bus;
   repo: StationRepository;
   /** Redis's data generation (undefined without Redis) */
@@ -16,11 +16,11 @@ export interface StationsDeps {
   rebuildWaitMs: number;
 }
 
-export class Stations {
+export class StationCalls {
   /** the stations this replica serves (stations added later are served by replicas started after) */
   readonly ids = new Set<string>();
 
-  constructor(private readonly deps: StationsDeps) {}
+  constructor(private readonly deps: StationCallsDeps) {}
 
   list(): string[] {
     return [...this.ids];
