@@ -14,7 +14,7 @@ case "$target" in
     # exec: node becomes PID 1 and receives SIGTERM itself (kit's graceful shutdown)
     exec node --import tsx "services/$target/src/main.ts" "$@" ;;
   simulate-piles)
-    exec node --import tsx services/device-bridge/src/sim/cli.ts "$@" ;;
+    exec node --import tsx packages/pile-sim/src/cli.ts "$@" ;;
   "")
     echo "voltq: no service given (argument or SERVICE): gateway auth order scheduler billing device-bridge simulate-piles" >&2
     exit 64 ;;

@@ -2,10 +2,10 @@
 // presence + outbox events, device log) and answers the pile. Transports (doors/*) only frame messages.
 import type { Envelope, MessagePayload, MessageType, PileCommand } from '@voltq/contracts';
 import type { Logger } from '@voltq/kit';
-import type { DeviceLogKind } from './devices.js';
-import type { Presence } from './presence.js';
-import { encode, type PileErrorCode, type ServerMessage } from './protocol.js';
-import { PileSession, type CloseReason, type Door, type Effect, type PileIdentity, type SessionOptions } from './session.js';
+import type { DeviceLogKind } from './store/devices.js';
+import type { Presence } from './store/presence.js';
+import { encode, type PileErrorCode, type ServerMessage } from '@voltq/pile-sim/protocol';
+import { PileSession, type CloseReason, type Door, type Effect, type PileIdentity, type SessionOptions } from './domain/session.js';
 
 export interface Transport {
   door: Door;

@@ -1,4 +1,74 @@
-// device-bridge process: piles on the JSON protocol over WebSocket (/piles) and TCP (PILE_TCP_PORT).
-import { startDeviceBridge } from './service.js';
+// The device-bridge: piles on the JSON protocol over WebSocket (/piles) and TCP (PILE_TCP_PORT). This file wires
+// the stores (devices in MongoDB, presence in Redis), the pile hub and the command router; handlers.ts registers the
+// doors and the pile-command queue. Everything with logic lives in the modules it wires.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { DEV_PILE_MASTER_KEY } from '@voltq/pile-sim/secrets';
+import { RedisOutbox, runIfMain, type RunServiceOptions } from '@voltq/kit';
+import { configSchema } from './config.js';
+import { registerHandlers } from './handlers.js';
+import { PileHub } from './hub.js';
+import { PileCommandRouter } from './pile-commands.js';
+import { authenticatePile, deviceModels, parseSeedList, recordDeviceLog, seedDevices } from './store/devices.js';
+import { Presence } from './store/presence.js';
 
-await startDeviceBridge();
+export const deviceBridgeService = {
+  name: 'device-bridge',
+  configSchema,
+  async start(ctx) {
+    const { config, log, bus, redis, clock } = ctx;
+    const ns = config.voltqNs;
+    const replicaId = config.replicaId ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80)}-${randomBytes(3).toString('hex')}`;
+
+    const masterKey = config.pileMasterKey ?? DEV_PILE_MASTER_KEY;
+    if (!config.pileMasterKey) log.warn('PILE_MASTER_KEY is not set: seeded piles use the development key (never in production)');
+    const models = deviceModels(ctx.mongo!, config.deviceLogTtlDays);
+    await Promise.all([models.Device.init(), models.DeviceLog.init()]);
+    await seedDevices(models, parseSeedList(config.pileSeed), masterKey, log);
+
+    const outbox = new RedisOutbox({ redis, ns, name: 'device-bridge', bus, log });
+    await outbox.start();
+    ctx.onShutdown(() => outbox.stop());
+
+    const { pileHeartbeatIntervalMs: intervalMs, pileHeartbeatMisses: misses } = config;
+    // the registration outlives the local liveness limit by one interval, so the replica holding the socket
+    // notices first; the sweep of other replicas only catches piles of a replica that died
+    const presence = new Presence(redis, ns, replicaId, { streamKey: outbox.streamKey, fields: (env) => RedisOutbox.fields(env) }, intervalMs * (misses + 1));
+
+    const hub = new PileHub({
+      replicaId,
+      log,
+      clockNow: () => clock.now(),
+      clockIso: (ms) => clock.iso(ms),
+      realNow: () => Date.now(),
+      authenticate: (pileId, secret) => authenticatePile(models, pileId, secret),
+      presence,
+      envelope: (type, payload) => bus.envelope(type, payload),
+      deviceLog: (entry) => {
+        recordDeviceLog(models, replicaId, entry)
+          .catch((err: unknown) => log.warn({ err, pileId: entry.pileId, kind: entry.kind }, 'device log write failed'));
+      },
+      session: { heartbeatIntervalMs: intervalMs, heartbeatMisses: misses, loginTimeoutMs: config.pileLoginTimeoutMs },
+    });
+    const router = new PileCommandRouter({ bus, hub, presence, clock, log, replicaId });
+
+    const { tcp } = await registerHandlers({
+      http: ctx.http,
+      bus,
+      hub,
+      router,
+      replicaId,
+      tcp: { host: config.pileTcpHost ?? config.httpHost, port: config.pileTcpPort },
+      maxMessageBytes: config.pileMaxMessageBytes,
+    });
+    log.info({ port: tcp.port, replicaId }, 'pile TCP door listening');
+    hub.start();
+    // hooks run last-registered first: say goodbye to the piles, close the TCP door, then stop the relay
+    ctx.onShutdown(() => tcp.close());
+    ctx.onShutdown(() => hub.stop());
+    // the registry of who holds which pile lives in Redis: after a loss it is written again from the live sockets
+    ctx.onRedisLoss('device-bridge: pile registry', async () => void (await hub.reclaimAll()));
+  },
+} satisfies RunServiceOptions<typeof configSchema>;
+
+await runIfMain(import.meta.url, deviceBridgeService);

@@ -1,13 +1,7 @@
-// Pile credentials. Seeded piles get secret = HMAC-SHA256(PILE_MASTER_KEY, pileId) so that the simulator (or a
-// factory) can derive the same secret; the bridge stores only a scrypt hash of it.
-import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-
-/** Development default for PILE_MASTER_KEY; the bridge logs a warning when it is used. */
-export const DEV_PILE_MASTER_KEY = 'voltq-dev-pile-master-key';
-
-export function derivePileSecret(masterKey: string, pileId: string): string {
-  return createHmac('sha256', masterKey).update(pileId, 'utf8').digest('hex');
-}
+// Pile credentials. Seeded piles get secret = HMAC-SHA256(PILE_MASTER_KEY, pileId) (@voltq/pile-sim's
+// derivePileSecret, so that the simulator or a factory derives the same secret); the bridge stores only a scrypt
+// hash of it.
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 function scrypt(secret: string, salt: Buffer, keyLen: number, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>

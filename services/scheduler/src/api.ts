@@ -18,7 +18,7 @@ import {
   positionView,
   toContractConfig,
   toEngineConfigInput,
-} from './mapping.js';
+} from './domain/mapping.js';
 
 export interface ApiDeps {
   /** runs a command on the station's writer */

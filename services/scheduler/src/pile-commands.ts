@@ -7,110 +7,19 @@
 // bill) with the reason on the board. A stop that cannot be delivered is held the same way and logged when given up.
 // The station state is the source of truth for what waits (every `starting` session); Redis keeps when each command
 // was sent and to whom, so any replica can go on where another left off.
-import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { deviceNames, type DeviceCommandAcked, type Envelope, type PileCommand, type StationCommand } from '@voltq/contracts';
+import type { DeviceCommandAcked, Envelope, PileCommand, StationCommand } from '@voltq/contracts';
 import { isDomainError, type Logger, type ReturnedEnvelope } from '@voltq/kit';
 import { nextDueAt, type StationState } from '@voltq/scheduling';
-import { pileOfDevice } from './device-events.js';
-
-export interface PileCommandTiming {
-  /** a command the pile did not answer within this (real ms) is sent again, or given up */
-  ackTimeoutMs: number;
-  /** how long a command waits in all for the pile to be reachable (real ms) before it fails */
-  waitMs: number;
-}
-
-/** What is known about one command under way. */
-export interface HeldCommand {
-  cmd: PileCommand;
-  /** real ms when it was first sent (or first seen) */
-  since: number;
-  /** real ms of the last send */
-  sentAt: number;
-  /** the replica it was last sent to; null = undelivered, waiting for a holder of the pile */
-  to: string | null;
-  /** sends to the same holder without an answer */
-  attempts: number;
-  /** the replica that could not deliver it (its queue is gone, or it does not hold the pile): not sent there
-   * again until the pile logs in anew (the registry may still name a dead replica until its entry lapses) */
-  unreachable: string | null;
-}
-
-export type Step =
-  | { kind: 'wait' }
-  | { kind: 'send'; to: string }
-  | { kind: 'hold' }
-  | { kind: 'fail'; reason: string };
-
-/** What to do with a held command now, given the replica that holds the pile (null: none). Pure. */
-export function nextStep(rec: HeldCommand, nowMs: number, owner: string | null, t: PileCommandTiming): Step {
-  const waitedMs = nowMs - rec.since;
-  if (rec.to === null) {
-    if (owner !== null && owner !== rec.unreachable) return { kind: 'send', to: owner };
-    if (waitedMs >= t.waitMs) return { kind: 'fail', reason: `the pile did not reconnect within ${span(t.waitMs)} to take the ${rec.cmd.action} command` };
-    return { kind: 'wait' };
-  }
-  if (nowMs - rec.sentAt < t.ackTimeoutMs) return { kind: 'wait' };
-  // no answer in time
-  if (owner === null) {
-    return waitedMs >= t.waitMs
-      ? { kind: 'fail', reason: `the pile went away without answering the ${rec.cmd.action} command` }
-      : { kind: 'hold' };
-  }
-  if (owner !== rec.to) return waitedMs >= t.waitMs + t.ackTimeoutMs ? { kind: 'fail', reason: timeoutReason(rec, t) } : { kind: 'send', to: owner };
-  // the same holder, no answer: once more (a lost message), then it fails
-  if (rec.attempts < 2 && waitedMs < t.waitMs) return { kind: 'send', to: owner };
-  return { kind: 'fail', reason: timeoutReason(rec, t) };
-}
-
-function timeoutReason(rec: HeldCommand, t: PileCommandTiming): string {
-  return `the pile did not acknowledge the ${rec.cmd.action} command within ${span(t.ackTimeoutMs)}`;
-}
-
-function span(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-/** The command id of a session's start / stop: derived, so every replica names the same command alike. */
-export function pileCommandId(action: 'start' | 'stop', sessionId: string): string {
-  return `${action}:${sessionId}`;
-}
-
-export function pileCommand(
-  stationId: string,
-  s: { action: 'start' | 'stop'; pileNo: string; sessionId: string; orderId: string; powerW: number; targetWms?: number },
-): PileCommand {
-  return {
-    commandId: pileCommandId(s.action, s.sessionId),
-    pileId: deviceNames.pileId(stationId, s.pileNo),
-    stationId,
-    pileNo: s.pileNo,
-    action: s.action,
-    sessionId: s.sessionId,
-    orderId: s.orderId,
-    powerW: s.powerW,
-    ...(s.action === 'start' && s.targetWms !== undefined ? { targetEnergyWms: s.targetWms } : {}),
-  };
-}
-
-/** The start commands a station waits on: one per head session still `starting` on a driven pile. */
-export function startingCommands(state: StationState): PileCommand[] {
-  const out: PileCommand[] = [];
-  for (const pile of state.piles) {
-    const car = pile.queue[0];
-    const s = car?.session;
-    if (!car || !s || s.starting !== true) continue;
-    out.push(pileCommand(state.config.stationId, {
-      action: 'start', pileNo: pile.pileNo, sessionId: s.sessionId, orderId: car.orderId, powerW: s.powerW, targetWms: s.targetWms,
-    }));
-  }
-  return out;
-}
+import { pileOfDevice } from './domain/device-events.js';
+import { nextStep, startingCommands, type HeldCommand, type PileCommandTiming } from './domain/pile-commands.js';
+import type { HeldCommands, PileRegistry } from './store/pile-commands.js';
 
 export interface WatchDeps {
-  redis: Redis;
-  ns: string;
+  /** where each command under way stands (Redis) */
+  held: HeldCommands;
+  /** which device-bridge replica holds a pile */
+  registry: PileRegistry;
   log: Logger;
   timing: PileCommandTiming;
   /** real time (ms): device answers are a matter of real seconds, whatever the station clock does */
@@ -123,14 +32,11 @@ export interface WatchDeps {
 }
 
 export class PileCommandWatch {
-  private readonly key: string;
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private rescan: Promise<void> | undefined;
 
-  constructor(private readonly deps: WatchDeps) {
-    this.key = `${deps.ns}:scheduler:pile-commands`;
-  }
+  constructor(private readonly deps: WatchDeps) {}
 
   start(scanMs: number): void {
     this.timer = setInterval(() => void this.scan(), scanMs);
@@ -142,17 +48,16 @@ export class PileCommandWatch {
     await this.scanning;
   }
 
-  private async get(commandId: string): Promise<HeldCommand | null> {
-    const raw = await this.deps.redis.hget(this.key, commandId);
-    return raw ? (JSON.parse(raw) as HeldCommand) : null;
+  private get(commandId: string): Promise<HeldCommand | null> {
+    return this.deps.held.get(commandId);
   }
 
-  private async put(rec: HeldCommand): Promise<void> {
-    await this.deps.redis.hset(this.key, rec.cmd.commandId, JSON.stringify(rec));
+  private put(rec: HeldCommand): Promise<void> {
+    return this.deps.held.put(rec);
   }
 
-  private async drop(commandId: string): Promise<void> {
-    await this.deps.redis.hdel(this.key, commandId);
+  private drop(commandId: string): Promise<void> {
+    return this.deps.held.drop(commandId);
   }
 
   /** The command did not reach its pile (returned by the broker, or `replicaId` does not hold the pile): hold it. */
@@ -235,7 +140,7 @@ export class PileCommandWatch {
       for (const cmd of starting) {
         const rec = await this.get(cmd.commandId);
         if (rec?.to === null) continue; // held: nobody holds the pile, it will not answer soon
-        if ((await this.deps.redis.exists(deviceNames.pileOwnerKey(this.deps.ns, cmd.pileId))) === 1) waiting = true;
+        if (await this.deps.registry.isHeld(cmd.pileId)) waiting = true;
       }
       if (!waiting || this.deps.realNow() >= end) return;
       await new Promise((r) => setTimeout(r, 5));
@@ -244,10 +149,9 @@ export class PileCommandWatch {
 
   /** A pile (re)connected: held commands for it go out now (to whichever replica holds it), not at the next scan. */
   async pileOnline(pileId: string): Promise<void> {
-    for (const [id, raw] of Object.entries(await this.deps.redis.hgetall(this.key))) {
-      const rec = JSON.parse(raw) as HeldCommand;
+    for (const rec of (await this.deps.held.all()).values()) {
       if (rec.cmd.pileId !== pileId || rec.unreachable === null) continue;
-      await this.deps.redis.hset(this.key, id, JSON.stringify({ ...rec, unreachable: null }));
+      await this.put({ ...rec, unreachable: null });
     }
     await this.scan();
   }
@@ -271,8 +175,7 @@ export class PileCommandWatch {
   private async scanNow(): Promise<void> {
     const { deps } = this;
     try {
-      const held = new Map<string, HeldCommand>();
-      for (const [id, raw] of Object.entries(await deps.redis.hgetall(this.key))) held.set(id, JSON.parse(raw) as HeldCommand);
+      const held = await deps.held.all();
       const starting: { stationId: string; cmd: PileCommand }[] = [];
       for (const stationId of deps.stationIds()) {
         const state = await deps.load(stationId);
@@ -300,7 +203,7 @@ export class PileCommandWatch {
   private async follow(stationId: string, cmd: PileCommand, found: HeldCommand | null): Promise<void> {
     const { deps } = this;
     const now = deps.realNow();
-    const owner = await deps.redis.get(deviceNames.pileOwnerKey(deps.ns, cmd.pileId));
+    const owner = await deps.registry.ownerOf(cmd.pileId);
     // first seen: the writer sent it to the holder of that moment (none: it waits for one)
     const rec: HeldCommand = found ?? { cmd, since: now, sentAt: now, to: owner, attempts: owner ? 1 : 0, unreachable: null };
     const step = nextStep(rec, now, owner, deps.timing);

@@ -8,9 +8,9 @@ import { DomainError, formatIso, type Logger } from '@voltq/kit';
 import {
   applyCommand, createStation, type StationCommand as EngineCommand, type StationEvent, type StationState,
 } from '@voltq/scheduling';
-import { contractCarId, errorCodeFor, toContractEvents, type OutgoingEvent } from './mapping.js';
-import { pileCommand } from './pile-commands.js';
-import { StaleVersionError, type OutboxEntry, type StationRepository } from './station-repository.js';
+import { contractCarId, errorCodeFor, toContractEvents, type OutgoingEvent } from './domain/mapping.js';
+import { pileCommand } from './domain/pile-commands.js';
+import { StaleVersionError, type OutboxEntry, type StationRepository } from './store/station-repository.js';
 
 export interface WriterDeps {
   repo: StationRepository;

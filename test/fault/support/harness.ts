@@ -6,8 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SERVICE_NAMES, startPlatform, type Platform, type ServiceName } from '../../../scripts/lib/platform.js';
-import { SimPile } from '../../../services/device-bridge/src/sim/client.js';
-import { DEV_PILE_MASTER_KEY, derivePileSecret } from '../../../services/device-bridge/src/secrets.js';
+import { DEV_PILE_MASTER_KEY, derivePileSecret, SimPile } from '@voltq/pile-sim';
 import { isDying, ownOnExit, PrivateRabbit, PrivateRedis, removeUnlessKept, storesRoot } from './stores.js';
 import { Api } from './api.js';
 

@@ -1,7 +1,7 @@
 // TCP door: JSON lines (one JSON object per line, `\n` or `\r\n`) on PILE_TCP_PORT.
 import net from 'node:net';
 import { once } from 'node:events';
-import { LineSplitter } from '../framing.js';
+import { LineSplitter } from '@voltq/pile-sim/framing';
 import type { PileHub } from '../hub.js';
 
 export interface TcpDoor {

@@ -1,0 +1,70 @@
+// scripts/simulate-piles: runs the station's piles against a device-bridge until SIGINT/SIGTERM.
+import { derivePileSecret, DEV_PILE_MASTER_KEY } from './secrets.js';
+import { parseSimArgs, USAGE, type SimPlan } from './args.js';
+import { SimPile } from './client.js';
+
+const stamp = () => new Date().toISOString();
+
+let plan: SimPlan;
+try {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  plan = parseSimArgs(process.argv.slice(2), process.env);
+} catch (err) {
+  console.error(`simulate-piles: ${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+
+const masterKey = process.env.PILE_MASTER_KEY || DEV_PILE_MASTER_KEY;
+const log = (line: string) => {
+  if (!plan.quiet) console.log(`${stamp()} [sim] ${line}`);
+};
+if (!process.env.PILE_MASTER_KEY) log('PILE_MASTER_KEY not set: using the development key');
+
+const piles = new Map<string, SimPile>();
+// piles that gave up: refused (wrong secret) or taken over by another connection (the client logs that itself)
+const gaveUp = new Set<string>();
+const giveUp = (pileId: string) => {
+  gaveUp.add(pileId);
+  if (gaveUp.size === piles.size) {
+    console.error(`${stamp()} [sim] every pile was refused or taken over; exiting`);
+    process.exit(1);
+  }
+};
+for (const p of plan.piles) {
+  const pile = new SimPile({
+    pileId: p.pileId,
+    secret: derivePileSecret(masterKey, p.pileId),
+    door: p.door,
+    wsUrl: plan.wsUrl,
+    tcp: plan.tcp,
+    log,
+  });
+  pile.on('refused', () => {
+    console.error(`${stamp()} [sim] ${p.pileId}: login refused (unknown pile or wrong PILE_MASTER_KEY); giving up on it`);
+    giveUp(p.pileId);
+  });
+  pile.on('replaced', () => giveUp(p.pileId));
+  piles.set(p.pileNo, pile);
+}
+
+const timers: NodeJS.Timeout[] = [];
+for (const f of plan.faults) timers.push(setTimeout(() => piles.get(f.pileNo)?.fault('simulated fault (--fault)'), f.atMs));
+for (const r of plan.recoveries) timers.push(setTimeout(() => piles.get(r.pileNo)?.recover(), r.atMs));
+
+log(`${piles.size} piles of station ${plan.stationId}: ws ${plan.wsUrl}, tcp ${plan.tcp.host}:${plan.tcp.port}`);
+for (const pile of piles.values()) pile.start();
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: logging the piles out`);
+  timers.forEach(clearTimeout);
+  await Promise.all([...piles.values()].map((p) => p.stop()));
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,61 @@
+// Every message the scheduler answers or consumes, each mapped to one call: the station writers' shard queues, the
+// public RPC methods, the clock, the pile answers and the device-bridge's pile reports.
+import { DomainError, type Bus } from '@voltq/kit';
+import type { SchedulerApi } from './api.js';
+import type { ClockControl } from './clock-control.js';
+import { applyDeviceEvent, type DeviceReportDeps } from './device-reports.js';
+import { DEVICE_EVENT_TYPES } from './domain/device-events.js';
+import type { PileCommandWatch } from './pile-commands.js';
+import type { StationWriter } from './station-writer.js';
+import type { StationCalls } from './station-calls.js';
+
+export interface HandlerDeps extends DeviceReportDeps {
+  bus: Bus;
+  stations: StationCalls;
+  writer: StationWriter;
+  api: SchedulerApi;
+  clockControl: ClockControl;
+  watch: PileCommandWatch;
+}
+
+export async function registerHandlers(deps: HandlerDeps): Promise<void> {
+  const { bus, stations, writer, api, clockControl, watch } = deps;
+
+  // ---- one write path per station: `${ns}.rpc.scheduler.station.<stationId>`, single active consumer ----
+  for (const id of stations.list()) {
+    await bus.serve('scheduler.station', async (p, c) => {
+      if (p.stationId !== id) throw new DomainError('VALIDATION', `station ${p.stationId} sent to the queue of ${id}`);
+      const r = await writer.exec(id, p.command, { atMs: p.atMs, correlationId: c.correlationId });
+      return { version: r.state.version, changed: r.changed, state: r.state, events: r.events };
+    }, { shard: id, singleActiveConsumer: true, prefetch: 50 });
+  }
+
+  // ---- public RPC ----
+  await bus.serve('scheduler.submit', (p, c) => api.submit(p, c));
+  await bus.serve('scheduler.modify', (p, c) => api.modify(p, c));
+  await bus.serve('scheduler.cancel', (p, c) => api.cancel(p, c));
+  await bus.serve('scheduler.configure', (p, c) => api.configure(p, c));
+  await bus.serve('scheduler.pileStatus', (p, c) => api.pileStatus(p, c));
+  await bus.serve('scheduler.position', (p) => api.position(p));
+  await bus.serve('scheduler.board', (p) => api.board(p));
+
+  // clock changes go through one replica at a time
+  await bus.serve('scheduler.clockSet', async (p) => (await stations.ready(), clockControl.set(p)), { singleActiveConsumer: true });
+  await bus.serve('scheduler.clockAdvance', async (p) => (await stations.ready(), clockControl.advance(p)), { singleActiveConsumer: true });
+  await bus.serve('scheduler.clockGet', async () => (await stations.ready(), clockControl.view()));
+
+  // ---- pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly ----
+  bus.onReturned((r) => watch.returned(r));
+  await bus.consume({
+    queue: 'pile-answers',
+    types: ['device.command-acked', 'device.command-failed'],
+    handler: (msg, { correlationId }) => watch.answer(msg, correlationId),
+  });
+
+  // ---- pile connectivity from the device-bridge ----
+  await bus.consume({
+    queue: 'device-events',
+    types: [...DEVICE_EVENT_TYPES],
+    handler: (msg, ctx) => applyDeviceEvent(deps, msg, ctx),
+  });
+}
