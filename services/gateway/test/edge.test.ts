@@ -6,8 +6,8 @@ import t, { type Test } from 'tap';
 import { rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { authConfigSchema } from '../../auth/src/config.js';
-import { startAuth } from '../../auth/src/service.js';
+import { configSchema as authConfigSchema } from '../../auth/src/config.js';
+import { authService } from '../../auth/src/main.js';
 import { BODY_LIMIT_BYTES, jsonDepth, MAX_JSON_DEPTH, MAX_PARAM_LENGTH } from '../src/edge.js';
 import { gatewayService } from '../src/service.js';
 import { serveFakes } from './fakes.js';
@@ -23,7 +23,7 @@ h.add(await runService({
   configSchema: authConfigSchema,
   env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'admin', VOLTQ_ADMIN_PASSWORD: 'admin-pass-1' }),
   exit: false,
-  start: startAuth(),
+  start: authService.start,
 }));
 const fakes = serveFakes(h.bus);
 const gateway = h.add(await runService({ ...gatewayService, env: h.env({ BILL_WAIT_MS: '500' }), exit: false }));

@@ -5,8 +5,8 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { JWT_AUDIENCE, JWT_ISSUER, rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { authConfigSchema } from '../../auth/src/config.js';
-import { startAuth } from '../../auth/src/service.js';
+import { configSchema as authConfigSchema } from '../../auth/src/config.js';
+import { authService } from '../../auth/src/main.js';
 import { gatewayService } from '../src/service.js';
 import { serveFakes } from './fakes.js';
 import { KWH, T0 } from './fixtures.js';
@@ -22,7 +22,7 @@ h.add(await runService({
   configSchema: authConfigSchema,
   env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'admin', VOLTQ_ADMIN_PASSWORD: 'admin-pass-1' }),
   exit: false,
-  start: startAuth(),
+  start: authService.start,
 }));
 const fakes = serveFakes(h.bus);
 const gateway = h.add(await runService({

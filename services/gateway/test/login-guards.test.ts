@@ -6,9 +6,9 @@ import t, { type Test } from 'tap';
 import { rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { authConfigSchema } from '../../auth/src/config.js';
-import { SigningKeys } from '../../auth/src/keys.js';
-import { startAuth } from '../../auth/src/service.js';
+import { configSchema as authConfigSchema } from '../../auth/src/config.js';
+import { loadSigningKeys } from '../../auth/src/store/signing-keys.js';
+import { authService } from '../../auth/src/main.js';
 import { gatewayService } from '../src/service.js';
 import { serveFakes } from './fakes.js';
 
@@ -23,7 +23,7 @@ const auth = h.add(await runService({
   configSchema: authConfigSchema,
   env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'admin', VOLTQ_ADMIN_PASSWORD: 'admin-pass-1' }),
   exit: false,
-  start: startAuth(),
+  start: authService.start,
 }));
 const fakes = serveFakes(h.bus);
 // the documented defaults: 5 failures per username per 15 min, 20 per address per minute
@@ -70,7 +70,7 @@ function isLimited(t: Test, res: Answer, maxSeconds: number, what: string): void
 }
 
 const adminToken = (await adminLogin('admin', 'admin-pass-1', newAddress())).body.data.token as string;
-const keys = await SigningKeys.load(auth.ctx.mongo!);
+const keys = await loadSigningKeys(auth.ctx.mongo!);
 const signed = async (userId: string, role: 'user' | 'admin') => (await keys.sign({ userId, username: 'ghost', role }, 600)).token;
 
 t.test('defect 7: a validly signed token for a user that does not exist is refused', async (t) => {

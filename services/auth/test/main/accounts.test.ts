@@ -4,9 +4,9 @@ import t from 'tap';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { JWT_AUDIENCE, JWT_ISSUER, rpcSchemas, type Jwks } from '@voltq/contracts';
 import { DomainError, runService, type RpcMethod, type ServiceHandle } from '@voltq/kit';
-import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { authConfigSchema, type AuthConfig } from '../src/config.js';
-import { startAuth } from '../src/service.js';
+import { startServiceHarness } from '../../../../test/support/service-harness.js';
+import type { AuthConfig } from '../../src/config.js';
+import { authServiceWith } from '../../src/main.js';
 
 const h = await startServiceHarness({
   label: 'auth',
@@ -19,11 +19,9 @@ const announced: string[] = [];
 
 async function startReplica(extra: Record<string, string> = {}): Promise<ServiceHandle<AuthConfig>> {
   return h.add(await runService({
-    name: 'auth',
-    configSchema: authConfigSchema,
+    ...authServiceWith({ announce: (line) => announced.push(line) }),
     env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'root', ...extra }),
     exit: false,
-    start: startAuth({ announce: (line) => announced.push(line) }),
   }));
 }
 
