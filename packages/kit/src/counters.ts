@@ -50,6 +50,11 @@ export interface DailyNumberSource {
   prefix: string;
 }
 
+/** `<prefix><YYYYMMDD><6-digit sequence>`: `formatDailyNumber('B', '20250101', 42)` is `B20250101000042`. */
+export function formatDailyNumber(prefix: string, localDate: string, seq: number): string {
+  return `${prefix}${localDate}${String(seq).padStart(6, '0')}`;
+}
+
 /** The next daily number for the day of `nowMs` (station-local date): never a repeat, whatever Redis does. */
 export async function nextDailyNumber(source: DailyNumberSource, nowMs: number): Promise<string> {
   const day = formatIso(nowMs).slice(0, 10).replaceAll('-', '');
@@ -63,5 +68,5 @@ export async function nextDailyNumber(source: DailyNumberSource, nowMs: number):
     const stored = top?.[source.field];
     return typeof stored === 'string' ? Number(stored.slice(head.length)) : 0;
   });
-  return `${head}${String(seq).padStart(6, '0')}`;
+  return formatDailyNumber(source.prefix, day, seq);
 }

@@ -37,7 +37,8 @@ function fieldType(schema: TSchema): unknown {
 
 /**
  * `{ field: { type, required? } }` for every property of `object`, merged with `overrides[field]` (which may also
- * add fields the contract does not have, e.g. a password hash). Optional properties are never required.
+ * add fields the contract does not have, e.g. a password hash). Optional properties are never required; arrays
+ * default to [] (as mongoose does anyway).
  */
 export function mongooseFields(
   object: TObject,
@@ -49,7 +50,9 @@ export function mongooseFields(
   const fields: Record<string, Record<string, unknown>> = {};
   for (const [name, property] of Object.entries(object.properties)) {
     const field: Record<string, unknown> = { type: fieldType(property) };
-    if (requireListed && required.has(name) && property[OptionalKind] !== 'Optional' && property[Kind] !== 'Array') field.required = true;
+    // an array is stored empty rather than required (mongoose's own default, written out)
+    if (property[Kind] === 'Array') field.default = [];
+    else if (requireListed && required.has(name) && property[OptionalKind] !== 'Optional') field.required = true;
     fields[name] = field;
   }
   for (const [name, extra] of Object.entries(overrides)) fields[name] = { ...fields[name], ...extra };

@@ -1,6 +1,8 @@
-// RPC and event handlers of the order service: thin adapters between the bus and the pure aggregate.
+// RPC and event handlers of the order service: thin adapters between the bus and the pure aggregate. A request,
+// modify, cancel or current also asks the scheduler (and auth, for a car) over the bus; those steps are the named
+// functions above registerHandlers.
 import type { Bus, Clock, Envelope, Logger, RpcParams, ServiceContext } from '@voltq/kit';
-import { DomainError, isDomainError } from '@voltq/kit';
+import { DomainError, isDomainError, ownedOrNotFound } from '@voltq/kit';
 import type { OrderView, QueueEntryView } from '@voltq/contracts';
 import { liveView } from './domain/live.js';
 import {
@@ -17,8 +19,8 @@ import {
   type OrderDoc,
   type OrderEventType,
 } from './domain/order.js';
-import { newOrderId, nextOrderNo, orderIdFor, type OrderNoSource } from './ids.js';
-import type { OrderRepository } from './repository.js';
+import { newOrderId, orderIdFor } from './domain/ids.js';
+import type { OrderRepository } from './store/repository.js';
 
 type Redis = ServiceContext['redis'];
 
@@ -29,15 +31,11 @@ export interface OrderDeps {
   repo: OrderRepository;
   ns: string;
   log: Logger;
-  /** where order numbers come from (a MongoDB counter) */
-  orderNos: OrderNoSource;
 }
 
 /** An order the caller may see: with a userId, another user's order does not exist for them. */
 async function visibleOrder(deps: OrderDeps, orderId: string, userId: string | undefined): Promise<OrderDoc> {
-  const doc = await deps.repo.get(orderId);
-  if (!doc || (userId !== undefined && doc.userId !== userId)) throw new DomainError('NOT_FOUND', `order ${orderId} not found`);
-  return doc;
+  return ownedOrNotFound(await deps.repo.get(orderId), userId, `order ${orderId}`);
 }
 
 function withPosition(view: OrderView, answer: QueueEntryView): OrderView {
@@ -81,7 +79,7 @@ async function answerAgain(
   return liveView(doc, position);
 }
 
-export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
+export async function registerHandlers(deps: OrderDeps): Promise<void> {
   const { bus, clock, repo } = deps;
 
   await bus.consume({
@@ -115,7 +113,7 @@ export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
     }
     if (params.carId !== undefined) await ownCar(deps, params.userId, params.carId, correlationId);
     const createdAt = clock.now();
-    const orderNo = await nextOrderNo(deps.orderNos, createdAt);
+    const orderNo = await repo.nextOrderNo(createdAt);
     const submit: RpcParams<'scheduler.submit'> = {
       orderId,
       userId: params.userId,
