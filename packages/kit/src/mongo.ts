@@ -47,6 +47,13 @@ export function mongoHealthy(conn: mongoose.Connection): boolean {
   return conn.readyState === 1;
 }
 
+/** The equality filter of those `keys` of `source` that are set: `{ userId: '7' }` from a query's optional fields. */
+export function definedFields<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  for (const key of keys) if (source[key] !== undefined) filter[key as string] = source[key];
+  return filter;
+}
+
 /** One page of `query` in `sort` order and the total of matches (pageNum counts from 1), as lean documents. */
 export async function findPage<T>(
   model: mongoose.Model<T>,

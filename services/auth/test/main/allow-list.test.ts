@@ -3,30 +3,18 @@
 // closed, nor by calling Accounts with a body that skipped the schema); auth.principal tells the gateway whether a
 // token's subject still exists and with which role; a login of an unknown user runs the same KDF as a known one.
 import t from 'tap';
-import { rpcSchemas } from '@voltq/contracts';
-import { DomainError, runService, type RpcMethod } from '@voltq/kit';
-import { startServiceHarness } from '../../../../test/support/service-harness.js';
-import { connectMongo } from '@voltq/kit';
+import { connectMongo, DomainError } from '@voltq/kit';
 import { Accounts, type AccountsOptions } from '../../src/domain/accounts.js';
 import { parseHash, verifyPassword } from '../../src/domain/passwords.js';
-import { authServiceWith } from '../../src/main.js';
 import { MongoAccountStore } from '../../src/store/accounts.js';
 import { authModels } from '../../src/store/models.js';
 import { loadSigningKeys } from '../../src/store/signing-keys.js';
+import { startHarness } from '../support/harness.js';
 
-const h = await startServiceHarness({
-  label: 'authal',
-  busName: 'auth-allow-list-test',
-  queues: Object.keys(rpcSchemas).map((method) => `rpc.${method}`),
-});
+const h = await startHarness('authal', 'auth-allow-list-test');
 t.teardown(() => h.close());
 const bus = h.bus;
-const auth = h.add(await runService({
-  ...authServiceWith({ announce: () => {} }),
-  env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'root', VOLTQ_ADMIN_PASSWORD: 'root-password-1' }),
-  exit: false,
-}));
-await h.untilServed(Object.keys(rpcSchemas).filter((m) => m.startsWith('auth.')) as RpcMethod[]);
+const auth = await h.startReplica({ VOLTQ_ADMIN_PASSWORD: 'root-password-1' });
 const users = auth.ctx.mongo!.collection('users');
 
 // Accounts called directly (no RPC schema in between), on a second connection to auth's database

@@ -1,7 +1,7 @@
 // Bills in MongoDB: the one insert that makes a bill (with its event in the outbox) and the queries.
 import { Types } from 'mongoose';
 import type { Bill, ReportParams } from '@voltq/contracts';
-import { findPage, isDuplicateKey, MongoCounters, nextDailyNumber, outboxEntry, type DailyNumberSource, type Envelope } from '@voltq/kit';
+import { definedFields, findPage, isDuplicateKey, MongoCounters, nextDailyNumber, outboxEntry, type DailyNumberSource, type Envelope, type RpcParams } from '@voltq/kit';
 import type { ReportBill } from '../domain/report.js';
 import { toBill, type BillModel, type StoredBill } from './model.js';
 
@@ -47,19 +47,8 @@ export class BillRepository {
     }
   }
 
-  async list(filter: {
-    userId?: string;
-    orderId?: string;
-    sessionId?: string;
-    stationId?: string;
-    pageNum: number;
-    pageSize: number;
-  }): Promise<{ items: Bill[]; total: number }> {
-    const q: Record<string, string> = {};
-    if (filter.userId !== undefined) q.userId = filter.userId;
-    if (filter.orderId !== undefined) q.orderId = filter.orderId;
-    if (filter.sessionId !== undefined) q.sessionId = filter.sessionId;
-    if (filter.stationId !== undefined) q.stationId = filter.stationId;
+  async list(filter: RpcParams<'billing.listBills'>): Promise<{ items: Bill[]; total: number }> {
+    const q = definedFields(filter, ['userId', 'orderId', 'sessionId', 'stationId']);
     const { items, total } = await findPage(this.Bill, q, filter, { endedAt: -1, billId: -1 });
     return { items: items.map(toBill), total };
   }

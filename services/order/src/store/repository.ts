@@ -1,6 +1,6 @@
 // Persistence of the order aggregate: read, apply a pure change, write back conditionally on `rev` (retrying on
 // a concurrent writer), so two handlers of the same order never lose each other's change.
-import { DomainError, findPage, isDuplicateKey, MongoCounters, nextDailyNumber, type DailyNumberSource } from '@voltq/kit';
+import { definedFields, DomainError, findPage, isDuplicateKey, MongoCounters, nextDailyNumber, type DailyNumberSource, type RpcParams } from '@voltq/kit';
 import type { OrderState } from '@voltq/contracts';
 import { LIVE_STATES, type OrderDoc } from '../domain/order.js';
 import type { OrderModel, StoredOrder } from './model.js';
@@ -60,18 +60,8 @@ export class OrderRepository {
     throw new DomainError('CONFLICT', `order ${orderId} is being changed concurrently; try again`);
   }
 
-  async list(filter: {
-    userId?: string;
-    stationId?: string;
-    states?: OrderState[];
-    fromMs?: number;
-    toMs?: number;
-    pageNum: number;
-    pageSize: number;
-  }): Promise<{ items: OrderDoc[]; total: number }> {
-    const q: Record<string, unknown> = {};
-    if (filter.userId !== undefined) q.userId = filter.userId;
-    if (filter.stationId !== undefined) q.stationId = filter.stationId;
+  async list(filter: RpcParams<'order.list'>): Promise<{ items: OrderDoc[]; total: number }> {
+    const q = definedFields(filter, ['userId', 'stationId']);
     if (filter.states && filter.states.length > 0) q.state = { $in: filter.states };
     if (filter.fromMs !== undefined || filter.toMs !== undefined) {
       const range: Record<string, number> = {};
