@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { envName } from '../../packages/kit/src/config.js';
 import { gatewayConfigSchema } from '../../services/gateway/src/config.js';
-import { authConfigSchema } from '../../services/auth/src/config.js';
-import { configSchema as orderConfigSchema } from '../../services/order/src/service.js';
+import { configSchema as authConfigSchema } from '../../services/auth/src/config.js';
+import { configSchema as orderConfigSchema } from '../../services/order/src/config.js';
 import { configSchema as schedulerConfigSchema } from '../../services/scheduler/src/config.js';
-import { configSchema as billingConfigSchema } from '../../services/billing/src/service.js';
+import { configSchema as billingConfigSchema } from '../../services/billing/src/config.js';
 import { configSchema as deviceBridgeConfigSchema } from '../../services/device-bridge/src/config.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -4,14 +4,12 @@
 // from `seed()` (e.g. the highest number already stored under that name), so a switch from another counter never
 // reissues a number either.
 import type mongoose from 'mongoose';
+import { isDuplicateKey } from './mongo.js';
+import { formatIso } from './time.js';
 
 interface CounterDoc {
   _id: string;
   seq: number;
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
 export class MongoCounters {
@@ -39,4 +37,36 @@ export class MongoCounters {
     }
     throw new Error(`counter ${name} could not be incremented`);
   }
+}
+
+/** Where a daily number comes from: `<prefix><YYYYMMDD><6-digit daily sequence>`, e.g. order `20250101000042`, bill `B20250101000042`. */
+export interface DailyNumberSource {
+  counters: MongoCounters;
+  /** the counter of a day is `${counter}:${YYYYMMDD}` (`order-no:20250101`) */
+  counter: string;
+  /** the documents that carry the numbers, and their field: the seed of a day's counter not stored yet */
+  model: mongoose.Model<any>;
+  field: string;
+  prefix: string;
+}
+
+/** `<prefix><YYYYMMDD><6-digit sequence>`: `formatDailyNumber('B', '20250101', 42)` is `B20250101000042`. */
+export function formatDailyNumber(prefix: string, localDate: string, seq: number): string {
+  return `${prefix}${localDate}${String(seq).padStart(6, '0')}`;
+}
+
+/** The next daily number for the day of `nowMs` (station-local date): never a repeat, whatever Redis does. */
+export async function nextDailyNumber(source: DailyNumberSource, nowMs: number): Promise<string> {
+  const day = formatIso(nowMs).slice(0, 10).replaceAll('-', '');
+  const head = `${source.prefix}${day}`;
+  const seq = await source.counters.next(`${source.counter}:${day}`, async () => {
+    // the highest number already stored for that day (e.g. issued by the counter this one replaced)
+    const top = await source.model
+      .findOne({ [source.field]: { $regex: `^${head}\\d{6,}$` } }, { [source.field]: 1 })
+      .sort({ [source.field]: -1 })
+      .lean<Record<string, unknown>>();
+    const stored = top?.[source.field];
+    return typeof stored === 'string' ? Number(stored.slice(head.length)) : 0;
+  });
+  return formatDailyNumber(source.prefix, day, seq);
 }

@@ -28,3 +28,12 @@ export function isDomainError(e: unknown): e is DomainError {
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
 }
+
+/**
+ * A record the caller may see: with a `userId`, another user's record answers as if it did not exist (NOT_FOUND,
+ * never FORBIDDEN, so one user cannot probe another's ids). Without one (an admin or internal call) any record.
+ */
+export function ownedOrNotFound<T extends { userId: string }>(record: T | null | undefined, userId: string | undefined, what: string): T {
+  if (!record || (userId !== undefined && record.userId !== userId)) throw new DomainError('NOT_FOUND', `${what} not found`);
+  return record;
+}

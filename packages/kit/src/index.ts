@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './redis.js';
 export * from './mongo.js';
+export * from './mongo-fields.js';
 export * from './counters.js';
 export * from './clock-math.js';
 export * from './clock.js';

@@ -38,6 +38,32 @@ export async function connectMongo(uri: string, opts: MongoConnectOptions): Prom
   }
 }
 
+/** MongoDB's E11000: a unique index refused the write (the caller tells what was taken). */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
 export function mongoHealthy(conn: mongoose.Connection): boolean {
   return conn.readyState === 1;
+}
+
+/** The equality filter of those `keys` of `source` that are set: `{ userId: '7' }` from a query's optional fields. */
+export function definedFields<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  for (const key of keys) if (source[key] !== undefined) filter[key as string] = source[key];
+  return filter;
+}
+
+/** One page of `query` in `sort` order and the total of matches (pageNum counts from 1), as lean documents. */
+export async function findPage<T>(
+  model: mongoose.Model<T>,
+  query: Record<string, unknown>,
+  page: { pageNum: number; pageSize: number },
+  sort: Record<string, 1 | -1>,
+): Promise<{ items: T[]; total: number }> {
+  const [items, total] = await Promise.all([
+    model.find(query as mongoose.QueryFilter<T>).sort(sort).skip((page.pageNum - 1) * page.pageSize).limit(page.pageSize).lean<T[]>(),
+    model.countDocuments(query as mongoose.QueryFilter<T>),
+  ]);
+  return { items, total };
 }

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { serviceConfigSchema } from '@voltq/kit';
 
-export const authConfigSchema = serviceConfigSchema('auth', {
+export const configSchema = serviceConfigSchema('auth', {
   /** token lifetime; document 004 says 24 h (1440 minutes) */
   tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 30 * 24 * 3600, default: 24 * 3600 }),
   /** scrypt cost N (a power of two), block size r and parallelization p for new hashes */
@@ -14,4 +14,4 @@ export const authConfigSchema = serviceConfigSchema('auth', {
   /** unset: a random password is generated for a new admin and printed once on stdout */
   voltqAdminPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
 });
-export type AuthConfig = Static<typeof authConfigSchema>;
+export type AuthConfig = Static<typeof configSchema>;

@@ -1,11 +1,9 @@
 // Billing's consumers and RPC: thin adapters between the bus and the pure bill building.
-import { Types } from 'mongoose';
-import type { Bill } from '@voltq/contracts';
-import { DomainError, formatIso, type Bus, type Clock, type Logger, type MongoCounters, type MongoOutboxRelay, type ServiceContext } from '@voltq/kit';
+import { DomainError, ownedOrNotFound, type Bus, type Clock, type Logger, type MongoOutboxRelay, type ServiceContext } from '@voltq/kit';
 import type { Tariff } from '@voltq/tariff';
-import { buildBill, formatBillNo } from './domain/bill.js';
+import { buildBill } from './domain/bill.js';
 import { sumByPile } from './domain/report.js';
-import type { BillRepository } from './repository.js';
+import type { BillRepository } from './store/repository.js';
 
 type Redis = ServiceContext['redis'];
 
@@ -15,8 +13,6 @@ export interface BillingDeps {
   clock: Clock;
   repo: BillRepository;
   relay: MongoOutboxRelay;
-  /** durable counters (bill numbers) */
-  counters: MongoCounters;
   ns: string;
   log: Logger;
   /** the tariff a session is priced with (one default tariff until tariffs are configurable) */
@@ -25,21 +21,7 @@ export interface BillingDeps {
 
 const POLL_MS = 50;
 
-/** A MongoDB counter per day (never Redis: a loss of Redis must not reissue a number), starting above the highest
- * bill number already stored for that day. */
-async function nextBillNo(deps: BillingDeps, nowMs: number): Promise<string> {
-  const day = formatIso(nowMs).slice(0, 10).replaceAll('-', '');
-  const seq = await deps.counters.next(`bill-no:${day}`, () => deps.repo.highestBillSeq(day));
-  return formatBillNo(day, seq);
-}
-
-function visible(bill: Bill | undefined, userId: string | undefined, what: string): Bill {
-  // another user's bill does not exist for the caller
-  if (!bill || (userId !== undefined && bill.userId !== userId)) throw new DomainError('NOT_FOUND', `${what} not found`);
-  return bill;
-}
-
-export async function registerBillingHandlers(deps: BillingDeps): Promise<void> {
+export async function registerHandlers(deps: BillingDeps): Promise<void> {
   const { bus, clock, repo, relay } = deps;
 
   await bus.consume({
@@ -50,8 +32,8 @@ export async function registerBillingHandlers(deps: BillingDeps): Promise<void> 
       if (await repo.bySession(session.sessionId)) return; // billed already (redelivery)
       const createdAt = clock.now();
       const bill = buildBill(session, deps.tariffFor(session.stationId), {
-        billId: new Types.ObjectId().toHexString(),
-        billNo: await nextBillNo(deps, createdAt),
+        billId: repo.newBillId(),
+        billNo: await repo.nextBillNo(createdAt),
         createdAt,
       });
       const created = bus.envelope('bill.created', bill, { correlationId: msg.correlationId });
@@ -62,7 +44,7 @@ export async function registerBillingHandlers(deps: BillingDeps): Promise<void> 
     },
   });
 
-  await bus.serve('billing.getBill', async (params) => visible(await repo.byId(params.billId), params.userId, `bill ${params.billId}`));
+  await bus.serve('billing.getBill', async (params) => ownedOrNotFound(await repo.byId(params.billId), params.userId, `bill ${params.billId}`));
 
   await bus.serve('billing.listBills', async (params) => {
     const page = await repo.list(params);
@@ -79,7 +61,7 @@ export async function registerBillingHandlers(deps: BillingDeps): Promise<void> 
     const until = Math.min(Date.now() + (params.waitMs ?? 0), deadline - 100);
     for (;;) {
       const bill = await repo.bySession(params.sessionId);
-      if (bill || Date.now() + POLL_MS > until) return visible(bill, params.userId, `bill of session ${params.sessionId}`);
+      if (bill || Date.now() + POLL_MS > until) return ownedOrNotFound(bill, params.userId, `bill of session ${params.sessionId}`);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   });

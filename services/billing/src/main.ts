@@ -1,5 +1,32 @@
-// billing service: one bill (详单) per ended session, priced by time-of-use tariff; bill queries.
-import { runService } from '@voltq/kit';
-import { billingService } from './service.js';
+// billing service: one bill (详单) per ended session, priced by time-of-use tariff; bill queries. `node src/main.ts`
+// runs it; a test imports `billingService` and runs it in-process with its own env.
+import { MongoOutboxRelay, runIfMain, type RunServiceOptions } from '@voltq/kit';
+import { DEFAULT_TARIFF } from '@voltq/tariff';
+import { configSchema } from './config.js';
+import { registerHandlers } from './handlers.js';
+import { billModel } from './store/model.js';
+import { BillRepository } from './store/repository.js';
 
-await runService(billingService);
+export const billingService = {
+  name: 'billing',
+  configSchema,
+  async start({ bus, redis, clock, mongo, config, log, onShutdown }) {
+    const Bill = billModel(mongo!);
+    await Bill.init(); // the unique sessionId index must exist before the first bill
+    const relay = new MongoOutboxRelay({ model: Bill, bus, log });
+    await registerHandlers({
+      bus,
+      redis,
+      clock,
+      repo: new BillRepository(Bill),
+      relay,
+      ns: config.voltqNs,
+      log,
+      tariffFor: () => DEFAULT_TARIFF, // a tariffs collection per station comes later
+    });
+    relay.start();
+    onShutdown(() => relay.stop());
+  },
+} satisfies RunServiceOptions<typeof configSchema>;
+
+await runIfMain(import.meta.url, billingService);

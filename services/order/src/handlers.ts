@@ -1,6 +1,8 @@
-// RPC and event handlers of the order service: thin adapters between the bus and the pure aggregate.
+// RPC and event handlers of the order service: thin adapters between the bus and the pure aggregate. A request,
+// modify, cancel or current also asks the scheduler (and auth, for a car) over the bus; those steps are the named
+// functions above registerHandlers.
 import type { Bus, Clock, Envelope, Logger, RpcParams, ServiceContext } from '@voltq/kit';
-import { DomainError, isDomainError } from '@voltq/kit';
+import { DomainError, isDomainError, ownedOrNotFound } from '@voltq/kit';
 import type { OrderView, QueueEntryView } from '@voltq/contracts';
 import { liveView } from './domain/live.js';
 import {
@@ -17,8 +19,8 @@ import {
   type OrderDoc,
   type OrderEventType,
 } from './domain/order.js';
-import { newOrderId, nextOrderNo, orderIdFor, type OrderNoSource } from './ids.js';
-import type { OrderRepository } from './repository.js';
+import { newOrderId, orderIdFor } from './domain/ids.js';
+import type { OrderRepository } from './store/repository.js';
 
 type Redis = ServiceContext['redis'];
 
@@ -29,15 +31,11 @@ export interface OrderDeps {
   repo: OrderRepository;
   ns: string;
   log: Logger;
-  /** where order numbers come from (a MongoDB counter) */
-  orderNos: OrderNoSource;
 }
 
 /** An order the caller may see: with a userId, another user's order does not exist for them. */
 async function visibleOrder(deps: OrderDeps, orderId: string, userId: string | undefined): Promise<OrderDoc> {
-  const doc = await deps.repo.get(orderId);
-  if (!doc || (userId !== undefined && doc.userId !== userId)) throw new DomainError('NOT_FOUND', `order ${orderId} not found`);
-  return doc;
+  return ownedOrNotFound(await deps.repo.get(orderId), userId, `order ${orderId}`);
 }
 
 function withPosition(view: OrderView, answer: QueueEntryView): OrderView {
@@ -81,110 +79,120 @@ async function answerAgain(
   return liveView(doc, position);
 }
 
-export async function registerOrderHandlers(deps: OrderDeps): Promise<void> {
-  const { bus, clock, repo } = deps;
+/** An order event: applied to the stored order (idempotent by event id, ordered by orderSeq). */
+async function applyOrderEvent(deps: OrderDeps, env: Envelope<OrderEventType>, log: Logger): Promise<void> {
+  const { clock, repo } = deps;
+  const p = env.payload;
+  await repo.mutate(p.orderId, (current) => {
+    if (isStale(current, env) && !current!.eventIds.includes(env.id)) {
+      // older than what is applied: it may only fill in facts nothing newer carried (domain/order.ts)
+      log.info({ orderId: p.orderId, orderSeq: (p as { orderSeq?: number }).orderSeq, lastSeq: current!.lastSeq }, 'stale order event: cannot overwrite newer facts');
+    }
+    return applyEvent(current, env, clock.now());
+  });
+}
 
+/** order.request: a new order (or the retry of one) submitted to the scheduler and stored with its answer. */
+async function requestOrder(deps: OrderDeps, params: RpcParams<'order.request'>, correlationId: string): Promise<OrderView> {
+  const { bus, clock, repo } = deps;
+  const key = params.idempotencyKey;
+  const orderId = key !== undefined ? orderIdFor(params.userId, key) : newOrderId();
+  if (key !== undefined) {
+    // a retry of a request that was stored already (its first answer timed out or was lost): the same order
+    const stored = await repo.get(orderId);
+    if (stored) {
+      sameOrConflict(stored, params);
+      if (stored.orderNo !== undefined || isFinal(stored.state)) return answerAgain(deps, stored, params, correlationId);
+      // known only from the scheduler's events (the first call never stored its answer): completed below, where
+      // the scheduler answers its own live order again
+    }
+  }
+  if (params.carId !== undefined) await ownCar(deps, params.userId, params.carId, correlationId);
+  const createdAt = clock.now();
+  const orderNo = await repo.nextOrderNo(createdAt);
+  const submit: RpcParams<'scheduler.submit'> = {
+    orderId,
+    userId: params.userId,
+    stationId: params.stationId,
+    mode: params.mode,
+    energyWms: params.energyWms,
+  };
+  if (params.carId !== undefined) submit.carId = params.carId;
+  // a refusal (WAITING_AREA_FULL, ALREADY_QUEUED ...) propagates as the same DomainError; nothing is stored.
+  // A keyed retry whose first call is still running reaches the scheduler with the same orderId and is answered
+  // with that request (the scheduler knows its own order), so both calls store and answer the one order.
+  let answer: QueueEntryView;
+  try {
+    answer = await bus.call('scheduler.submit', submit, { correlationId });
+  } catch (err) {
+    if (key === undefined && isDomainError(err) && err.code === 'ALREADY_QUEUED') {
+      // no key: the same request again while the first is live is its retry, not a second request
+      const live = await repo.liveOf(params.userId, params.carId);
+      if (live && live.stationId === params.stationId && sameRequest(live, params)) {
+        deps.log.info({ orderId: live.orderId, userId: params.userId }, 'request repeated while live: answered with the live order');
+        return answerAgain(deps, live, params, correlationId);
+      }
+    }
+    throw err;
+  }
+  const stored = await repo.mutate(orderId, (current) =>
+    applyRequestAnswer(current, { ...params, orderId, orderNo, createdAt }, answer, clock.now()),
+  );
+  return withPosition(toView(stored!), answer);
+}
+
+async function modifyOrder(deps: OrderDeps, params: RpcParams<'order.modify'>, correlationId: string): Promise<OrderView> {
+  const { bus, clock, repo } = deps;
+  const doc = await visibleOrder(deps, params.orderId, params.userId);
+  if (isFinal(doc.state)) throw new DomainError('NOT_MODIFIABLE', `order ${doc.orderId} is ${doc.state}`);
+  const modify: RpcParams<'scheduler.modify'> = { orderId: doc.orderId, stationId: doc.stationId };
+  if (params.mode !== undefined) modify.mode = params.mode;
+  if (params.energyWms !== undefined) modify.energyWms = params.energyWms;
+  const answer = await bus.call('scheduler.modify', modify, { correlationId });
+  const stored = await repo.mutate(doc.orderId, (current) => (current ? applyModifyAnswer(current, answer, clock.now()) : undefined));
+  return withPosition(toView(stored!), answer);
+}
+
+async function cancelOrder(deps: OrderDeps, params: RpcParams<'order.cancel'>, correlationId: string): Promise<OrderView> {
+  const { bus, clock, repo } = deps;
+  const doc = await visibleOrder(deps, params.orderId, params.userId);
+  if (isFinal(doc.state)) throw new DomainError('CONFLICT', `order ${doc.orderId} is already ${doc.state}`);
+  const answer = await bus.call('scheduler.cancel', { orderId: doc.orderId, stationId: doc.stationId }, { correlationId });
+  const stored = await repo.mutate(doc.orderId, (current) =>
+    current ? applyCancelAnswer(current, answer, params.reason, clock.now()) : undefined,
+  );
+  return toView(stored!);
+}
+
+/** order.current: the user's live request, with the scheduler's live figures when it still knows it. */
+async function currentOrder(deps: OrderDeps, userId: string, correlationId: string): Promise<OrderView> {
+  const { bus, repo } = deps;
+  const doc = await repo.latestIn(userId, LIVE_STATES);
+  if (!doc) throw new DomainError('NOT_FOUND', 'no live charging request');
+  let position: QueueEntryView | undefined;
+  try {
+    position = await bus.call('scheduler.position', { orderId: doc.orderId, stationId: doc.stationId }, { correlationId });
+  } catch (err) {
+    // the scheduler no longer knows it (finished a moment ago; its events are on their way): stored view
+    if (!(err instanceof DomainError && err.code === 'NOT_FOUND')) throw err;
+  }
+  return liveView(doc, position);
+}
+
+export async function registerHandlers(deps: OrderDeps): Promise<void> {
+  const { bus, repo } = deps;
   await bus.consume({
     queue: 'events',
     types: ORDER_EVENT_TYPES,
-    async handler(msg, ctx) {
-      const p = msg.payload;
-      const env = msg as Envelope<OrderEventType>;
-      await repo.mutate(p.orderId, (current) => {
-        if (isStale(current, env) && !current!.eventIds.includes(env.id)) {
-          // older than what is applied: it may only fill in facts nothing newer carried (domain/order.ts)
-          ctx.log.info({ orderId: p.orderId, orderSeq: (p as { orderSeq?: number }).orderSeq, lastSeq: current!.lastSeq }, 'stale order event: cannot overwrite newer facts');
-        }
-        return applyEvent(current, env, clock.now());
-      });
-    },
+    handler: (msg, { log }) => applyOrderEvent(deps, msg as Envelope<OrderEventType>, log),
   });
-
-  await bus.serve('order.request', async (params, { correlationId }) => {
-    const key = params.idempotencyKey;
-    const orderId = key !== undefined ? orderIdFor(params.userId, key) : newOrderId();
-    if (key !== undefined) {
-      // a retry of a request that was stored already (its first answer timed out or was lost): the same order
-      const stored = await repo.get(orderId);
-      if (stored) {
-        sameOrConflict(stored, params);
-        if (stored.orderNo !== undefined || isFinal(stored.state)) return answerAgain(deps, stored, params, correlationId);
-        // known only from the scheduler's events (the first call never stored its answer): completed below, where
-        // the scheduler answers its own live order again
-      }
-    }
-    if (params.carId !== undefined) await ownCar(deps, params.userId, params.carId, correlationId);
-    const createdAt = clock.now();
-    const orderNo = await nextOrderNo(deps.orderNos, createdAt);
-    const submit: RpcParams<'scheduler.submit'> = {
-      orderId,
-      userId: params.userId,
-      stationId: params.stationId,
-      mode: params.mode,
-      energyWms: params.energyWms,
-    };
-    if (params.carId !== undefined) submit.carId = params.carId;
-    // a refusal (WAITING_AREA_FULL, ALREADY_QUEUED ...) propagates as the same DomainError; nothing is stored.
-    // A keyed retry whose first call is still running reaches the scheduler with the same orderId and is answered
-    // with that request (the scheduler knows its own order), so both calls store and answer the one order.
-    let answer: QueueEntryView;
-    try {
-      answer = await bus.call('scheduler.submit', submit, { correlationId });
-    } catch (err) {
-      if (key === undefined && isDomainError(err) && err.code === 'ALREADY_QUEUED') {
-        // no key: the same request again while the first is live is its retry, not a second request
-        const live = await repo.liveOf(params.userId, params.carId);
-        if (live && live.stationId === params.stationId && sameRequest(live, params)) {
-          deps.log.info({ orderId: live.orderId, userId: params.userId }, 'request repeated while live: answered with the live order');
-          return answerAgain(deps, live, params, correlationId);
-        }
-      }
-      throw err;
-    }
-    const stored = await repo.mutate(orderId, (current) =>
-      applyRequestAnswer(current, { ...params, orderId, orderNo, createdAt }, answer, clock.now()),
-    );
-    return withPosition(toView(stored!), answer);
-  });
-
+  await bus.serve('order.request', (params, { correlationId }) => requestOrder(deps, params, correlationId));
   await bus.serve('order.get', async (params) => toView(await visibleOrder(deps, params.orderId, params.userId)));
-
   await bus.serve('order.list', async (params) => {
     const page = await repo.list(params);
     return { items: page.items.map(toView), total: page.total, pageNum: params.pageNum, pageSize: params.pageSize };
   });
-
-  await bus.serve('order.modify', async (params, { correlationId }) => {
-    const doc = await visibleOrder(deps, params.orderId, params.userId);
-    if (isFinal(doc.state)) throw new DomainError('NOT_MODIFIABLE', `order ${doc.orderId} is ${doc.state}`);
-    const modify: RpcParams<'scheduler.modify'> = { orderId: doc.orderId, stationId: doc.stationId };
-    if (params.mode !== undefined) modify.mode = params.mode;
-    if (params.energyWms !== undefined) modify.energyWms = params.energyWms;
-    const answer = await bus.call('scheduler.modify', modify, { correlationId });
-    const stored = await repo.mutate(doc.orderId, (current) => (current ? applyModifyAnswer(current, answer, clock.now()) : undefined));
-    return withPosition(toView(stored!), answer);
-  });
-
-  await bus.serve('order.cancel', async (params, { correlationId }) => {
-    const doc = await visibleOrder(deps, params.orderId, params.userId);
-    if (isFinal(doc.state)) throw new DomainError('CONFLICT', `order ${doc.orderId} is already ${doc.state}`);
-    const answer = await bus.call('scheduler.cancel', { orderId: doc.orderId, stationId: doc.stationId }, { correlationId });
-    const stored = await repo.mutate(doc.orderId, (current) =>
-      current ? applyCancelAnswer(current, answer, params.reason, clock.now()) : undefined,
-    );
-    return toView(stored!);
-  });
-
-  await bus.serve('order.current', async (params, { correlationId }) => {
-    const doc = await repo.latestIn(params.userId, LIVE_STATES);
-    if (!doc) throw new DomainError('NOT_FOUND', 'no live charging request');
-    let position: QueueEntryView | undefined;
-    try {
-      position = await bus.call('scheduler.position', { orderId: doc.orderId, stationId: doc.stationId }, { correlationId });
-    } catch (err) {
-      // the scheduler no longer knows it (finished a moment ago; its events are on their way): stored view
-      if (!(err instanceof DomainError && err.code === 'NOT_FOUND')) throw err;
-    }
-    return liveView(doc, position);
-  });
+  await bus.serve('order.modify', (params, { correlationId }) => modifyOrder(deps, params, correlationId));
+  await bus.serve('order.cancel', (params, { correlationId }) => cancelOrder(deps, params, correlationId));
+  await bus.serve('order.current', (params, { correlationId }) => currentOrder(deps, params.userId, correlationId));
 }

@@ -52,8 +52,3 @@ export function buildBill(session: SessionEnded, tariff: Tariff, id: BillIdentit
   if (session.mode !== undefined) bill.mode = session.mode;
   return bill;
 }
-
-/** `B20250101000042`: B + station-local date + 6-digit daily sequence. */
-export function formatBillNo(localDate: string, seq: number): string {
-  return `B${localDate}${String(seq).padStart(6, '0')}`;
-}

@@ -1,40 +1,19 @@
 // MongoDB `bills`: one document per session (unique sessionId), carrying its own `bill.created` in `outbox` until
-// the relay has published it.
+// the relay has published it. The fields are the contract's Bill.
 import { Schema, type Connection, type Model } from 'mongoose';
-import { outboxField, type OutboxEntry } from '@voltq/kit';
-import type { Bill } from '@voltq/contracts';
+import { mongooseFields, outboxField, type OutboxEntry } from '@voltq/kit';
+import { Bill } from '@voltq/contracts';
 
 export type StoredBill = Bill & { outbox: OutboxEntry[] };
 
-const tierSchema = new Schema({ tier: String, energyWms: Number, energyFeeFen: Number }, { _id: false });
-
 const billSchema = new Schema<StoredBill>(
-  {
-    billId: { type: String, required: true, unique: true },
-    billNo: { type: String, required: true },
-    createdAt: { type: Number, required: true },
-    userId: { type: String, required: true },
-    carId: String,
-    orderId: { type: String, required: true },
+  mongooseFields(Bill, {
+    billId: { unique: true },
     // exactly one bill per session: a redelivered session.ended hits this index and is recognised as billed
-    sessionId: { type: String, required: true, unique: true },
-    stationId: { type: String, required: true },
-    pileNo: { type: String, required: true },
-    queueNo: { type: String, required: true },
-    mode: String,
-    reason: String,
-    powerW: { type: Number, required: true },
-    energyWms: { type: Number, required: true },
-    durationMs: { type: Number, required: true },
-    startedAt: { type: Number, required: true },
-    endedAt: { type: Number, required: true },
-    energyFeeFen: { type: Number, required: true },
-    serviceFeeFen: { type: Number, required: true },
-    totalFen: { type: Number, required: true },
-    tiers: { type: [tierSchema], default: [] },
+    sessionId: { unique: true },
     // kit outbox: the bill.created envelope, pulled by the relay after the broker confirmed it
-    outbox: outboxField as never,
-  },
+    outbox: outboxField,
+  }),
   { collection: 'bills', versionKey: false },
 );
 billSchema.index({ userId: 1, endedAt: -1 });

@@ -1,8 +1,8 @@
 // The billing service in-process on a fresh namespace (test/support/service-harness.ts) with a test bus that
 // records the events a test cares about.
 import { runService, type MessageType, type ServiceHandle } from '@voltq/kit';
-import { startServiceHarness, type ServiceHarness } from '../../../test/support/service-harness.js';
-import { billingService } from '../src/service.js';
+import { startServiceHarness, type ServiceHarness } from '../../../../test/support/service-harness.js';
+import { billingService } from '../../src/main.js';
 
 export interface Harness extends ServiceHarness {
   service: ServiceHandle;

@@ -4,7 +4,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { SessionEnded } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import { startHarness } from './harness.js';
+import { startHarness } from './support/harness.js';
 
 const KWH = 3_600_000_000;
 const at = (hhmm: string) => Date.parse(`2025-03-01T${hhmm}:00+08:00`);

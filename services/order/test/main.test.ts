@@ -5,8 +5,8 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { MessagePayload, MessageType, OrderView, QueueEntryView, RpcParams } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import { orderIdFor } from '../src/ids.js';
-import { startHarness } from './harness.js';
+import { orderIdFor } from '../src/domain/ids.js';
+import { startHarness } from './support/harness.js';
 
 const KWH = 3_600_000_000;
 const T0 = Date.parse('2025-03-01T06:00:00+08:00');

@@ -1,26 +1,31 @@
 // Bills in MongoDB: the one insert that makes a bill (with its event in the outbox) and the queries.
+import { Types } from 'mongoose';
 import type { Bill, ReportParams } from '@voltq/contracts';
-import { outboxEntry, type Envelope } from '@voltq/kit';
-import type { ReportBill } from './domain/report.js';
+import { definedFields, findPage, isDuplicateKey, MongoCounters, nextDailyNumber, outboxEntry, type DailyNumberSource, type Envelope, type RpcParams } from '@voltq/kit';
+import type { ReportBill } from '../domain/report.js';
 import { toBill, type BillModel, type StoredBill } from './model.js';
 
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
-
 export class BillRepository {
-  constructor(private readonly Bill: BillModel) {}
+  private readonly billNos: DailyNumberSource;
+
+  constructor(private readonly Bill: BillModel) {
+    // never Redis: a loss of Redis must not reissue a number; a day's counter starts above the highest stored one
+    this.billNos = { counters: new MongoCounters(Bill.db, 'bill_counters'), counter: 'bill-no', model: Bill, field: 'billNo', prefix: 'B' };
+  }
+
+  /** An ObjectId's hex: unique without asking anyone. */
+  newBillId(): string {
+    return new Types.ObjectId().toHexString();
+  }
+
+  /** The next bill number for the day of `nowMs`, e.g. `B20250101000042`: B + date + 6-digit daily sequence. */
+  async nextBillNo(nowMs: number): Promise<string> {
+    return nextDailyNumber(this.billNos, nowMs);
+  }
 
   async bySession(sessionId: string): Promise<Bill | undefined> {
     const found = await this.Bill.findOne({ sessionId }).lean<StoredBill>();
     return found ? toBill(found) : undefined;
-  }
-
-  /** The daily sequence of the highest bill number stored for `day` (YYYYMMDD), 0 when none. */
-  async highestBillSeq(day: string): Promise<number> {
-    const prefix = `B${day}`;
-    const top = await this.Bill.findOne({ billNo: { $regex: `^${prefix}\\d{6,}$` } }, { billNo: 1 }).sort({ billNo: -1 }).lean<StoredBill>();
-    return top?.billNo ? Number(top.billNo.slice(prefix.length)) : 0;
   }
 
   async byId(billId: string): Promise<Bill | undefined> {
@@ -42,28 +47,10 @@ export class BillRepository {
     }
   }
 
-  async list(filter: {
-    userId?: string;
-    orderId?: string;
-    sessionId?: string;
-    stationId?: string;
-    pageNum: number;
-    pageSize: number;
-  }): Promise<{ items: Bill[]; total: number }> {
-    const q: Record<string, string> = {};
-    if (filter.userId !== undefined) q.userId = filter.userId;
-    if (filter.orderId !== undefined) q.orderId = filter.orderId;
-    if (filter.sessionId !== undefined) q.sessionId = filter.sessionId;
-    if (filter.stationId !== undefined) q.stationId = filter.stationId;
-    const [found, total] = await Promise.all([
-      this.Bill.find(q)
-        .sort({ endedAt: -1, billId: -1 })
-        .skip((filter.pageNum - 1) * filter.pageSize)
-        .limit(filter.pageSize)
-        .lean<StoredBill[]>(),
-      this.Bill.countDocuments(q),
-    ]);
-    return { items: found.map(toBill), total };
+  async list(filter: RpcParams<'billing.listBills'>): Promise<{ items: Bill[]; total: number }> {
+    const q = definedFields(filter, ['userId', 'orderId', 'sessionId', 'stationId']);
+    const { items, total } = await findPage(this.Bill, q, filter, { endedAt: -1, billId: -1 });
+    return { items: items.map(toBill), total };
   }
 
   /** The summed fields of a station's bills whose session ended in [fromMs, toMs), optionally of one pile. */

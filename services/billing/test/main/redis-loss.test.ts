@@ -4,8 +4,8 @@
 import t from 'tap';
 import mongoose from 'mongoose';
 import type { SessionEnded } from '@voltq/contracts';
-import { removeRedisNamespace } from '../../../test/support/cleanup.js';
-import { startHarness } from './harness.js';
+import { removeRedisNamespace } from '../../../../test/support/cleanup.js';
+import { startHarness } from '../support/harness.js';
 
 const KWH = 3_600_000_000;
 const at = (hhmm: string) => Date.parse(`2025-03-01T${hhmm}:00+08:00`);

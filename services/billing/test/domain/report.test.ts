@@ -1,6 +1,6 @@
 // Reports per pile without servers: the summing and grouping rule.
 import t from 'tap';
-import { sumByPile, type ReportBill } from '../src/domain/report.js';
+import { sumByPile, type ReportBill } from '../../src/domain/report.js';
 
 const KWH = 3_600_000_000;
 

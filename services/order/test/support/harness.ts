@@ -1,8 +1,8 @@
 // The order service in-process on a fresh namespace (test/support/service-harness.ts); the test bus plays the
 // scheduler (it serves scheduler.*), auth (auth.getCar) and billing.
 import { runService, type ServiceHandle } from '@voltq/kit';
-import { startServiceHarness, type ServiceHarness } from '../../../test/support/service-harness.js';
-import { orderService } from '../src/service.js';
+import { startServiceHarness, type ServiceHarness } from '../../../../test/support/service-harness.js';
+import { orderService } from '../../src/main.js';
 
 export interface Harness extends ServiceHarness {
   service: ServiceHandle;

@@ -2,7 +2,7 @@
 // racing its events, bill linking and the live view.
 import t from 'tap';
 import type { Bill, Envelope, MessagePayload, QueueEntryView } from '@voltq/contracts';
-import { liveView } from '../src/domain/live.js';
+import { liveView } from '../../src/domain/live.js';
 import {
   applyCancelAnswer,
   applyEvent,
@@ -12,7 +12,7 @@ import {
   toView,
   type OrderDoc,
   type OrderEventType,
-} from '../src/domain/order.js';
+} from '../../src/domain/order.js';
 
 const KWH = 3_600_000_000;
 const T0 = Date.parse('2025-01-01T06:00:00+08:00');

@@ -2,34 +2,15 @@
 // and its JWKS, the admin bootstrap, cars.
 import t from 'tap';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { JWT_AUDIENCE, JWT_ISSUER, rpcSchemas, type Jwks } from '@voltq/contracts';
-import { DomainError, runService, type RpcMethod, type ServiceHandle } from '@voltq/kit';
-import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { authConfigSchema, type AuthConfig } from '../src/config.js';
-import { startAuth } from '../src/service.js';
+import { JWT_AUDIENCE, JWT_ISSUER, type Jwks } from '@voltq/contracts';
+import { DomainError } from '@voltq/kit';
+import { startHarness } from '../support/harness.js';
 
-const h = await startServiceHarness({
-  label: 'auth',
-  busName: 'auth-test',
-  queues: Object.keys(rpcSchemas).map((method) => `rpc.${method}`),
-});
+const h = await startHarness('auth', 'auth-test');
 t.teardown(() => h.close());
 const bus = h.bus;
-const announced: string[] = [];
-
-async function startReplica(extra: Record<string, string> = {}): Promise<ServiceHandle<AuthConfig>> {
-  return h.add(await runService({
-    name: 'auth',
-    configSchema: authConfigSchema,
-    env: h.env({ SCRYPT_N: '16384', VOLTQ_ADMIN_USER: 'root', ...extra }),
-    exit: false,
-    start: startAuth({ announce: (line) => announced.push(line) }),
-  }));
-}
-
+const { announced, startReplica } = h;
 const first = await startReplica();
-// auth's start does not wait for its RPC servers to be declared
-await h.untilServed(Object.keys(rpcSchemas).filter((m) => m.startsWith('auth.')) as RpcMethod[]);
 
 async function rejects(p: Promise<unknown>, code: string): Promise<DomainError> {
   try {

@@ -2,8 +2,8 @@
 // namespace deleted). Before, the daily number was a Redis INCR that started again at 1.
 import t from 'tap';
 import type { QueueEntryView } from '@voltq/contracts';
-import { removeRedisNamespace } from '../../../test/support/cleanup.js';
-import { startHarness } from './harness.js';
+import { removeRedisNamespace } from '../../../../test/support/cleanup.js';
+import { startHarness } from '../support/harness.js';
 
 const KWH = 3_600_000_000;
 const h = await startHarness();

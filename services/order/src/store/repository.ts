@@ -1,15 +1,11 @@
 // Persistence of the order aggregate: read, apply a pure change, write back conditionally on `rev` (retrying on
 // a concurrent writer), so two handlers of the same order never lose each other's change.
-import { DomainError } from '@voltq/kit';
+import { definedFields, DomainError, findPage, isDuplicateKey, MongoCounters, nextDailyNumber, type DailyNumberSource, type RpcParams } from '@voltq/kit';
 import type { OrderState } from '@voltq/contracts';
-import { LIVE_STATES, type OrderDoc } from './domain/order.js';
+import { LIVE_STATES, type OrderDoc } from '../domain/order.js';
 import type { OrderModel, StoredOrder } from './model.js';
 
 const MAX_ATTEMPTS = 20;
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
 
 function plain(stored: StoredOrder & { _id?: unknown }): { doc: OrderDoc; rev: number } {
   const { _id, rev, ...doc } = stored;
@@ -18,7 +14,17 @@ function plain(stored: StoredOrder & { _id?: unknown }): { doc: OrderDoc; rev: n
 }
 
 export class OrderRepository {
-  constructor(private readonly Order: OrderModel) {}
+  private readonly orderNos: DailyNumberSource;
+
+  constructor(private readonly Order: OrderModel) {
+    // never Redis: a loss of Redis must not reissue a number; a day's counter starts above the highest stored one
+    this.orderNos = { counters: new MongoCounters(Order.db, 'order_counters'), counter: 'order-no', model: Order, field: 'orderNo', prefix: '' };
+  }
+
+  /** The next order number for the day of `nowMs`, e.g. `20250101000042`: date + 6-digit daily sequence. */
+  async nextOrderNo(nowMs: number): Promise<string> {
+    return nextDailyNumber(this.orderNos, nowMs);
+  }
 
   async get(orderId: string): Promise<OrderDoc | undefined> {
     const found = await this.Order.findOne({ orderId }).lean<StoredOrder>();
@@ -54,18 +60,8 @@ export class OrderRepository {
     throw new DomainError('CONFLICT', `order ${orderId} is being changed concurrently; try again`);
   }
 
-  async list(filter: {
-    userId?: string;
-    stationId?: string;
-    states?: OrderState[];
-    fromMs?: number;
-    toMs?: number;
-    pageNum: number;
-    pageSize: number;
-  }): Promise<{ items: OrderDoc[]; total: number }> {
-    const q: Record<string, unknown> = {};
-    if (filter.userId !== undefined) q.userId = filter.userId;
-    if (filter.stationId !== undefined) q.stationId = filter.stationId;
+  async list(filter: RpcParams<'order.list'>): Promise<{ items: OrderDoc[]; total: number }> {
+    const q = definedFields(filter, ['userId', 'stationId']);
     if (filter.states && filter.states.length > 0) q.state = { $in: filter.states };
     if (filter.fromMs !== undefined || filter.toMs !== undefined) {
       const range: Record<string, number> = {};
@@ -73,15 +69,8 @@ export class OrderRepository {
       if (filter.toMs !== undefined) range.$lt = filter.toMs;
       q.createdAt = range;
     }
-    const [found, total] = await Promise.all([
-      this.Order.find(q)
-        .sort({ createdAt: -1, orderId: -1 })
-        .skip((filter.pageNum - 1) * filter.pageSize)
-        .limit(filter.pageSize)
-        .lean<StoredOrder[]>(),
-      this.Order.countDocuments(q),
-    ]);
-    return { items: found.map((f) => plain(f).doc), total };
+    const { items, total } = await findPage(this.Order, q, filter, { createdAt: -1, orderId: -1 });
+    return { items: items.map((f) => plain(f).doc), total };
   }
 
   /** The user's live order for a car (`carId` undefined: the live order made without a car), newest first. */

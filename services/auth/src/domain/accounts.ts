@@ -1,0 +1,188 @@
+// Accounts: registration, login (users and admins), profile and cars, over an AccountStore (store/accounts.ts
+// keeps them in MongoDB). No transport here: handlers.ts maps each RPC to one method, tests can call them too.
+import { randomUUID } from 'node:crypto';
+import type { CarView, LoginResult, PrincipalResult, RegisterParams, Role, UpdateProfileParams, UserInfo } from '@voltq/contracts';
+import { DomainError } from '@voltq/kit';
+import { hashPassword, needsRehash, randomPassword, verifyPassword, type ScryptParams } from './passwords.js';
+import { carView, profileUpdate, userInfo, type CarRecord, type UserRecord } from './profile.js';
+import type { SigningKeys } from './tokens.js';
+
+/** What accounts need kept: users and cars. Uniqueness (username, userId, carId, plate per user) is the store's. */
+export interface AccountStore {
+  /** "1", "2", ...: an atomic counter shared by every replica */
+  nextUserId(): Promise<string>;
+  usernameTaken(username: string): Promise<boolean>;
+  userExists(userId: string): Promise<boolean>;
+  /** CONFLICT 'username exists' when the name is taken */
+  insertUser(user: UserRecord): Promise<void>;
+  userByName(username: string): Promise<UserRecord | undefined>;
+  userById(userId: string): Promise<UserRecord | undefined>;
+  roleOf(userId: string): Promise<Role | undefined>;
+  /** false when there is no such user */
+  updateUser(userId: string, set: Partial<UserRecord>): Promise<boolean>;
+  /** CONFLICT 'car exists' when the car id or the user's plate is taken */
+  insertCar(car: CarRecord): Promise<void>;
+  carsOf(userId: string): Promise<CarRecord[]>;
+  car(userId: string, carId: string): Promise<CarRecord | undefined>;
+  removeCar(userId: string, carId: string): Promise<CarRecord | undefined>;
+}
+
+export interface AccountsOptions {
+  store: AccountStore;
+  keys: SigningKeys;
+  tokenTtlSeconds: number;
+  scrypt: ScryptParams;
+  /** platform clock time (epoch ms) for createdAt / lastLoginAt */
+  now: () => number;
+  /** the password check (tests count its runs); scrypt by default */
+  verifyPassword?: (password: string, stored: string) => Promise<boolean>;
+}
+
+const BAD_CREDENTIALS = 'wrong username or password';
+
+function userNotFound(userId: string): DomainError {
+  return new DomainError('NOT_FOUND', `user ${userId} not found`, { resource: 'user' });
+}
+
+function carNotFound(carId: string): DomainError {
+  return new DomainError('NOT_FOUND', `car ${carId} not found`, { resource: 'car' });
+}
+
+export class Accounts {
+  private dummyHash: Promise<string>;
+  private readonly verify: (password: string, stored: string) => Promise<boolean>;
+  private readonly store: AccountStore;
+
+  constructor(private readonly opts: AccountsOptions) {
+    this.store = opts.store;
+    this.verify = opts.verifyPassword ?? verifyPassword;
+    // Logging in as an unknown user still costs one scrypt run, so timing does not reveal which names exist.
+    this.dummyHash = hashPassword(randomUUID(), opts.scrypt);
+  }
+
+  private async createAccount(params: RegisterParams, role: Role): Promise<UserRecord> {
+    // Checked first so a taken name does not consume an id; the unique index settles races.
+    if (await this.store.usernameTaken(params.username)) throw new DomainError('CONFLICT', 'username exists');
+    const passwordHash = await hashPassword(params.password, this.opts.scrypt);
+    const user: UserRecord = {
+      userId: await this.store.nextUserId(),
+      username: params.username,
+      passwordHash,
+      role,
+      nickname: params.nickname ?? params.username,
+      avatar: params.avatar ?? '',
+      gender: params.gender ?? 0,
+      createdAt: this.opts.now(),
+    };
+    if (params.phone !== undefined) user.phone = params.phone;
+    await this.store.insertUser(user);
+    return user;
+  }
+
+  private async issue(user: UserRecord): Promise<LoginResult> {
+    const { token, expiresAt } = await this.opts.keys.sign(
+      { userId: user.userId, username: user.username, role: user.role },
+      this.opts.tokenTtlSeconds,
+    );
+    return { token, userId: user.userId, username: user.username, role: user.role, expiresAt };
+  }
+
+  async register(params: RegisterParams): Promise<LoginResult> {
+    const user = await this.createAccount(params, 'user');
+    if (params.carId !== undefined) {
+      await this.addCar({ userId: user.userId, plate: params.carId, carId: params.carId }).catch((err: unknown) => {
+        // The account exists; a taken car id must not fail the registration.
+        if (!(err instanceof DomainError && err.code === 'CONFLICT')) throw err;
+      });
+    }
+    return this.issue(user);
+  }
+
+  /** Verifies the password and issues a token; `role` separates the user and admin doors. */
+  async login(username: string, password: string, role: Role): Promise<LoginResult> {
+    const user = await this.store.userByName(username);
+    if (!user) {
+      await this.verify(password, await this.dummyHash);
+      throw new DomainError('UNAUTHORIZED', BAD_CREDENTIALS);
+    }
+    const ok = await this.verify(password, user.passwordHash);
+    if (!ok || user.role !== role) throw new DomainError('UNAUTHORIZED', BAD_CREDENTIALS);
+    const update: Partial<UserRecord> = { lastLoginAt: this.opts.now() };
+    if (needsRehash(user.passwordHash, this.opts.scrypt)) update.passwordHash = await hashPassword(password, this.opts.scrypt);
+    await this.store.updateUser(user.userId, update);
+    return this.issue(user);
+  }
+
+  async userInfo(userId: string): Promise<UserInfo> {
+    const user = await this.store.userById(userId);
+    if (!user) throw userNotFound(userId);
+    return userInfo(user, await this.store.carsOf(userId));
+  }
+
+  /**
+   * Sets the profile fields a user may change (document 004's PUT /api/user/update) and nothing else: the
+   * update is built from the allow-list, whatever else `params` carries (role, username, passwordHash,
+   * createdAt, _id, balance ... are never written, even by a caller that bypassed the RPC schema).
+   */
+  async updateProfile(params: UpdateProfileParams): Promise<UserInfo> {
+    const { userId } = params;
+    const set = profileUpdate(params);
+    if (Object.keys(set).length > 0 && !(await this.store.updateUser(userId, set))) throw userNotFound(userId);
+    return this.userInfo(userId);
+  }
+
+  /** The gateway's token check: does the user still exist, with which role (one indexed lookup, two fields). */
+  async principal(userId: string): Promise<PrincipalResult> {
+    const role = await this.store.roleOf(userId);
+    return role ? { userId, exists: true, role } : { userId, exists: false };
+  }
+
+  /**
+   * Creates the first admin when it does not exist. With a configured password an existing admin's password is
+   * reset to it (the environment is the operator's lever); without one a random password is generated for a new
+   * admin and returned so the caller can show it once.
+   */
+  async bootstrapAdmin(username: string, password: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
+    const existing = await this.store.userByName(username);
+    if (existing) {
+      if (existing.role !== 'admin') throw new Error(`admin bootstrap: "${username}" exists and is not an admin`);
+      if (password !== undefined && !(await verifyPassword(password, existing.passwordHash))) {
+        await this.store.updateUser(existing.userId, { passwordHash: await hashPassword(password, this.opts.scrypt) });
+      }
+      return { created: false };
+    }
+    const chosen = password ?? randomPassword();
+    try {
+      await this.createAccount({ username, password: chosen }, 'admin');
+    } catch (err) {
+      // Another replica bootstrapped it at the same moment.
+      if (err instanceof DomainError && err.code === 'CONFLICT') return { created: false };
+      throw err;
+    }
+    return password === undefined ? { created: true, generatedPassword: chosen } : { created: true };
+  }
+
+  async addCar(params: { userId: string; plate: string; carId?: string; capacityWms?: number }): Promise<CarView> {
+    if (!(await this.store.userExists(params.userId))) throw userNotFound(params.userId);
+    const car: CarRecord = { carId: params.carId ?? randomUUID(), userId: params.userId, plate: params.plate, createdAt: this.opts.now() };
+    if (params.capacityWms !== undefined) car.capacityWms = params.capacityWms;
+    await this.store.insertCar(car);
+    return carView(car);
+  }
+
+  async listCars(userId: string): Promise<CarView[]> {
+    return (await this.store.carsOf(userId)).map(carView);
+  }
+
+  async getCar(userId: string, carId: string): Promise<CarView> {
+    const car = await this.store.car(userId, carId);
+    if (!car) throw carNotFound(carId);
+    return carView(car);
+  }
+
+  async removeCar(userId: string, carId: string): Promise<CarView> {
+    const car = await this.store.removeCar(userId, carId);
+    if (!car) throw carNotFound(carId);
+    return carView(car);
+  }
+}

@@ -1,0 +1,71 @@
+// What auth stores of a user and a car, and the pure rules around them: which profile fields a user may change,
+// and how a stored user or car is shown.
+import { PROFILE_FIELDS, type CarView, type Role, type UserInfo } from '@voltq/contracts';
+import { DomainError } from '@voltq/kit';
+
+/** A user (or admin, by role) as stored in `users`. */
+export interface UserRecord {
+  userId: string;
+  username: string;
+  passwordHash: string;
+  role: Role;
+  nickname: string;
+  avatar: string;
+  gender: number;
+  phone?: string;
+  country?: string;
+  province?: string;
+  city?: string;
+  language?: string;
+  createdAt: number;
+  lastLoginAt?: number;
+}
+
+/** A car as stored in `cars`. */
+export interface CarRecord {
+  carId: string;
+  userId: string;
+  plate: string;
+  capacityWms?: number;
+  createdAt: number;
+}
+
+/**
+ * The `$set` of a profile update: only the allow-listed fields, each only with the type the field has (strings,
+ * gender an integer 0-2); anything else in `params` is ignored.
+ */
+export function profileUpdate(params: Record<string, unknown>): Partial<Pick<UserRecord, (typeof PROFILE_FIELDS)[number]>> {
+  const set: Record<string, string | number> = {};
+  for (const key of PROFILE_FIELDS) {
+    const value = params[key];
+    if (value === undefined) continue;
+    const fits = key === 'gender' ? Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 2 : typeof value === 'string';
+    if (!fits) throw new DomainError('VALIDATION', `${key} has the wrong type`);
+    set[key] = value as string | number;
+  }
+  return set;
+}
+
+export function carView(car: CarRecord): CarView {
+  const view: CarView = { carId: car.carId, plate: car.plate, createdAt: car.createdAt };
+  if (car.capacityWms !== undefined) view.capacityWms = car.capacityWms;
+  return view;
+}
+
+export function userInfo(user: UserRecord, cars: CarRecord[]): UserInfo {
+  const info: UserInfo = {
+    userId: user.userId,
+    username: user.username,
+    role: user.role,
+    nickname: user.nickname ?? user.username,
+    avatar: user.avatar ?? '',
+    gender: user.gender ?? 0,
+    cars: cars.map(carView),
+    createdAt: user.createdAt,
+  };
+  for (const key of ['phone', 'country', 'province', 'city', 'language'] as const) {
+    if (user[key] !== undefined) info[key] = user[key];
+  }
+  if (user.lastLoginAt !== undefined) info.lastLoginAt = user.lastLoginAt;
+  return info;
+}

@@ -1,0 +1,27 @@
+// Auth's RPCs: each maps its params to one Accounts (or signing key) call.
+import type { Bus } from '@voltq/kit';
+import type { Accounts } from './domain/accounts.js';
+import type { SigningKeys } from './domain/tokens.js';
+
+export interface AuthDeps {
+  bus: Bus;
+  accounts: Accounts;
+  keys: SigningKeys;
+}
+
+export async function registerHandlers({ bus, accounts, keys }: AuthDeps): Promise<void> {
+  // Awaited: the service is ready only once every RPC queue exists.
+  await Promise.all([
+    bus.serve('auth.register', async (params) => accounts.register(params)),
+    bus.serve('auth.login', async (params) => accounts.login(params.username, params.password, 'user')),
+    bus.serve('auth.adminLogin', async (params) => accounts.login(params.username, params.password, 'admin')),
+    bus.serve('auth.userInfo', async (params) => accounts.userInfo(params.userId)),
+    bus.serve('auth.updateProfile', async (params) => accounts.updateProfile(params)),
+    bus.serve('auth.principal', async (params) => accounts.principal(params.userId)),
+    bus.serve('auth.jwks', async () => keys.publicJwks()),
+    bus.serve('auth.addCar', async (params) => accounts.addCar(params)),
+    bus.serve('auth.listCars', async (params) => ({ items: await accounts.listCars(params.userId) })),
+    bus.serve('auth.getCar', async (params) => accounts.getCar(params.userId, params.carId)),
+    bus.serve('auth.removeCar', async (params) => accounts.removeCar(params.userId, params.carId)),
+  ]);
+}

@@ -1,0 +1,78 @@
+// Users and cars in MongoDB: auth's AccountStore. User ids come from the `counters` collection ({_id: 'userId'}).
+import type { Connection } from 'mongoose';
+import type { Role } from '@voltq/contracts';
+import { DomainError, isDuplicateKey, MongoCounters } from '@voltq/kit';
+import type { AccountStore } from '../domain/accounts.js';
+import type { CarRecord, UserRecord } from '../domain/profile.js';
+import type { AuthModels } from './models.js';
+
+export class MongoAccountStore implements AccountStore {
+  private readonly counters: MongoCounters;
+
+  constructor(
+    conn: Connection,
+    private readonly models: AuthModels,
+  ) {
+    this.counters = new MongoCounters(conn, 'counters');
+  }
+
+  async nextUserId(): Promise<string> {
+    return String(await this.counters.next('userId'));
+  }
+
+  async usernameTaken(username: string): Promise<boolean> {
+    return (await this.models.User.exists({ username })) !== null;
+  }
+
+  async userExists(userId: string): Promise<boolean> {
+    return (await this.models.User.exists({ userId })) !== null;
+  }
+
+  async insertUser(user: UserRecord): Promise<void> {
+    try {
+      await this.models.User.create(user);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new DomainError('CONFLICT', 'username exists');
+      throw err;
+    }
+  }
+
+  async userByName(username: string): Promise<UserRecord | undefined> {
+    return (await this.models.User.findOne({ username }).lean<UserRecord>()) ?? undefined;
+  }
+
+  async userById(userId: string): Promise<UserRecord | undefined> {
+    return (await this.models.User.findOne({ userId }).lean<UserRecord>()) ?? undefined;
+  }
+
+  async roleOf(userId: string): Promise<Role | undefined> {
+    const user = await this.models.User.findOne({ userId }, { _id: 0, userId: 1, role: 1 }).lean<Pick<UserRecord, 'userId' | 'role'>>();
+    return user?.role;
+  }
+
+  async updateUser(userId: string, set: Partial<UserRecord>): Promise<boolean> {
+    const res = await this.models.User.updateOne({ userId }, { $set: set });
+    return res.matchedCount > 0;
+  }
+
+  async insertCar(car: CarRecord): Promise<void> {
+    try {
+      await this.models.Car.create(car);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new DomainError('CONFLICT', 'car exists', { resource: 'car' });
+      throw err;
+    }
+  }
+
+  async carsOf(userId: string): Promise<CarRecord[]> {
+    return this.models.Car.find({ userId }).sort({ createdAt: 1 }).lean<CarRecord[]>();
+  }
+
+  async car(userId: string, carId: string): Promise<CarRecord | undefined> {
+    return (await this.models.Car.findOne({ userId, carId }).lean<CarRecord>()) ?? undefined;
+  }
+
+  async removeCar(userId: string, carId: string): Promise<CarRecord | undefined> {
+    return (await this.models.Car.findOneAndDelete({ userId, carId }).lean<CarRecord>()) ?? undefined;
+  }
+}

@@ -1,0 +1,47 @@
+// MongoDB collections owned by auth: users (and admins, by role) and cars; their fields come from the contracts'
+// UserInfo and CarView, plus what only the store has (the password hash, the owner of a car).
+import { Type } from '@sinclair/typebox';
+import { Schema, type Connection, type Model } from 'mongoose';
+import { CarView, UserInfo } from '@voltq/contracts';
+import { mongooseFields } from '@voltq/kit';
+import type { CarRecord, UserRecord } from '../domain/profile.js';
+
+const userSchema = new Schema<UserRecord>(
+  mongooseFields(Type.Omit(UserInfo, ['cars']), {
+    passwordHash: { type: String, required: true },
+    role: { enum: ['user', 'admin'] },
+    // older documents may lack them: shown with these defaults
+    nickname: { required: false, default: '' },
+    avatar: { required: false, default: '' },
+    gender: { required: false, default: 0 },
+  }),
+  { versionKey: false, collection: 'users' },
+);
+userSchema.index({ userId: 1 }, { unique: true });
+userSchema.index({ username: 1 }, { unique: true });
+
+const carSchema = new Schema<CarRecord>(
+  mongooseFields(CarView, {
+    userId: { type: String, required: true },
+    plate: { required: true },
+    createdAt: { required: true },
+  }),
+  { versionKey: false, collection: 'cars' },
+);
+carSchema.index({ carId: 1 }, { unique: true });
+carSchema.index({ userId: 1, plate: 1 }, { unique: true });
+
+export interface AuthModels {
+  User: Model<UserRecord>;
+  Car: Model<CarRecord>;
+}
+
+/** Compiles the models on `conn` and waits until their unique indexes exist (uniqueness relies on them). */
+export async function authModels(conn: Connection): Promise<AuthModels> {
+  const models: AuthModels = {
+    User: (conn.models.User as Model<UserRecord> | undefined) ?? conn.model<UserRecord>('User', userSchema),
+    Car: (conn.models.Car as Model<CarRecord> | undefined) ?? conn.model<CarRecord>('Car', carSchema),
+  };
+  await Promise.all([models.User.init(), models.Car.init()]);
+  return models;
+}
