@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { envName } from '../../packages/kit/src/config.js';
-import { gatewayConfigSchema } from '../../services/gateway/src/config.js';
+import { configSchema as gatewayConfigSchema } from '../../services/gateway/src/config.js';
 import { configSchema as authConfigSchema } from '../../services/auth/src/config.js';
 import { configSchema as orderConfigSchema } from '../../services/order/src/config.js';
 import { configSchema as schedulerConfigSchema } from '../../services/scheduler/src/config.js';

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { serviceConfigSchema } from '@voltq/kit';
 
-export const gatewayConfigSchema = serviceConfigSchema('gateway', {
+export const configSchema = serviceConfigSchema('gateway', {
   /** IANA zone of the times shown and of dates/times given without an offset */
   timeZone: Type.String({ minLength: 1, default: 'Asia/Shanghai' }),
   defaultStationId: Type.String({ minLength: 1, maxLength: 128, default: 'default' }),
@@ -25,4 +25,4 @@ export const gatewayConfigSchema = serviceConfigSchema('gateway', {
   /** user ids kept in that cache (least recently used go first) */
   principalCacheMaxEntries: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 100_000 }),
 });
-export type GatewayConfig = Static<typeof gatewayConfigSchema>;
+export type GatewayConfig = Static<typeof configSchema>;

@@ -55,7 +55,3 @@ export function ok<T>(data: T, message = 'success'): { code: 0; message: string;
   return { code: 0, message, data };
 }
 
-/** Users see only their own data: another user's record answers as if it did not exist. */
-export function assertOwn(owner: string, userId: string, what: string): void {
-  if (owner !== userId) throw new DomainError('NOT_FOUND', `${what} not found`);
-}

@@ -2,7 +2,7 @@
 // The wiring: the JWKS (fetched from auth at start, retried until it answers; readiness waits for it), the token
 // subjects' existence check, the login limiter and /api. `node src/main.ts` runs it; tests import the descriptor.
 import { runIfMain, type RunServiceOptions, type ServiceContext } from '@voltq/kit';
-import { gatewayConfigSchema, type GatewayConfig } from './config.js';
+import { configSchema, type GatewayConfig } from './config.js';
 import { LiveTokenVerifier, PrincipalCache } from './domain/principals.js';
 import { LoginThrottle } from './domain/rate-limit.js';
 import { gatewayHttpOptions, hasGatewayHttpOptions } from './edge.js';
@@ -59,10 +59,10 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
 /** Everything runService needs to run the gateway (tests: `runService({ ...gatewayService, env, exit: false })`). */
 export const gatewayService = {
   name: 'gateway',
-  configSchema: gatewayConfigSchema,
+  configSchema,
   uses: { amqp: true, redis: true, mongo: false },
   httpOptions: gatewayHttpOptions,
   start: startGateway,
-} satisfies RunServiceOptions<typeof gatewayConfigSchema>;
+} satisfies RunServiceOptions<typeof configSchema>;
 
 await runIfMain(import.meta.url, gatewayService);

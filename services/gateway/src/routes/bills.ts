@@ -1,5 +1,6 @@
 // Platform additions: the caller's bills (详单).
-import { assertOwn, ok, principal, type Api, type RouteDeps } from '../context.js';
+import { ownedOrNotFound } from '@voltq/kit';
+import { ok, principal, type Api, type RouteDeps } from '../context.js';
 import { billView, page004 } from '../format.js';
 import { BillIdPath, BillsQuery, BillView, Page004, responses } from '../schemas.js';
 
@@ -14,7 +15,7 @@ export function billRoutes(api: Api, deps: RouteDeps): void {
     const userId = principal(req).userId;
     const bill = await deps.call(req, 'billing.getBill', { billId: req.params.billId, userId });
     // billing filters by userId already; checked again so a user can never read another's bill
-    assertOwn(bill.userId, userId, `bill ${req.params.billId}`);
+    ownedOrNotFound(bill, userId, `bill ${req.params.billId}`);
     return ok(billView(bill, deps.fmt()));
   });
 

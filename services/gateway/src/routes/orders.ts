@@ -1,7 +1,7 @@
 // Document 004 orders: the caller's order list and one order in full (fees and tier split from its bills).
 import type { OrderState } from '@voltq/contracts';
-import { DomainError } from '@voltq/kit';
-import { assertOwn, ok, principal, type Api, type RouteDeps } from '../context.js';
+import { DomainError, ownedOrNotFound } from '@voltq/kit';
+import { ok, principal, type Api, type RouteDeps } from '../context.js';
 import { orderDetail004, orderListItem004, page004, statesFor004Status } from '../format.js';
 import { localDayRange } from '../parse.js';
 import { OrderDetail004, OrderIdParams, OrderListItem004, OrdersQuery, Page004, responses } from '../schemas.js';
@@ -37,7 +37,7 @@ export function orderRoutes(api: Api, deps: RouteDeps): void {
     const userId = principal(req).userId;
     const order = await deps.call(req, 'order.get', { orderId: req.params.id, userId });
     // the order service filters by userId already; checked again so a user can never read another's order
-    assertOwn(order.userId, userId, `order ${req.params.id}`);
+    ownedOrNotFound(order, userId, `order ${req.params.id}`);
     return ok(orderDetail004(order, deps.fmt()));
   });
 }
