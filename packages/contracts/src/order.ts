@@ -129,7 +129,7 @@ export const OrderView = Type.Object({
   stationId: Id,
   mode: ChargeMode,
   energyWms: EnergyWms({ description: 'requested' }),
-  chargedWms: EnergyWms({ description: 'delivered so far (ended sessions; order.current adds the running one)' }),
+  requestChargedWms: EnergyWms({ description: 'delivered over all sessions of the request so far (ended sessions; order.current adds the running one)' }),
   energyFeeFen: FeeFen({ description: 'billed so far: energy fee' }),
   serviceFeeFen: FeeFen({ description: 'billed so far: service fee' }),
   feeFen: FeeFen({ description: 'billed so far: total (order.current adds the running session)' }),

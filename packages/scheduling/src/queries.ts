@@ -16,11 +16,11 @@ export interface CarIdentity extends CarRef {
 export interface BoardCar extends CarIdentity {
   requestedWms: number;
   /** Energy of the current session so far (0 unless charging): what a pile cell shows. */
-  chargedWms: number;
+  sessionChargedWms: number;
   /** Fee of the current session so far. */
   feeFen: number;
   /** Energy delivered to this request over all its sessions, including the current one. */
-  deliveredWms: number;
+  requestChargedWms: number;
   /** Fee of all its sessions, including the current one. */
   totalFeeFen: number;
   /** What it still lacks now. */
@@ -61,9 +61,10 @@ export interface Position extends CarIdentity {
   /** 1 = charging head of the pile. */
   pilePosition: number | null;
   requestedWms: number;
-  /** Over all sessions of the request, including the current one. */
-  chargedWms: number;
+  /** Energy over all sessions of the request, including the current one. */
+  requestChargedWms: number;
   feeFen: number;
+  /** Energy of the current session so far (0 unless charging). */
   sessionChargedWms: number;
   sessionFeeFen: number;
   remainingWms: number;
@@ -139,9 +140,9 @@ export function position(state: StationState, orderId: string, atMs: number): Po
     pileNo: pile ? pile.pileNo : null,
     pilePosition: pile ? index + 1 : null,
     requestedWms: car.requestedWms,
-    chargedWms: view.deliveredWms,
+    requestChargedWms: view.requestChargedWms,
     feeFen: view.totalFeeFen,
-    sessionChargedWms: view.chargedWms,
+    sessionChargedWms: view.sessionChargedWms,
     sessionFeeFen: view.feeFen,
     remainingWms: view.remainingWms,
     waitingMs: view.waitingMs,
@@ -166,7 +167,7 @@ function identity(car: CarEntry, state: CarState): CarIdentity {
 
 function boardCar(car: CarEntry, state: CarState, tariff: Tariff, at: number): BoardCar {
   const s = car.session;
-  const chargedWms = s ? sessionEnergyWms(s, at) : 0;
+  const sessionChargedWms = s ? sessionEnergyWms(s, at) : 0;
   const feeFen = s ? sessionFee(tariff, s, at).totalFen : 0;
   const chargingMs = car.chargedMs + (s && s.starting !== true ? Math.max(0, at - s.startedAt) : 0);
   // Fields written out rather than spread from identity(): this runs for every car on every board, and a spread
@@ -179,11 +180,11 @@ function boardCar(car: CarEntry, state: CarState, tariff: Tariff, at: number): B
     mode: car.mode,
     state,
     requestedWms: car.requestedWms,
-    chargedWms,
+    sessionChargedWms,
     feeFen,
-    deliveredWms: car.deliveredWms + chargedWms,
+    requestChargedWms: car.deliveredWms + sessionChargedWms,
     totalFeeFen: car.feeFen + feeFen,
-    remainingWms: remainingWms(car) - chargedWms,
+    remainingWms: remainingWms(car) - sessionChargedWms,
     waitingMs: Math.max(0, at - car.createdAt - chargingMs),
     sessionId: s ? s.sessionId : null,
     startedAt: s ? s.startedAt : null,

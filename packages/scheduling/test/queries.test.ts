@@ -88,12 +88,12 @@ t.test('board: piles with queues (charged kWh and fee so far), waiting area and 
     ['F1', 'working', 30000, ['V1', 'V4']], ['F2', 'fault', 30000, []], ['T1', 'working', 10000, ['V6']],
   ]);
   t.match(b.piles[0]!.queue[0], {
-    carId: 'V1', queueNo: 'F1', state: 'charging', requestedWms: 30 * KWH, chargedWms: 15 * KWH, feeFen: 1800,
-    deliveredWms: 15 * KWH, remainingWms: 15 * KWH, waitingMs: 0, sessionId: 'V1#1', startedAt: at('06:00'), expectedEndAt: at('07:00'),
+    carId: 'V1', queueNo: 'F1', state: 'charging', requestedWms: 30 * KWH, sessionChargedWms: 15 * KWH, feeFen: 1800,
+    requestChargedWms: 15 * KWH, remainingWms: 15 * KWH, waitingMs: 0, sessionId: 'V1#1', startedAt: at('06:00'), expectedEndAt: at('07:00'),
   });
-  t.match(b.piles[0]!.queue[1], { carId: 'V4', state: 'queued', chargedWms: 0, feeFen: 0, waitingMs: 30 * MIN, sessionId: null });
-  t.match(b.piles[2]!.queue[0], { carId: 'V6', chargedWms: 10_000 * 25 * MIN, feeFen: 500, waitingMs: 0 });
-  t.same(b.faultQueue.map((c) => [c.carId, c.state, c.remainingWms, c.deliveredWms, c.totalFeeFen, c.waitingMs]), [
+  t.match(b.piles[0]!.queue[1], { carId: 'V4', state: 'queued', sessionChargedWms: 0, feeFen: 0, waitingMs: 30 * MIN, sessionId: null });
+  t.match(b.piles[2]!.queue[0], { carId: 'V6', sessionChargedWms: 10_000 * 25 * MIN, feeFen: 500, waitingMs: 0 });
+  t.same(b.faultQueue.map((c) => [c.carId, c.state, c.remainingWms, c.requestChargedWms, c.totalFeeFen, c.waitingMs]), [
     ['V2', 'faultQueue', 5 * KWH, 5 * KWH, 600, 20 * MIN], ['V3', 'faultQueue', 10 * KWH, 0, 0, 30 * MIN],
   ]);
   t.same(b.waitingArea.map((c) => [c.carId, c.state, c.requestedWms, c.waitingMs]), [['V5', 'waiting', 10 * KWH, 25 * MIN]]);
@@ -105,7 +105,7 @@ t.test('board and position play due completions first', async (t) => {
   s.submit('V1', 'fast', 1, at('06:00'));
   s.submit('V2', 'fast', 1, at('06:00'));
   const b = board(s.state, at('06:03'));
-  t.same(b.piles[0]!.queue.map((c) => [c.carId, c.chargedWms]), [['V2', KWH / 2]]);
+  t.same(b.piles[0]!.queue.map((c) => [c.carId, c.sessionChargedWms]), [['V2', KWH / 2]]);
   t.equal(position(s.state, 'V1', at('06:03')), null, 'a finished request has no position');
   t.match(position(s.state, 'V2', at('06:03')), { state: 'charging', carsAhead: 0, pileNo: 'F1' });
 });
@@ -118,15 +118,15 @@ t.test('position: the request\'s state and the cars ahead of it in its mode', as
   t.same(s.layout(), { F1: ['V1', 'V2'], T1: ['V3', 'V5'], waiting: ['V4', 'V6', 'V7', 'V8'], fault: [] });
   t.match(position(s.state, 'V1', at('06:10')), {
     queueNo: 'F1', mode: 'fast', state: 'charging', carsAhead: 0, pileNo: 'F1', pilePosition: 1,
-    chargedWms: 5 * KWH, feeFen: 600, sessionChargedWms: 5 * KWH, remainingWms: 5 * KWH, createdAt: at('06:00'),
+    requestChargedWms: 5 * KWH, feeFen: 600, sessionChargedWms: 5 * KWH, remainingWms: 5 * KWH, createdAt: at('06:00'),
   });
-  t.match(position(s.state, 'V2', at('06:10')), { state: 'queued', carsAhead: 1, pileNo: 'F1', pilePosition: 2, chargedWms: 0 });
+  t.match(position(s.state, 'V2', at('06:10')), { state: 'queued', carsAhead: 1, pileNo: 'F1', pilePosition: 2, requestChargedWms: 0 });
   t.match(position(s.state, 'V6', at('06:10')), { queueNo: 'F4', state: 'waiting', carsAhead: 1, pileNo: null });
   t.match(position(s.state, 'V8', at('06:10')), { queueNo: 'T4', state: 'waiting', carsAhead: 1 });
   s.do({ type: 'pileFault', pileNo: 'F1' }, at('06:10'));
   t.match(position(s.state, 'V2', at('06:10')), { state: 'faultQueue', carsAhead: 1 });
   t.match(position(s.state, 'V6', at('06:10')), { state: 'waiting', carsAhead: 3, waitingMs: 10 * MIN });
-  t.match(position(s.state, 'V1', at('06:10')), { state: 'faultQueue', carsAhead: 0, chargedWms: 5 * KWH, feeFen: 600, sessionChargedWms: 0 });
+  t.match(position(s.state, 'V1', at('06:10')), { state: 'faultQueue', carsAhead: 0, requestChargedWms: 5 * KWH, feeFen: 600, sessionChargedWms: 0 });
   t.equal(position(s.state, 'nope', at('06:10')), null);
 });
 

@@ -179,9 +179,9 @@ export const RequestView = Type.Object({
   pileNo: Type.Optional(Type.String()),
   chargedKwh: Type.Number({
     description:
-      'kWh, two decimals: delivered for the whole request so far, over all its sessions (a car re-queued after a pile ' +
-      "fault keeps what it got) with the running one included. The admin board's chargedKwh counts the current " +
-      'session only; both are right, they answer different questions.',
+      'kWh, two decimals: the energy charged for the whole request so far, over all its sessions (a car re-queued ' +
+      "after a pile fault keeps what it got) with the running one included. Not the admin board's chargedKwh, which " +
+      'is the current session only.',
   }),
   feeYuan: Type.Number({ description: 'yuan, two decimals: fee of the whole request so far, over all its sessions' }),
   createdAt: IsoTime,
@@ -229,8 +229,8 @@ export const BoardEntry = Type.Object({
   requestedKwh: Kwh,
   chargedKwh: Type.Number({
     description:
-      'kWh, two decimals: delivered in the current session only (what the pile shows), 0 while queued. ' +
-      "The user's /api/queue/requests/current counts the whole request across sessions; both are right.",
+      'kWh, two decimals: the energy charged in the current session only (what the pile shows), 0 while queued. ' +
+      "Not the chargedKwh of the user's /api/queue/requests/current, which is the whole request across sessions.",
   }),
   remainingKwh: Type.Number({ description: 'kWh, two decimals: what the whole request still lacks' }),
   feeYuan: Type.Number({ description: 'yuan, two decimals: fee of the current session so far' }),

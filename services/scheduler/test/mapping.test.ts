@@ -119,7 +119,7 @@ t.test('views fit the RPC result contracts', async (t) => {
   const pos = position(s, 'o1', T0 + 30 * MIN)!;
   const v = positionView(pos);
   t.ok(Value.Check(rpcSchemas['scheduler.position'].result, v));
-  t.match(v, { state: 'charging', pileNo: 'T1', chargedWms: 5 * WMS_PER_KWH, carsAhead: 0, carId: 'c1' });
+  t.match(v, { state: 'charging', pileNo: 'T1', sessionChargedWms: 5 * WMS_PER_KWH, carsAhead: 0, carId: 'c1' });
   t.ok(v.feeFen > 0, 'the fee so far is shown');
   const waiting = positionView(position(s, 'o5', T0)!);
   t.match(waiting, { state: 'dispatched', pileNo: 'T2', carsAhead: 1 });

@@ -532,7 +532,7 @@ export function toView(doc: OrderDoc): OrderView {
     stationId: doc.stationId,
     mode: doc.mode ?? modeFromQueueNo(doc.queueNo) ?? 'fast',
     energyWms: doc.energyWms ?? 0,
-    chargedWms: doc.sessions.reduce((acc, s) => acc + (s.energyWms ?? 0), 0),
+    requestChargedWms: doc.sessions.reduce((acc, s) => acc + (s.energyWms ?? 0), 0),
     energyFeeFen: sum((b) => b.energyFeeFen),
     serviceFeeFen: sum((b) => b.serviceFeeFen),
     feeFen: sum((b) => b.totalFen),
