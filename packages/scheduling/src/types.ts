@@ -12,8 +12,10 @@ export interface StationConfig {
   stationId: string;
   fastPiles: number;
   slowPiles: number;
-  fastPowerKw: number;
-  slowPowerKw: number;
+  /** Power of each fast pile in W (whole watts: completion instants and energies are exact integers). */
+  fastPowerW: number;
+  /** Power of each slow pile in W. */
+  slowPowerW: number;
   /** N: capacity of the waiting area. */
   waitingAreaSize: number;
   /** M: places in each pile's queue, the head place charging. */
@@ -31,8 +33,8 @@ export interface StationConfigInput {
   stationId?: string;
   fastPiles?: number;
   slowPiles?: number;
-  fastPowerKw?: number;
-  slowPowerKw?: number;
+  fastPowerW?: number;
+  slowPowerW?: number;
   waitingAreaSize?: number;
   pileQueueLength?: number;
   faultPolicy?: FaultPolicy;

@@ -1,28 +1,42 @@
 // Configuration, the state as plain JSON, and the queries the services read: board, position, pile totals.
 import t from 'tap';
-import { applyCommand, board, createStation, nextDueAt, pileTotals, position } from '../src/index.js';
+import { applyCommand, board, createStation, nextDueAt, pileTotals, position, readStoredConfig } from '../src/index.js';
 import { at, KWH, MIN, Station } from './helpers.js';
 
 t.test('configuration: DESIGN defaults, legacy setting names, clear refusals', async (t) => {
   const st = createStation({}, at('06:00'));
   t.match(st.config, {
-    stationId: 'default', fastPiles: 2, slowPiles: 3, fastPowerKw: 30, slowPowerKw: 10, waitingAreaSize: 10,
+    stationId: 'default', fastPiles: 2, slowPiles: 3, fastPowerW: 30_000, slowPowerW: 10_000, waitingAreaSize: 10,
     pileQueueLength: 3, faultPolicy: 'priority', dispatchMode: 'default', timeZone: 'Asia/Shanghai',
   });
   t.equal(st.config.tariff.serviceFeeYuanPerKwh, '0.8', 'the default tariff is stored concrete');
   t.same(st.piles.map((p) => [p.pileNo, p.powerW]), [['F1', 30000], ['F2', 30000], ['T1', 10000], ['T2', 10000], ['T3', 10000]]);
 
-  const old = createStation({ FastChargingPileNum: 1, TrickleChargingPileNum: 2, WaitingAreaSize: 6, ChargingQueueLen: 2, slowPowerKw: 7 }, 0);
+  const old = createStation({ FastChargingPileNum: 1, TrickleChargingPileNum: 2, WaitingAreaSize: 6, ChargingQueueLen: 2, slowPowerW: 7000 }, 0);
   t.match(old.config, { fastPiles: 1, slowPiles: 2, waitingAreaSize: 6, pileQueueLength: 2 });
   t.same(old.piles.map((p) => [p.pileNo, p.powerW]), [['F1', 30000], ['T1', 7000], ['T2', 7000]]);
 
   t.throws(() => createStation({ fastPiles: 0, slowPiles: 0 }, 0), { name: 'StationConfigError', code: 'BAD_CONFIG' });
-  t.throws(() => createStation({ fastPowerKw: -1 }, 0), /fastPowerKw/);
+  t.throws(() => createStation({ fastPowerW: -1 }, 0), /fastPowerW/);
   t.throws(() => createStation({ faultPolicy: 'random' as 'priority' }, 0), /faultPolicy/);
   t.throws(() => createStation({ timeZone: 'Mars/Olympus' }, 0), /time zone/);
   t.throws(() => createStation({ FastChargingPileNum: 1, fastPiles: 2 }, 0), /disagree/);
   t.throws(() => createStation({ colour: 'red' } as never, 0), /unknown setting/);
   t.throws(() => createStation({ tariff: { serviceFeeYuanPerKwh: 1, tiers: [] } }, 0), /tariff/);
+});
+
+t.test('a state stored before power was kept in W (fastPowerKw/slowPowerKw) is read in W', async (t) => {
+  const { fastPowerW: _f, slowPowerW: _s, ...rest } = createStation({ slowPowerW: 7000 }, at('06:00')).config;
+  const stored = JSON.parse(JSON.stringify({ ...createStation({ slowPowerW: 7000 }, at('06:00')), config: { ...rest, fastPowerKw: 30, slowPowerKw: 7 } }));
+  t.match(readStoredConfig(stored.config), { fastPowerW: 30_000, slowPowerW: 7000 });
+  t.notOk('fastPowerKw' in readStoredConfig(stored.config));
+  const current = createStation({}, 0).config;
+  t.equal(readStoredConfig(current), current, 'a current config is handed back as it is');
+  const r = applyCommand(stored, { type: 'configure', config: { fastPiles: 1 } }, at('06:01'));
+  t.ok(r.ok);
+  t.match(r.state.config, { fastPiles: 1, fastPowerW: 30_000, slowPowerW: 7000 }, 'a reconfigure keeps the stored powers');
+  t.notOk('slowPowerKw' in r.state.config);
+  t.same(r.state.piles.map((p) => [p.pileNo, p.powerW]), [['F1', 30000], ['T1', 7000], ['T2', 7000], ['T3', 7000]]);
 });
 
 t.test('configure: only an empty station can be reconfigured; piles keep their state and totals', async (t) => {

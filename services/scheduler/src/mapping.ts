@@ -24,6 +24,7 @@ import type {
   StationEvent,
   StationState,
 } from '@voltq/scheduling';
+import { readStoredConfig } from '@voltq/scheduling';
 
 /** A contract event ready to be wrapped in an envelope; `atMs` is its clock instant (the envelope's occurredAt). */
 export interface OutgoingEvent<K extends MessageType = MessageType> {
@@ -272,13 +273,14 @@ export function boardView(b: Board, state: StationState): BoardResult {
 
 // ---- configuration -------------------------------------------------------------------------------------------
 
-export function toContractConfig(c: EngineStationConfig): ContractStationConfig {
+export function toContractConfig(stored: EngineStationConfig): ContractStationConfig {
+  const c = readStoredConfig(stored);
   return {
     stationId: c.stationId,
     fastPiles: c.fastPiles,
     slowPiles: c.slowPiles,
-    fastPowerW: Math.round(c.fastPowerKw * 1000),
-    slowPowerW: Math.round(c.slowPowerKw * 1000),
+    fastPowerW: c.fastPowerW,
+    slowPowerW: c.slowPowerW,
     waitingAreaSize: c.waitingAreaSize,
     pileQueueLength: c.pileQueueLength,
     faultPolicy: c.faultPolicy,
@@ -287,14 +289,14 @@ export function toContractConfig(c: EngineStationConfig): ContractStationConfig 
   };
 }
 
-/** A partial contract config (watts) as engine input (kilowatts); absent settings stay as they are. */
+/** A partial contract config as engine input; absent settings stay as they are. */
 export function toEngineConfigInput(c: Partial<ContractStationConfig>): StationConfigInput {
   const input: StationConfigInput = {};
   if (c.stationId !== undefined) input.stationId = c.stationId;
   if (c.fastPiles !== undefined) input.fastPiles = c.fastPiles;
   if (c.slowPiles !== undefined) input.slowPiles = c.slowPiles;
-  if (c.fastPowerW !== undefined) input.fastPowerKw = c.fastPowerW / 1000;
-  if (c.slowPowerW !== undefined) input.slowPowerKw = c.slowPowerW / 1000;
+  if (c.fastPowerW !== undefined) input.fastPowerW = c.fastPowerW;
+  if (c.slowPowerW !== undefined) input.slowPowerW = c.slowPowerW;
   if (c.waitingAreaSize !== undefined) input.waitingAreaSize = c.waitingAreaSize;
   if (c.pileQueueLength !== undefined) input.pileQueueLength = c.pileQueueLength;
   if (c.faultPolicy !== undefined) input.faultPolicy = c.faultPolicy;

@@ -130,13 +130,16 @@ t.test('views fit the RPC result contracts', async (t) => {
   t.match(b.piles[0], { pileNo: 'F1', state: 'idle', powerW: 30_000 });
 });
 
-t.test('configuration converts between watts and kilowatts', async (t) => {
+t.test('configuration: contract and engine both in watts; a config stored in kW reads as watts', async (t) => {
   const c = toContractConfig(createStation({}, T0).config);
   t.same(c, {
     stationId: 'default', fastPiles: 2, slowPiles: 3, fastPowerW: 30_000, slowPowerW: 10_000, waitingAreaSize: 10,
     pileQueueLength: 3, faultPolicy: 'priority', dispatchMode: 'default', timeZone: 'Asia/Shanghai',
   });
-  t.same(toEngineConfigInput({ slowPowerW: 7000, waitingAreaSize: 6 }), { slowPowerKw: 7, waitingAreaSize: 6 });
+  t.same(toEngineConfigInput({ slowPowerW: 7000, waitingAreaSize: 6 }), { slowPowerW: 7000, waitingAreaSize: 6 });
+  const { fastPowerW: _f, slowPowerW: _s, ...rest } = createStation({}, T0).config;
+  const stored = { ...rest, fastPowerKw: 60, slowPowerKw: 7 } as unknown as Parameters<typeof toContractConfig>[0];
+  t.match(toContractConfig(stored), { fastPowerW: 60_000, slowPowerW: 7000 });
 });
 
 t.test('engine refusals map to stable domain codes', async (t) => {
