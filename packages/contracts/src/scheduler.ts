@@ -145,6 +145,18 @@ export const StationConfig = Type.Object({
   timeZone: Type.Optional(Type.String({ minLength: 1, description: 'IANA zone: numbering day and tariff clock' })),
 });
 export type StationConfig = Static<typeof StationConfig>;
+/**
+ * The setting names of older stations (DESIGN.md), accepted as aliases of today's names: the one table, used by the
+ * engine's config (packages/scheduling) and the gateway's config body. Giving both names with different values is
+ * refused.
+ */
+export const STATION_SETTING_ALIASES = {
+  FastChargingPileNum: 'fastPiles',
+  TrickleChargingPileNum: 'slowPiles',
+  WaitingAreaSize: 'waitingAreaSize',
+  ChargingQueueLen: 'pileQueueLength',
+} as const satisfies Record<string, keyof StationConfig>;
+export type StationSettingAlias = keyof typeof STATION_SETTING_ALIASES;
 export const ConfigureParams = Type.Composite([
   Type.Object({ stationId: Id }),
   Type.Partial(Type.Omit(StationConfig, ['stationId'])),

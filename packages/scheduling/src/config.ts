@@ -1,6 +1,7 @@
 // Station configuration: DESIGN.md defaults, the legacy setting names, validation.
 import { createTariff, DEFAULT_TARIFF_SPEC, TariffError } from '@voltq/tariff';
 import type { TariffSpec } from '@voltq/tariff';
+import { STATION_SETTING_ALIASES, type StationSettingAlias } from '@voltq/contracts';
 import { IANAZone } from 'luxon';
 import type { Mode, Pile, StationConfig, StationConfigInput, StationError } from './types.js';
 
@@ -17,13 +18,6 @@ export const DEFAULT_CONFIG: Readonly<Omit<StationConfig, 'tariff'>> = Object.fr
   timeZone: 'Asia/Shanghai',
 });
 
-const ALIASES = {
-  FastChargingPileNum: 'fastPiles',
-  TrickleChargingPileNum: 'slowPiles',
-  WaitingAreaSize: 'waitingAreaSize',
-  ChargingQueueLen: 'pileQueueLength',
-} as const;
-
 const MAX_PILES_PER_MODE = 99;
 const MAX_PLACES = 1000;
 const MAX_POWER_W = 1_000_000;
@@ -39,7 +33,7 @@ export function resolveConfig(
   const merged: Record<string, unknown> = { ...DEFAULT_CONFIG, ...(base === null ? {} : readStoredConfig(base)) };
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue;
-    const name = Object.hasOwn(ALIASES, key) ? ALIASES[key as keyof typeof ALIASES] : key;
+    const name = Object.hasOwn(STATION_SETTING_ALIASES, key) ? STATION_SETTING_ALIASES[key as StationSettingAlias] : key;
     if (!Object.hasOwn(DEFAULT_CONFIG, name) && name !== 'tariff') return bad(`unknown setting '${key}'`);
     if (name !== key && (input as Record<string, unknown>)[name] !== undefined &&
       (input as Record<string, unknown>)[name] !== value) {

@@ -1,6 +1,7 @@
 // The station as plain JSON data, the commands it accepts and the events it emits.
 // Everything here survives JSON.stringify/parse unchanged: no classes, no Maps, no optional fields in the
 // state (absent values are `null`), only integers for time (epoch ms), power (W), energy (Wms) and money (fen).
+import type { StationSettingAlias } from '@voltq/contracts';
 import type { TariffSpec } from '@voltq/tariff';
 
 export type Mode = 'fast' | 'slow';
@@ -28,8 +29,11 @@ export interface StationConfig {
   tariff: TariffSpec;
 }
 
-/** What `configure` and `createStation` accept: any subset, plus DESIGN.md's legacy setting names. */
-export interface StationConfigInput {
+/** What `configure` and `createStation` accept: any subset, plus DESIGN.md's legacy setting names (their table:
+ * STATION_SETTING_ALIASES in @voltq/contracts). */
+export type StationConfigInput = StationSettingsInput & { [A in StationSettingAlias]?: number };
+
+interface StationSettingsInput {
   stationId?: string;
   fastPiles?: number;
   slowPiles?: number;
@@ -41,10 +45,6 @@ export interface StationConfigInput {
   dispatchMode?: DispatchMode;
   timeZone?: string;
   tariff?: TariffSpec | null;
-  FastChargingPileNum?: number;
-  TrickleChargingPileNum?: number;
-  WaitingAreaSize?: number;
-  ChargingQueueLen?: number;
 }
 
 /** The running session of the car at the head of a working pile. */

@@ -1,5 +1,6 @@
 // TypeBox schemas of /api: request validation (fastify's ajv) and the answers (serialization + OpenAPI).
 import { Type, type ObjectOptions, type SchemaOptions, type TProperties, type TSchema } from '@sinclair/typebox';
+import { STATION_SETTING_ALIASES, type StationSettingAlias } from '@voltq/contracts';
 
 /** Every id a client names or creates: at most 128 characters, so it always fits a path parameter (edge.ts). */
 const Id = Type.String({ minLength: 1, maxLength: 128 });
@@ -258,19 +259,27 @@ export const Board = Type.Object({
 const FaultPolicy = StringEnum(['priority', 'time-order']);
 const DispatchMode = StringEnum(['default', 'single-min-total', 'batch-min-total']);
 const Count = (max: number) => Type.Integer({ minimum: 0, maximum: max });
-export const StationConfigBody = Closed({
+/** The settings that have older names (STATION_SETTING_ALIASES): an alias takes its setting's schema. */
+const AliasedSettings = {
   fastPiles: Type.Optional(Count(100)),
   slowPiles: Type.Optional(Count(100)),
-  fastPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
-  slowPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
   waitingAreaSize: Type.Optional(Count(10_000)),
   pileQueueLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+};
+type AliasedSettings = typeof AliasedSettings;
+const AliasSettings = Object.fromEntries(
+  Object.entries(STATION_SETTING_ALIASES).map(([alias, name]) => [alias, AliasedSettings[name]]),
+) as { [A in StationSettingAlias]: AliasedSettings[(typeof STATION_SETTING_ALIASES)[A]] };
+export const StationConfigBody = Closed({
+  fastPiles: AliasedSettings.fastPiles,
+  slowPiles: AliasedSettings.slowPiles,
+  fastPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
+  slowPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
+  waitingAreaSize: AliasedSettings.waitingAreaSize,
+  pileQueueLength: AliasedSettings.pileQueueLength,
   faultPolicy: Type.Optional(FaultPolicy),
   dispatchMode: Type.Optional(DispatchMode),
-  FastChargingPileNum: Type.Optional(Count(100)),
-  TrickleChargingPileNum: Type.Optional(Count(100)),
-  WaitingAreaSize: Type.Optional(Count(10_000)),
-  ChargingQueueLen: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  ...AliasSettings,
   timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone of the station (local days, tariff)' })),
 });
 export const StationConfigView = Type.Object({
