@@ -93,6 +93,7 @@ export const SubmitParams = Type.Object({
   energyWms: EnergyWms(),
 });
 export const QueueState = Literals(['waiting', 'dispatched', 'charging', 'fault-queued', 'finished', 'cancelled']);
+export type QueueState = Static<typeof QueueState>;
 export const QueueEntryView = Type.Object({
   orderId: Id,
   userId: Id,

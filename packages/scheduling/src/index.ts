@@ -5,6 +5,6 @@ export { DEFAULT_CONFIG, readStoredConfig, resolveConfig } from './config.js';
 export { minTotalAssignment, pickPile, pileBacklogMs } from './dispatch.js';
 export type { SolverPile } from './dispatch.js';
 export { board, position, pileTotals, stateAt } from './queries.js';
-export type { Board, BoardCar, BoardPile, CarState, PileTotalsRow, Position } from './queries.js';
+export type { Board, BoardCar, BoardPile, CarFigures, CarState, PileTotalsRow, Position } from './queries.js';
 export type * from './types.js';
 export * from './scenario/index.js';

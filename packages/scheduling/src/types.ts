@@ -7,6 +7,8 @@ import type { TariffSpec } from '@voltq/tariff';
 export type Mode = 'fast' | 'slow';
 export type FaultPolicy = 'priority' | 'time-order';
 export type DispatchMode = 'default' | 'single-min-total' | 'batch-min-total';
+/** Whether a pile works. The contracts' pile states say more (idle / charging); services/scheduler/src/mapping.ts
+ * maps between the two. */
 export type PileState = 'working' | 'fault' | 'off';
 
 export interface StationConfig {

@@ -29,7 +29,7 @@ t.test('a starting car accrues no energy and completes nothing until the pile co
   // two hours later (a 30 kWh charge at 30 kW would long be over) nothing has happened
   t.same(s.advance(at('08:00')), []);
   const b = board(s.state, at('08:00'));
-  t.match(b.piles[0]!.queue[0], { carId: 'V1', state: 'starting', sessionChargedWms: 0, feeFen: 0, expectedEndAt: null });
+  t.match(b.piles[0]!.queue[0], { carId: 'V1', state: 'starting', sessionChargedWms: 0, sessionFeeFen: 0, expectedEndAt: null });
   t.match(position(s.state, 'V1', at('08:00')), { state: 'starting', sessionChargedWms: 0, sessionFeeFen: 0, remainingWms: 30 * KWH });
   t.equal(s.refuse({ type: 'sessionConfirmed', pileNo: 'F1', sessionId: 'V1#9', startedAt: at('08:00') }, at('08:01')).code,
     'SESSION_NOT_STARTING', 'a confirmation of another session is refused');

@@ -102,13 +102,13 @@ t.test('board: piles with queues (charged kWh and fee so far), waiting area and 
     ['F1', 'working', 30000, ['V1', 'V4']], ['F2', 'fault', 30000, []], ['T1', 'working', 10000, ['V6']],
   ]);
   t.match(b.piles[0]!.queue[0], {
-    carId: 'V1', queueNo: 'F1', state: 'charging', requestedWms: 30 * KWH, sessionChargedWms: 15 * KWH, feeFen: 1800,
+    carId: 'V1', queueNo: 'F1', state: 'charging', requestedWms: 30 * KWH, sessionChargedWms: 15 * KWH, sessionFeeFen: 1800,
     requestChargedWms: 15 * KWH, remainingWms: 15 * KWH, waitingMs: 0, sessionId: 'V1#1', startedAt: at('06:00'), expectedEndAt: at('07:00'),
   });
-  t.match(b.piles[0]!.queue[1], { carId: 'V4', state: 'queued', sessionChargedWms: 0, feeFen: 0, waitingMs: 30 * MIN, sessionId: null });
-  t.match(b.piles[2]!.queue[0], { carId: 'V6', sessionChargedWms: 10_000 * 25 * MIN, feeFen: 500, waitingMs: 0 });
-  t.same(b.faultQueue.map((c) => [c.carId, c.state, c.remainingWms, c.requestChargedWms, c.totalFeeFen, c.waitingMs]), [
-    ['V2', 'faultQueue', 5 * KWH, 5 * KWH, 600, 20 * MIN], ['V3', 'faultQueue', 10 * KWH, 0, 0, 30 * MIN],
+  t.match(b.piles[0]!.queue[1], { carId: 'V4', state: 'dispatched', sessionChargedWms: 0, sessionFeeFen: 0, waitingMs: 30 * MIN, sessionId: null });
+  t.match(b.piles[2]!.queue[0], { carId: 'V6', sessionChargedWms: 10_000 * 25 * MIN, sessionFeeFen: 500, waitingMs: 0 });
+  t.same(b.faultQueue.map((c) => [c.carId, c.state, c.remainingWms, c.requestChargedWms, c.requestFeeFen, c.waitingMs]), [
+    ['V2', 'fault-queued', 5 * KWH, 5 * KWH, 600, 20 * MIN], ['V3', 'fault-queued', 10 * KWH, 0, 0, 30 * MIN],
   ]);
   t.same(b.waitingArea.map((c) => [c.carId, c.state, c.requestedWms, c.waitingMs]), [['V5', 'waiting', 10 * KWH, 25 * MIN]]);
   t.equal(s.state.nowMs, at('06:10'), 'a query does not change the state');
@@ -132,15 +132,15 @@ t.test('position: the request\'s state and the cars ahead of it in its mode', as
   t.same(s.layout(), { F1: ['V1', 'V2'], T1: ['V3', 'V5'], waiting: ['V4', 'V6', 'V7', 'V8'], fault: [] });
   t.match(position(s.state, 'V1', at('06:10')), {
     queueNo: 'F1', mode: 'fast', state: 'charging', carsAhead: 0, pileNo: 'F1', pilePosition: 1,
-    requestChargedWms: 5 * KWH, feeFen: 600, sessionChargedWms: 5 * KWH, remainingWms: 5 * KWH, createdAt: at('06:00'),
+    requestChargedWms: 5 * KWH, requestFeeFen: 600, sessionChargedWms: 5 * KWH, remainingWms: 5 * KWH, createdAt: at('06:00'),
   });
-  t.match(position(s.state, 'V2', at('06:10')), { state: 'queued', carsAhead: 1, pileNo: 'F1', pilePosition: 2, requestChargedWms: 0 });
+  t.match(position(s.state, 'V2', at('06:10')), { state: 'dispatched', carsAhead: 1, pileNo: 'F1', pilePosition: 2, requestChargedWms: 0 });
   t.match(position(s.state, 'V6', at('06:10')), { queueNo: 'F4', state: 'waiting', carsAhead: 1, pileNo: null });
   t.match(position(s.state, 'V8', at('06:10')), { queueNo: 'T4', state: 'waiting', carsAhead: 1 });
   s.do({ type: 'pileFault', pileNo: 'F1' }, at('06:10'));
-  t.match(position(s.state, 'V2', at('06:10')), { state: 'faultQueue', carsAhead: 1 });
+  t.match(position(s.state, 'V2', at('06:10')), { state: 'fault-queued', carsAhead: 1 });
   t.match(position(s.state, 'V6', at('06:10')), { state: 'waiting', carsAhead: 3, waitingMs: 10 * MIN });
-  t.match(position(s.state, 'V1', at('06:10')), { state: 'faultQueue', carsAhead: 0, requestChargedWms: 5 * KWH, feeFen: 600, sessionChargedWms: 0 });
+  t.match(position(s.state, 'V1', at('06:10')), { state: 'fault-queued', carsAhead: 0, requestChargedWms: 5 * KWH, requestFeeFen: 600, sessionChargedWms: 0 });
   t.equal(position(s.state, 'nope', at('06:10')), null);
 });
 

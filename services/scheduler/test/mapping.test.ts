@@ -1,6 +1,6 @@
 // Pure translations: engine events and views -> contracts, refusals -> domain codes, device events -> commands.
 import t from 'tap';
-import { messageSchemas, rpcSchemas, WMS_PER_KWH } from '@voltq/contracts';
+import { messageSchemas, PileState, QueueState, rpcSchemas, WMS_PER_KWH } from '@voltq/contracts';
 import { applyCommand, board, createStation, position, type StationCommand, type StationState } from '@voltq/scheduling';
 import { Value } from '@sinclair/typebox/value';
 import { deviceCommand, pileOfDevice } from '../src/device-events.js';
@@ -9,7 +9,11 @@ import {
   contractCarId,
   engineCarId,
   answerOrderSeq,
+  carStatesOf,
+  enginePileState,
   errorCodeFor,
+  pileStatus,
+  QUEUE_STATE_OF_CAR,
   orderSeqOf,
   positionView,
   toContractConfig,
@@ -140,6 +144,31 @@ t.test('configuration: contract and engine both in watts; a config stored in kW 
   const { fastPowerW: _f, slowPowerW: _s, ...rest } = createStation({}, T0).config;
   const stored = { ...rest, fastPowerKw: 60, slowPowerKw: 7 } as unknown as Parameters<typeof toContractConfig>[0];
   t.match(toContractConfig(stored), { fastPowerW: 60_000, slowPowerW: 7000 });
+});
+
+t.test('pile states: every engine state to the contracts and every contract state back', async (t) => {
+  t.same(
+    (['working', 'off', 'fault'] as const).map((s) => [s, pileStatus(s, false), pileStatus(s, true)]),
+    [['working', 'idle', 'charging'], ['off', 'off', 'off'], ['fault', 'fault', 'fault']],
+  );
+  const contractStates = PileState.anyOf.map((l) => l.const);
+  t.same(contractStates.map((s) => [s, enginePileState(s)]), [
+    ['idle', 'working'], ['charging', 'working'], ['off', 'off'], ['fault', 'fault'], ['offline', null],
+  ]);
+  for (const s of contractStates) {
+    const engine = enginePileState(s);
+    if (engine !== null) t.ok([pileStatus(engine, false), pileStatus(engine, true)].includes(s), `${s} round-trips`);
+  }
+});
+
+t.test('car states: every engine state to the contracts and every contract state back', async (t) => {
+  t.same(QUEUE_STATE_OF_CAR, {
+    waiting: 'waiting', dispatched: 'dispatched', starting: 'dispatched', charging: 'charging', 'fault-queued': 'fault-queued',
+  });
+  t.same(QueueState.anyOf.map((l) => [l.const, carStatesOf(l.const)]), [
+    ['waiting', ['waiting']], ['dispatched', ['dispatched', 'starting']], ['charging', ['charging']],
+    ['fault-queued', ['fault-queued']], ['finished', []], ['cancelled', []],
+  ]);
 });
 
 t.test('engine refusals map to stable domain codes', async (t) => {
