@@ -1,7 +1,7 @@
 // The pure parts of the gateway: edge formatting, edge parsing and the error table.
 import t from 'tap';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { JWT_AUDIENCE, JWT_ISSUER, type Jwks } from '@voltq/contracts';
+import { JWT_AUDIENCE, JWT_ISSUER, OrderState, PileState, QueueState, type Jwks } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { bearerToken, JwksVerifier } from '../src/jwt.js';
 import { toApiError } from '../src/errors.js';
@@ -17,8 +17,11 @@ import {
   requestCreated,
   requestView,
   stationConfigView,
+  ORDER_STATE_API,
+  orderStateOfApi,
+  PILE_STATE_API,
+  pileStateOfApi,
   statesFor004Status,
-  upperState,
   withBill,
   yuan,
 } from '../src/format.js';
@@ -37,8 +40,20 @@ t.test('numbers at the edge: yuan and kWh half-up to two decimals', async (t) =>
   t.equal(kwh(KWH / 200), 0.01, '0.005 kWh rounds up');
   t.equal(kwh(KWH / 200 - 1), 0, 'just below 0.005 rounds down');
   t.equal(kwh(Math.round(7.125 * KWH)), 7.13);
-  t.equal(upperState('fault-queued'), 'FAULT_QUEUED');
-  t.equal(upperState('waiting'), 'WAITING');
+  t.equal(ORDER_STATE_API['fault-queued'], 'FAULT_QUEUED');
+  t.equal(ORDER_STATE_API.waiting, 'WAITING');
+});
+
+t.test('state words: every contract state to /api and back', async (t) => {
+  const orderStates = OrderState.anyOf.map((l) => l.const);
+  t.same(orderStates.map((s) => ORDER_STATE_API[s]), ['WAITING', 'DISPATCHED', 'CHARGING', 'FAULT_QUEUED', 'FINISHED', 'CANCELLED', 'REFUSED']);
+  for (const s of orderStates) t.equal(orderStateOfApi(ORDER_STATE_API[s]), s, `${s} round-trips`);
+  for (const s of QueueState.anyOf.map((l) => l.const)) t.equal(orderStateOfApi(ORDER_STATE_API[s]), s, `queue state ${s} round-trips`);
+  const pileStates = PileState.anyOf.map((l) => l.const);
+  t.same(pileStates.map((s) => PILE_STATE_API[s]), ['IDLE', 'CHARGING', 'OFF', 'FAULT', 'OFFLINE']);
+  for (const s of pileStates) t.equal(pileStateOfApi(PILE_STATE_API[s]), s, `${s} round-trips`);
+  t.equal(orderStateOfApi('fault-queued'), undefined, 'only /api words map back');
+  t.equal(pileStateOfApi('idle'), undefined);
 });
 
 t.test('document 004 order status codes both ways', async (t) => {
