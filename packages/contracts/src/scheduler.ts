@@ -1,7 +1,7 @@
 // Scheduler: sessions and pile state events, station RPC, clock RPC.
 import { Type, type Static } from '@sinclair/typebox';
 import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Literals, type RpcSchemaPair } from './common.js';
-import { OrderSeq } from './order.js';
+import { ChargeRequest, OrderSeqField } from './order.js';
 
 export const MeteredInterval = Type.Object({
   fromMs: EpochMs(),
@@ -13,7 +13,8 @@ export type MeteredInterval = Static<typeof MeteredInterval>;
 export const SessionEndReason = Literals(['completed', 'cancelled', 'fault', 'pile-off', 'stopped']);
 export type SessionEndReason = Static<typeof SessionEndReason>;
 
-export const SessionStarted = Type.Object({
+/** A session, its request and its pile: what session.started and session.ended begin with. */
+const SessionRef = {
   sessionId: Id,
   orderId: Id,
   userId: Id,
@@ -21,29 +22,27 @@ export const SessionStarted = Type.Object({
   stationId: Id,
   pileNo: Type.String(),
   queueNo: Type.String(),
+};
+
+export const SessionStarted = Type.Object({
+  ...SessionRef,
   mode: ChargeMode,
   powerW: Type.Integer({ minimum: 0 }),
   targetEnergyWms: EnergyWms({ description: 'what this session is meant to deliver' }),
   startedAt: EpochMs(),
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
 });
 export type SessionStarted = Static<typeof SessionStarted>;
 
 export const SessionEnded = Type.Object({
-  sessionId: Id,
-  orderId: Id,
-  userId: Id,
-  carId: Type.Optional(Id),
-  stationId: Id,
-  pileNo: Type.String(),
-  queueNo: Type.String(),
+  ...SessionRef,
   mode: Type.Optional(ChargeMode),
   startedAt: EpochMs(),
   endedAt: EpochMs(),
   energyWms: EnergyWms({ description: 'delivered in this session' }),
   powerW: Type.Integer({ minimum: 0 }),
   reason: SessionEndReason,
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
   intervals: Type.Optional(Type.Array(MeteredInterval, { description: 'metered piles: energy by interval' })),
 });
 export type SessionEnded = Static<typeof SessionEnded>;
@@ -51,9 +50,11 @@ export type SessionEnded = Static<typeof SessionEnded>;
 export const PileState = Literals(['idle', 'charging', 'off', 'fault', 'offline']);
 export type PileState = Static<typeof PileState>;
 
+/** Which pile of which station: what every pile event begins with. */
+const StationPileRef = { stationId: Id, pileNo: Type.String() };
+
 export const PileStatusChanged = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   status: PileState,
   previous: Type.Optional(PileState),
   changedAt: EpochMs(),
@@ -61,16 +62,14 @@ export const PileStatusChanged = Type.Object({
 export type PileStatusChanged = Static<typeof PileStatusChanged>;
 
 export const PileFaulted = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   reason: Type.Optional(Type.String()),
   faultedAt: EpochMs(),
 });
 export type PileFaulted = Static<typeof PileFaulted>;
 
 export const PileRecovered = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   recoveredAt: EpochMs(),
 });
 export type PileRecovered = Static<typeof PileRecovered>;
@@ -84,14 +83,7 @@ export const schedulerMessages = {
 } as const;
 
 // ---- RPC ----
-export const SubmitParams = Type.Object({
-  orderId: Id,
-  userId: Id,
-  carId: Type.Optional(Id),
-  stationId: Id,
-  mode: ChargeMode,
-  energyWms: EnergyWms(),
-});
+export const SubmitParams = Type.Object(ChargeRequest);
 export const QueueState = Literals(['waiting', 'dispatched', 'charging', 'fault-queued', 'finished', 'cancelled']);
 export type QueueState = Static<typeof QueueState>;
 export const QueueEntryView = Type.Object({
@@ -164,8 +156,7 @@ export const ConfigureParams = Type.Composite([
 ]);
 
 export const PileView = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   mode: ChargeMode,
   powerW: Type.Integer({ minimum: 0 }),
   state: PileState,
@@ -183,8 +174,7 @@ export const BoardResult = Type.Object({
 });
 export type BoardResult = Static<typeof BoardResult>;
 export const PileStatusParams = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   status: Literals(['on', 'off', 'fault', 'repair']),
 });
 
