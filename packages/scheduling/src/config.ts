@@ -100,11 +100,8 @@ export function powerW(config: StationConfig, mode: Mode): number {
   return mode === 'fast' ? config.fastPowerW : config.slowPowerW;
 }
 
-/** The config as written before power was kept in W: kilowatt fields instead of the watt ones. */
-interface KilowattConfig extends Omit<StationConfig, 'fastPowerW' | 'slowPowerW'> {
-  fastPowerKw: number;
-  slowPowerKw: number;
-}
+/** The fields of a config written before power was kept in W, and the watt fields they became. */
+const KILOWATT_FIELDS: Readonly<Record<string, 'fastPowerW' | 'slowPowerW'>> = { fastPowerKw: 'fastPowerW', slowPowerKw: 'slowPowerW' };
 
 /**
  * A config read back from storage (station states in Redis and MongoDB `station_states`): states saved before
@@ -113,8 +110,11 @@ interface KilowattConfig extends Omit<StationConfig, 'fastPowerW' | 'slowPowerW'
  */
 export function readStoredConfig(config: StationConfig): StationConfig {
   if (typeof config.fastPowerW === 'number' && typeof config.slowPowerW === 'number') return config;
-  const { fastPowerKw, slowPowerKw, ...rest } = config as unknown as KilowattConfig;
-  return { ...rest, fastPowerW: Math.round(fastPowerKw * 1000), slowPowerW: Math.round(slowPowerKw * 1000) };
+  // field by field, in place: the config keeps its field order
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => {
+    if (!Object.hasOwn(KILOWATT_FIELDS, key)) return [key, value];
+    return [KILOWATT_FIELDS[key], Math.round((value as number) * 1000)];
+  })) as unknown as StationConfig;
 }
 
 /** Piles F1..Fn then T1..Tm; piles that already existed keep their state and totals. */

@@ -297,20 +297,10 @@ export function boardView(b: Board, state: StationState): BoardResult {
 
 // ---- configuration -------------------------------------------------------------------------------------------
 
+/** The engine's config is the contract's (both in W) plus the tariff, which is not part of the contract. */
 export function toContractConfig(stored: EngineStationConfig): ContractStationConfig {
-  const c = readStoredConfig(stored);
-  return {
-    stationId: c.stationId,
-    fastPiles: c.fastPiles,
-    slowPiles: c.slowPiles,
-    fastPowerW: c.fastPowerW,
-    slowPowerW: c.slowPowerW,
-    waitingAreaSize: c.waitingAreaSize,
-    pileQueueLength: c.pileQueueLength,
-    faultPolicy: c.faultPolicy,
-    dispatchMode: c.dispatchMode,
-    timeZone: c.timeZone,
-  };
+  const { tariff: _tariff, ...config } = readStoredConfig(stored);
+  return config;
 }
 
 /** A partial contract config as engine input; absent settings stay as they are. */
