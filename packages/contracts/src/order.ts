@@ -131,7 +131,7 @@ export const OrderView = Type.Object({
   requestChargedWms: EnergyWms({ description: 'delivered over all sessions of the request so far (ended sessions; order.current adds the running one)' }),
   energyFeeFen: FeeFen({ description: 'billed so far: energy fee' }),
   serviceFeeFen: FeeFen({ description: 'billed so far: service fee' }),
-  feeFen: FeeFen({ description: 'billed so far: total (order.current adds the running session)' }),
+  requestFeeFen: FeeFen({ description: 'billed so far for the whole request: total (order.current adds the running session)' }),
   tiers: Type.Array(TierSplit, { description: 'billed energy and energy fee per tariff tier, summed over the bills' }),
   chargingMs: Type.Integer({ minimum: 0, description: 'time spent charging over the ended sessions' }),
   state: OrderState,

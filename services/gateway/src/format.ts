@@ -123,7 +123,7 @@ export function orderListItem004(order: OrderView, ctx: FormatContext) {
     stationName: order.stationId,
     pileNo: ref.pileNo,
     portNo: ref.portNo,
-    amount: yuan(order.feeFen),
+    amount: yuan(order.requestFeeFen),
     startTime: iso(order.startedAt, ctx.timeZone),
     endTime: iso(order.endedAt, ctx.timeZone),
     powerConsumption: kwh(order.requestChargedWms),
@@ -165,7 +165,7 @@ export function orderDetail004(order: OrderView, ctx: FormatContext) {
     portId: ref.portId,
     portNo: ref.portNo,
     stationName: order.stationId,
-    amount: yuan(order.feeFen),
+    amount: yuan(order.requestFeeFen),
     startTime: iso(order.startedAt, ctx.timeZone),
     endTime: iso(order.endedAt, ctx.timeZone),
     powerConsumption: kwh(order.requestChargedWms),
@@ -176,7 +176,7 @@ export function orderDetail004(order: OrderView, ctx: FormatContext) {
     paymentMethod: 0,
     paymentTime: null,
     serviceFee: yuan(order.serviceFeeFen),
-    totalAmount: yuan(order.feeFen),
+    totalAmount: yuan(order.requestFeeFen),
     transactionId: null,
     /** 4: by energy (a queue request asks for kWh) */
     chargingMode: 4,
@@ -242,7 +242,7 @@ export function requestView(order: OrderView, ctx: FormatContext) {
     state: ORDER_STATE_API[order.state],
     carsAhead: order.position ?? 0,
     chargedKwh: kwh(order.requestChargedWms),
-    feeYuan: yuan(order.feeFen),
+    feeYuan: yuan(order.requestFeeFen),
     createdAt: formatIso(order.createdAt, ctx.timeZone),
   };
   if (order.pileNo !== undefined) view.pileNo = order.pileNo;
@@ -262,7 +262,7 @@ export function withBill(order: OrderView, bill: Bill): OrderView {
     requestChargedWms: order.requestChargedWms + (session?.energyWms === undefined ? bill.energyWms : 0),
     energyFeeFen: order.energyFeeFen + bill.energyFeeFen,
     serviceFeeFen: order.serviceFeeFen + bill.serviceFeeFen,
-    feeFen: order.feeFen + bill.totalFen,
+    requestFeeFen: order.requestFeeFen + bill.totalFen,
     billIds: [...order.billIds, bill.billId],
   };
 }
@@ -318,7 +318,7 @@ export function boardEntry(entry: QueueEntryView) {
     requestedKwh: kwh(entry.energyWms),
     chargedKwh: kwh(entry.sessionChargedWms),
     remainingKwh: kwh(entry.remainingWms),
-    feeYuan: yuan(entry.feeFen),
+    feeYuan: yuan(entry.sessionFeeFen),
     state: ORDER_STATE_API[entry.state],
     carsAhead: entry.carsAhead,
     waitingMs: entry.waitingMs ?? 0,

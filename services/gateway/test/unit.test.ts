@@ -76,7 +76,7 @@ t.test('document 004 order detail: fees, energy, tiers, times, pile', async (t) 
     requestChargedWms: Math.round(27.5 * KWH),
     energyFeeFen: 1175,
     serviceFeeFen: 2200,
-    feeFen: 3375,
+    requestFeeFen: 3375,
     tiers: [
       { tier: 'valley', energyWms: 25 * KWH, energyFeeFen: 1000 },
       { tier: 'flat', energyWms: Math.round(2.5 * KWH), energyFeeFen: 175 },
@@ -132,7 +132,7 @@ t.test('004 pages', async (t) => {
 
 t.test('queue request views', async (t) => {
   t.same(requestCreated(order({ position: 3 })), { orderId: 'o-1', queueNo: 'F1', state: 'WAITING', position: 3 });
-  const v = requestView(order({ state: 'charging', pileNo: 'F1', position: 0, requestChargedWms: Math.round(12.345 * KWH), feeFen: 2099 }), ctx);
+  const v = requestView(order({ state: 'charging', pileNo: 'F1', position: 0, requestChargedWms: Math.round(12.345 * KWH), requestFeeFen: 2099 }), ctx);
   t.same(v, {
     orderId: 'o-1',
     queueNo: 'F1',
@@ -150,15 +150,15 @@ t.test('queue request views', async (t) => {
 
 t.test('a cancelled order shows the bill of its stopped session even before the order links it', async (t) => {
   const b = bill({ billId: 'b-9', sessionId: 'o-1#2', energyWms: 5 * KWH, energyFeeFen: 500, serviceFeeFen: 400, totalFen: 900 });
-  const base = order({ state: 'cancelled', requestChargedWms: 10 * KWH, feeFen: 1800, energyFeeFen: 1000, serviceFeeFen: 800, billIds: ['b-1'],
+  const base = order({ state: 'cancelled', requestChargedWms: 10 * KWH, requestFeeFen: 1800, energyFeeFen: 1000, serviceFeeFen: 800, billIds: ['b-1'],
     sessions: [{ sessionId: 'o-1#1', pileNo: 'F1', powerW: 30_000, startedAt: T0, endedAt: T0 + 1, energyWms: 10 * KWH, billId: 'b-1' }] });
   const unended = withBill(base, b);
-  t.equal(unended.feeFen, 2700);
+  t.equal(unended.requestFeeFen, 2700);
   t.equal(unended.requestChargedWms, 15 * KWH, 'the stopped session was not recorded: its energy comes from the bill');
   t.same(unended.billIds, ['b-1', 'b-9']);
   const recorded = withBill({ ...base, sessions: [...base.sessions, { sessionId: 'o-1#2', pileNo: 'F1', powerW: 30_000, startedAt: T0, endedAt: T0 + 2, energyWms: 5 * KWH }], requestChargedWms: 15 * KWH }, b);
   t.equal(recorded.requestChargedWms, 15 * KWH, 'energy of a recorded session is not counted twice');
-  t.equal(withBill({ ...base, billIds: ['b-1', 'b-9'] }, b).feeFen, 1800, 'a linked bill is already in the totals');
+  t.equal(withBill({ ...base, billIds: ['b-1', 'b-9'] }, b).requestFeeFen, 1800, 'a linked bill is already in the totals');
 });
 
 t.test('bill, board, config and clock views', async (t) => {

@@ -124,7 +124,7 @@ t.test('views fit the RPC result contracts', async (t) => {
   const v = positionView(pos);
   t.ok(Value.Check(rpcSchemas['scheduler.position'].result, v));
   t.match(v, { state: 'charging', pileNo: 'T1', sessionChargedWms: 5 * WMS_PER_KWH, carsAhead: 0, carId: 'c1' });
-  t.ok(v.feeFen > 0, 'the fee so far is shown');
+  t.ok(v.sessionFeeFen > 0, 'the fee so far is shown');
   const waiting = positionView(position(s, 'o5', T0)!);
   t.match(waiting, { state: 'dispatched', pileNo: 'T2', carsAhead: 1 });
   const b = boardView(board(s, T0 + 30 * MIN), s);

@@ -17,6 +17,6 @@ export function liveView(doc: OrderDoc, position: QueueEntryView | undefined): O
   if (position.sessionId !== undefined && position.state === 'charging') view.sessionId = position.sessionId;
   // the scheduler counts every session including the running one; the stored sums may lag behind its events
   view.requestChargedWms = Math.max(view.requestChargedWms, position.requestChargedWms);
-  view.feeFen = Math.max(view.feeFen, position.totalFeeFen);
+  view.requestFeeFen = Math.max(view.requestFeeFen, position.requestFeeFen);
   return view;
 }

@@ -535,7 +535,7 @@ export function toView(doc: OrderDoc): OrderView {
     requestChargedWms: doc.sessions.reduce((acc, s) => acc + (s.energyWms ?? 0), 0),
     energyFeeFen: sum((b) => b.energyFeeFen),
     serviceFeeFen: sum((b) => b.serviceFeeFen),
-    feeFen: sum((b) => b.totalFen),
+    requestFeeFen: sum((b) => b.totalFen),
     tiers: sumTiers(doc.bills.map((b) => b.tiers)),
     chargingMs: doc.sessions.reduce((acc, s) => acc + (s.endedAt === undefined ? 0 : s.endedAt - s.startedAt), 0),
     state: doc.state,
