@@ -49,7 +49,7 @@ export class HttpDriver implements ScenarioDriver {
     await driver.must('PUT', '/api/admin/clock', { mode: 'manual', time: new Date(startMs).toISOString() }, driver.adminToken);
     const s = settings;
     await driver.must('PUT', `/api/admin/stations/${driver.stationId}/config`, {
-      fastPiles: s.fastPiles, slowPiles: s.slowPiles, fastPowerKw: s.fastPowerKw, slowPowerKw: s.slowPowerKw,
+      fastPiles: s.fastPiles, slowPiles: s.slowPiles, fastPowerKw: s.fastPowerW / 1000, slowPowerKw: s.slowPowerW / 1000,
       waitingAreaSize: s.waitingAreaSize, pileQueueLength: s.pileQueueLength, faultPolicy: s.faultPolicy,
       dispatchMode: s.dispatchMode, timeZone: s.timeZone,
     }, driver.adminToken);

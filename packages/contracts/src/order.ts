@@ -21,61 +21,62 @@ export type OrderState = Static<typeof OrderState>;
  * whatever order they arrive in. Optional: events written before it existed carry none.
  */
 export const OrderSeq = Type.Integer({ minimum: 0, description: 'per-order event sequence: larger is newer' });
-export const OrderQueued = Type.Object({
+/** The sequence field every scheduler event about an order carries. */
+export const OrderSeqField = { orderSeq: Type.Optional(OrderSeq) };
+/** Whose order, at which station: what every order event begins with. */
+export const OrderRef = { orderId: Id, userId: Id, stationId: Id };
+/** A charging request as the station takes it: the order, its user and car, the station, mode and energy. */
+export const ChargeRequest = {
   orderId: Id,
   userId: Id,
   carId: Type.Optional(Id),
   stationId: Id,
   mode: ChargeMode,
   energyWms: EnergyWms({ description: 'requested energy' }),
+};
+
+export const OrderQueued = Type.Object({
+  ...ChargeRequest,
   queueNo: Type.String({ description: 'F1, T3 ...' }),
   seq: Type.Integer({ minimum: 0, description: 'global issue order; the real waiting order' }),
   queuedAt: EpochMs(),
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
 });
 export type OrderQueued = Static<typeof OrderQueued>;
 
 export const OrderDispatched = Type.Object({
-  orderId: Id,
-  userId: Id,
-  stationId: Id,
+  ...OrderRef,
   queueNo: Type.String(),
   pileNo: Type.String(),
   place: Type.Integer({ minimum: 0, description: '0 = head of the pile queue' }),
   dispatchedAt: EpochMs(),
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
 });
 export type OrderDispatched = Static<typeof OrderDispatched>;
 
 export const OrderModified = Type.Object({
-  orderId: Id,
-  userId: Id,
-  stationId: Id,
+  ...OrderRef,
   mode: ChargeMode,
   energyWms: EnergyWms(),
   queueNo: Type.String(),
   previousQueueNo: Type.String(),
   modifiedAt: EpochMs(),
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
 });
 export type OrderModified = Static<typeof OrderModified>;
 
 export const OrderCancelled = Type.Object({
-  orderId: Id,
-  userId: Id,
-  stationId: Id,
+  ...OrderRef,
   queueNo: Type.String(),
   cancelledAt: EpochMs(),
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
   reason: Type.Optional(Type.String()),
   sessionId: Type.Optional(Id), // set when charging was stopped by the cancel (a session.ended follows)
 });
 export type OrderCancelled = Static<typeof OrderCancelled>;
 
 export const OrderRequeued = Type.Object({
-  orderId: Id,
-  userId: Id,
-  stationId: Id,
+  ...OrderRef,
   queueNo: Type.String(),
   fromPileNo: Type.String(),
   remainingEnergyWms: EnergyWms(),
@@ -83,18 +84,16 @@ export const OrderRequeued = Type.Object({
   /** a failed start: the pile's or the scheduler's words (e.g. "the pile did not reconnect within 60 s ...") */
   detail: Type.Optional(Type.String()),
   requeuedAt: EpochMs(),
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
 });
 export type OrderRequeued = Static<typeof OrderRequeued>;
 
 export const OrderFinished = Type.Object({
-  orderId: Id,
-  userId: Id,
-  stationId: Id,
+  ...OrderRef,
   queueNo: Type.String(),
   energyWms: EnergyWms({ description: 'delivered over all sessions of the order' }),
   finishedAt: EpochMs(),
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
 });
 export type OrderFinished = Static<typeof OrderFinished>;
 
@@ -129,10 +128,10 @@ export const OrderView = Type.Object({
   stationId: Id,
   mode: ChargeMode,
   energyWms: EnergyWms({ description: 'requested' }),
-  chargedWms: EnergyWms({ description: 'delivered so far (ended sessions; order.current adds the running one)' }),
+  requestChargedWms: EnergyWms({ description: 'delivered over all sessions of the request so far (ended sessions; order.current adds the running one)' }),
   energyFeeFen: FeeFen({ description: 'billed so far: energy fee' }),
   serviceFeeFen: FeeFen({ description: 'billed so far: service fee' }),
-  feeFen: FeeFen({ description: 'billed so far: total (order.current adds the running session)' }),
+  requestFeeFen: FeeFen({ description: 'billed so far for the whole request: total (order.current adds the running session)' }),
   tiers: Type.Array(TierSplit, { description: 'billed energy and energy fee per tariff tier, summed over the bills' }),
   chargingMs: Type.Integer({ minimum: 0, description: 'time spent charging over the ended sessions' }),
   state: OrderState,

@@ -1,7 +1,7 @@
 // Scheduler: sessions and pile state events, station RPC, clock RPC.
 import { Type, type Static } from '@sinclair/typebox';
 import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Literals, type RpcSchemaPair } from './common.js';
-import { OrderSeq } from './order.js';
+import { ChargeRequest, OrderSeqField } from './order.js';
 
 export const MeteredInterval = Type.Object({
   fromMs: EpochMs(),
@@ -13,7 +13,8 @@ export type MeteredInterval = Static<typeof MeteredInterval>;
 export const SessionEndReason = Literals(['completed', 'cancelled', 'fault', 'pile-off', 'stopped']);
 export type SessionEndReason = Static<typeof SessionEndReason>;
 
-export const SessionStarted = Type.Object({
+/** A session, its request and its pile: what session.started and session.ended begin with. */
+const SessionRef = {
   sessionId: Id,
   orderId: Id,
   userId: Id,
@@ -21,29 +22,27 @@ export const SessionStarted = Type.Object({
   stationId: Id,
   pileNo: Type.String(),
   queueNo: Type.String(),
+};
+
+export const SessionStarted = Type.Object({
+  ...SessionRef,
   mode: ChargeMode,
   powerW: Type.Integer({ minimum: 0 }),
   targetEnergyWms: EnergyWms({ description: 'what this session is meant to deliver' }),
   startedAt: EpochMs(),
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
 });
 export type SessionStarted = Static<typeof SessionStarted>;
 
 export const SessionEnded = Type.Object({
-  sessionId: Id,
-  orderId: Id,
-  userId: Id,
-  carId: Type.Optional(Id),
-  stationId: Id,
-  pileNo: Type.String(),
-  queueNo: Type.String(),
+  ...SessionRef,
   mode: Type.Optional(ChargeMode),
   startedAt: EpochMs(),
   endedAt: EpochMs(),
   energyWms: EnergyWms({ description: 'delivered in this session' }),
   powerW: Type.Integer({ minimum: 0 }),
   reason: SessionEndReason,
-  orderSeq: Type.Optional(OrderSeq),
+  ...OrderSeqField,
   intervals: Type.Optional(Type.Array(MeteredInterval, { description: 'metered piles: energy by interval' })),
 });
 export type SessionEnded = Static<typeof SessionEnded>;
@@ -51,9 +50,11 @@ export type SessionEnded = Static<typeof SessionEnded>;
 export const PileState = Literals(['idle', 'charging', 'off', 'fault', 'offline']);
 export type PileState = Static<typeof PileState>;
 
+/** Which pile of which station: what every pile event begins with. */
+const StationPileRef = { stationId: Id, pileNo: Type.String() };
+
 export const PileStatusChanged = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   status: PileState,
   previous: Type.Optional(PileState),
   changedAt: EpochMs(),
@@ -61,16 +62,14 @@ export const PileStatusChanged = Type.Object({
 export type PileStatusChanged = Static<typeof PileStatusChanged>;
 
 export const PileFaulted = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   reason: Type.Optional(Type.String()),
   faultedAt: EpochMs(),
 });
 export type PileFaulted = Static<typeof PileFaulted>;
 
 export const PileRecovered = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   recoveredAt: EpochMs(),
 });
 export type PileRecovered = Static<typeof PileRecovered>;
@@ -84,15 +83,9 @@ export const schedulerMessages = {
 } as const;
 
 // ---- RPC ----
-export const SubmitParams = Type.Object({
-  orderId: Id,
-  userId: Id,
-  carId: Type.Optional(Id),
-  stationId: Id,
-  mode: ChargeMode,
-  energyWms: EnergyWms(),
-});
+export const SubmitParams = Type.Object(ChargeRequest);
 export const QueueState = Literals(['waiting', 'dispatched', 'charging', 'fault-queued', 'finished', 'cancelled']);
+export type QueueState = Static<typeof QueueState>;
 export const QueueEntryView = Type.Object({
   orderId: Id,
   userId: Id,
@@ -100,10 +93,10 @@ export const QueueEntryView = Type.Object({
   queueNo: Type.String(),
   mode: ChargeMode,
   energyWms: EnergyWms({ description: 'requested' }),
-  chargedWms: EnergyWms({ description: 'delivered in the current session' }),
-  feeFen: FeeFen({ description: 'fee of the current session so far (what a board cell shows)' }),
-  deliveredWms: EnergyWms({ description: 'delivered over all sessions of the request, current one included' }),
-  totalFeeFen: FeeFen({ description: 'fee over all sessions of the request so far, current one included' }),
+  sessionChargedWms: EnergyWms({ description: 'delivered in the current session (0 unless charging)' }),
+  sessionFeeFen: FeeFen({ description: 'fee of the current session so far (what a board cell shows)' }),
+  requestChargedWms: EnergyWms({ description: 'delivered over all sessions of the request, current one included' }),
+  requestFeeFen: FeeFen({ description: 'fee over all sessions of the request so far, current one included' }),
   remainingWms: EnergyWms({ description: 'what the request still lacks' }),
   state: QueueState,
   pileNo: Type.Optional(Type.String()),
@@ -145,14 +138,25 @@ export const StationConfig = Type.Object({
   timeZone: Type.Optional(Type.String({ minLength: 1, description: 'IANA zone: numbering day and tariff clock' })),
 });
 export type StationConfig = Static<typeof StationConfig>;
+/**
+ * The setting names of older stations (DESIGN.md), accepted as aliases of today's names: the one table, used by the
+ * engine's config (packages/scheduling) and the gateway's config body. Giving both names with different values is
+ * refused.
+ */
+export const STATION_SETTING_ALIASES = {
+  FastChargingPileNum: 'fastPiles',
+  TrickleChargingPileNum: 'slowPiles',
+  WaitingAreaSize: 'waitingAreaSize',
+  ChargingQueueLen: 'pileQueueLength',
+} as const satisfies Record<string, keyof StationConfig>;
+export type StationSettingAlias = keyof typeof STATION_SETTING_ALIASES;
 export const ConfigureParams = Type.Composite([
   Type.Object({ stationId: Id }),
   Type.Partial(Type.Omit(StationConfig, ['stationId'])),
 ]);
 
 export const PileView = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   mode: ChargeMode,
   powerW: Type.Integer({ minimum: 0 }),
   state: PileState,
@@ -170,8 +174,7 @@ export const BoardResult = Type.Object({
 });
 export type BoardResult = Static<typeof BoardResult>;
 export const PileStatusParams = Type.Object({
-  stationId: Id,
-  pileNo: Type.String(),
+  ...StationPileRef,
   status: Literals(['on', 'off', 'fault', 'repair']),
 });
 

@@ -1,6 +1,7 @@
 // Station configuration: DESIGN.md defaults, the legacy setting names, validation.
 import { createTariff, DEFAULT_TARIFF_SPEC, TariffError } from '@voltq/tariff';
 import type { TariffSpec } from '@voltq/tariff';
+import { STATION_SETTING_ALIASES, type StationSettingAlias } from '@voltq/contracts';
 import { IANAZone } from 'luxon';
 import type { Mode, Pile, StationConfig, StationConfigInput, StationError } from './types.js';
 
@@ -8,8 +9,8 @@ export const DEFAULT_CONFIG: Readonly<Omit<StationConfig, 'tariff'>> = Object.fr
   stationId: 'default',
   fastPiles: 2,
   slowPiles: 3,
-  fastPowerKw: 30,
-  slowPowerKw: 10,
+  fastPowerW: 30_000,
+  slowPowerW: 10_000,
   waitingAreaSize: 10,
   pileQueueLength: 3,
   faultPolicy: 'priority',
@@ -17,15 +18,9 @@ export const DEFAULT_CONFIG: Readonly<Omit<StationConfig, 'tariff'>> = Object.fr
   timeZone: 'Asia/Shanghai',
 });
 
-const ALIASES = {
-  FastChargingPileNum: 'fastPiles',
-  TrickleChargingPileNum: 'slowPiles',
-  WaitingAreaSize: 'waitingAreaSize',
-  ChargingQueueLen: 'pileQueueLength',
-} as const;
-
 const MAX_PILES_PER_MODE = 99;
 const MAX_PLACES = 1000;
+const MAX_POWER_W = 1_000_000;
 
 /** Folds `input` over `base` (the defaults or the current config); a clear error for anything out of range. */
 export function resolveConfig(
@@ -35,10 +30,10 @@ export function resolveConfig(
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return bad('the configuration must be an object');
   }
-  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG, ...(base ?? {}) };
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG, ...(base === null ? {} : readStoredConfig(base)) };
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue;
-    const name = Object.hasOwn(ALIASES, key) ? ALIASES[key as keyof typeof ALIASES] : key;
+    const name = Object.hasOwn(STATION_SETTING_ALIASES, key) ? STATION_SETTING_ALIASES[key as StationSettingAlias] : key;
     if (!Object.hasOwn(DEFAULT_CONFIG, name) && name !== 'tariff') return bad(`unknown setting '${key}'`);
     if (name !== key && (input as Record<string, unknown>)[name] !== undefined &&
       (input as Record<string, unknown>)[name] !== value) {
@@ -54,12 +49,9 @@ export function resolveConfig(
     if (!isIntIn(c[key], 0, MAX_PILES_PER_MODE)) return bad(`${key} must be an integer from 0 to ${MAX_PILES_PER_MODE}`);
   }
   if (c.fastPiles + c.slowPiles === 0) return bad('a station needs at least one pile');
-  for (const key of ['fastPowerKw', 'slowPowerKw'] as const) {
-    const v = c[key];
+  for (const key of ['fastPowerW', 'slowPowerW'] as const) {
     // Watts must be whole: completion instants and energies are exact integers.
-    if (typeof v !== 'number' || !(v > 0) || v > 1000 || Math.abs(Math.round(v * 1000) - v * 1000) > 1e-6) {
-      return bad(`${key} must be a positive number of kW (up to 1000, whole watts)`);
-    }
+    if (!isIntIn(c[key], 1, MAX_POWER_W)) return bad(`${key} must be a whole number of watts from 1 to ${MAX_POWER_W} (1000 kW)`);
   }
   if (!isIntIn(c.waitingAreaSize, 1, MAX_PLACES)) return bad(`waitingAreaSize must be an integer from 1 to ${MAX_PLACES}`);
   if (!isIntIn(c.pileQueueLength, 1, MAX_PLACES)) return bad(`pileQueueLength must be an integer from 1 to ${MAX_PLACES}`);
@@ -92,8 +84,8 @@ export function resolveConfig(
       stationId: c.stationId,
       fastPiles: c.fastPiles,
       slowPiles: c.slowPiles,
-      fastPowerKw: c.fastPowerKw,
-      slowPowerKw: c.slowPowerKw,
+      fastPowerW: c.fastPowerW,
+      slowPowerW: c.slowPowerW,
       waitingAreaSize: c.waitingAreaSize,
       pileQueueLength: c.pileQueueLength,
       faultPolicy: c.faultPolicy,
@@ -105,7 +97,24 @@ export function resolveConfig(
 }
 
 export function powerW(config: StationConfig, mode: Mode): number {
-  return Math.round((mode === 'fast' ? config.fastPowerKw : config.slowPowerKw) * 1000);
+  return mode === 'fast' ? config.fastPowerW : config.slowPowerW;
+}
+
+/** The fields of a config written before power was kept in W, and the watt fields they became. */
+const KILOWATT_FIELDS: Readonly<Record<string, 'fastPowerW' | 'slowPowerW'>> = { fastPowerKw: 'fastPowerW', slowPowerKw: 'slowPowerW' };
+
+/**
+ * A config read back from storage (station states in Redis and MongoDB `station_states`): states saved before
+ * power was kept in W carry `fastPowerKw`/`slowPowerKw`, read here as watts. The one place that knows the old
+ * fields; a current config comes back as the same object.
+ */
+export function readStoredConfig(config: StationConfig): StationConfig {
+  if (typeof config.fastPowerW === 'number' && typeof config.slowPowerW === 'number') return config;
+  // field by field, in place: the config keeps its field order
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => {
+    if (!Object.hasOwn(KILOWATT_FIELDS, key)) return [key, value];
+    return [KILOWATT_FIELDS[key], Math.round((value as number) * 1000)];
+  })) as unknown as StationConfig;
 }
 
 /** Piles F1..Fn then T1..Tm; piles that already existed keep their state and totals. */

@@ -5,28 +5,36 @@ import { locate, remainingWms, sessionEnergyWms, sessionFee, stationTariff } fro
 import type { Tariff } from '@voltq/tariff';
 import type { CarEntry, CarRef, Mode, PileState, StationState } from './types.js';
 
-/** 'starting': head of a device-driven pile, told to start, not confirmed yet (no energy, no fee). */
-export type CarState = 'waiting' | 'queued' | 'starting' | 'charging' | 'faultQueue';
+/**
+ * Where a car stands, in the contracts' words (@voltq/contracts QueueState) plus one of the engine's own:
+ * 'starting', the head of a device-driven pile, told to start, not confirmed yet (no energy, no fee).
+ * services/scheduler/src/mapping.ts maps them (QUEUE_STATE_OF_CAR).
+ */
+export type CarState = 'waiting' | 'dispatched' | 'starting' | 'charging' | 'fault-queued';
 
 /** Whose request a car is and where it stands: what a board cell and a position both start with. */
 export interface CarIdentity extends CarRef {
   state: CarState;
 }
 
-export interface BoardCar extends CarIdentity {
+/** A car's figures at an instant: what a board cell and a position both show. */
+export interface CarFigures extends CarIdentity {
   requestedWms: number;
   /** Energy of the current session so far (0 unless charging): what a pile cell shows. */
-  chargedWms: number;
+  sessionChargedWms: number;
   /** Fee of the current session so far. */
-  feeFen: number;
+  sessionFeeFen: number;
   /** Energy delivered to this request over all its sessions, including the current one. */
-  deliveredWms: number;
+  requestChargedWms: number;
   /** Fee of all its sessions, including the current one. */
-  totalFeeFen: number;
+  requestFeeFen: number;
   /** What it still lacks now. */
   remainingWms: number;
   /** Time since the request was made that it has not been charging. */
   waitingMs: number;
+}
+
+export interface BoardCar extends CarFigures {
   sessionId: string | null;
   startedAt: number | null;
   expectedEndAt: number | null;
@@ -53,21 +61,13 @@ export interface Board {
   faultQueue: BoardCar[];
 }
 
-export interface Position extends CarIdentity {
+export interface Position extends CarFigures {
   /** Cars that come before it: same-mode fault-queue cars and earlier waiting cars while waiting (all modes in
    * batch-min-total), the cars before it in its pile queue, the same-mode fault-queue cars before it. */
   carsAhead: number;
   pileNo: string | null;
   /** 1 = charging head of the pile. */
   pilePosition: number | null;
-  requestedWms: number;
-  /** Over all sessions of the request, including the current one. */
-  chargedWms: number;
-  feeFen: number;
-  sessionChargedWms: number;
-  sessionFeeFen: number;
-  remainingWms: number;
-  waitingMs: number;
   createdAt: number;
 }
 
@@ -107,7 +107,7 @@ export function board(state: StationState, atMs: number): Board {
       faultReason: p.faultReason ?? null,
     })),
     waitingArea: s.waiting.map((c) => boardCar(c, 'waiting', tariff, at)),
-    faultQueue: s.faultQueue.map((c) => boardCar(c, 'faultQueue', tariff, at)),
+    faultQueue: s.faultQueue.map((c) => boardCar(c, 'fault-queued', tariff, at)),
   };
 }
 
@@ -124,7 +124,7 @@ export function position(state: StationState, orderId: string, atMs: number): Po
     carState = pileCarState(car);
     carsAhead = index;
   } else if (place === 'faultQueue') {
-    carState = 'faultQueue';
+    carState = 'fault-queued';
     carsAhead = s.faultQueue.slice(0, index).filter((c) => c.mode === car.mode).length;
   } else {
     carState = 'waiting';
@@ -139,10 +139,10 @@ export function position(state: StationState, orderId: string, atMs: number): Po
     pileNo: pile ? pile.pileNo : null,
     pilePosition: pile ? index + 1 : null,
     requestedWms: car.requestedWms,
-    chargedWms: view.deliveredWms,
-    feeFen: view.totalFeeFen,
-    sessionChargedWms: view.chargedWms,
-    sessionFeeFen: view.feeFen,
+    requestChargedWms: view.requestChargedWms,
+    requestFeeFen: view.requestFeeFen,
+    sessionChargedWms: view.sessionChargedWms,
+    sessionFeeFen: view.sessionFeeFen,
     remainingWms: view.remainingWms,
     waitingMs: view.waitingMs,
     createdAt: car.createdAt,
@@ -157,7 +157,7 @@ export function pileTotals(state: StationState): PileTotalsRow[] {
 }
 
 function pileCarState(car: CarEntry): CarState {
-  return car.session === null ? 'queued' : car.session.starting === true ? 'starting' : 'charging';
+  return car.session === null ? 'dispatched' : car.session.starting === true ? 'starting' : 'charging';
 }
 
 function identity(car: CarEntry, state: CarState): CarIdentity {
@@ -166,8 +166,8 @@ function identity(car: CarEntry, state: CarState): CarIdentity {
 
 function boardCar(car: CarEntry, state: CarState, tariff: Tariff, at: number): BoardCar {
   const s = car.session;
-  const chargedWms = s ? sessionEnergyWms(s, at) : 0;
-  const feeFen = s ? sessionFee(tariff, s, at).totalFen : 0;
+  const sessionChargedWms = s ? sessionEnergyWms(s, at) : 0;
+  const sessionFeeFen = s ? sessionFee(tariff, s, at).totalFen : 0;
   const chargingMs = car.chargedMs + (s && s.starting !== true ? Math.max(0, at - s.startedAt) : 0);
   // Fields written out rather than spread from identity(): this runs for every car on every board, and a spread
   // here made the scenario runner ten times slower (scripts/bench/scheduling).
@@ -179,11 +179,11 @@ function boardCar(car: CarEntry, state: CarState, tariff: Tariff, at: number): B
     mode: car.mode,
     state,
     requestedWms: car.requestedWms,
-    chargedWms,
-    feeFen,
-    deliveredWms: car.deliveredWms + chargedWms,
-    totalFeeFen: car.feeFen + feeFen,
-    remainingWms: remainingWms(car) - chargedWms,
+    sessionChargedWms,
+    sessionFeeFen,
+    requestChargedWms: car.deliveredWms + sessionChargedWms,
+    requestFeeFen: car.feeFen + sessionFeeFen,
+    remainingWms: remainingWms(car) - sessionChargedWms,
     waitingMs: Math.max(0, at - car.createdAt - chargingMs),
     sessionId: s ? s.sessionId : null,
     startedAt: s ? s.startedAt : null,

@@ -1,7 +1,7 @@
 // Creating, copying and reading the station state; the working context a command mutates.
 import { createTariff, feeForConstantPower } from '@voltq/tariff';
 import type { FeeBreakdown, Tariff } from '@voltq/tariff';
-import { buildPiles, resolveConfig } from './config.js';
+import { buildPiles, readStoredConfig, resolveConfig } from './config.js';
 import { localDay } from './numbering.js';
 import type {
   CarEntry, CarRef, Mode, Pile, Place, Session, StationConfig, StationConfigInput, StationEvent, StationState,
@@ -37,7 +37,8 @@ export function createStation(config: StationConfigInput, atMs: number): Station
 export function cloneState(s: StationState): StationState {
   return {
     version: s.version,
-    config: s.config,
+    // a state stored before power was kept in W is read in W from here on
+    config: readStoredConfig(s.config),
     nowMs: s.nowMs,
     numbering: { ...s.numbering },
     nextSeq: s.nextSeq,

@@ -1,19 +1,24 @@
 // The station as plain JSON data, the commands it accepts and the events it emits.
 // Everything here survives JSON.stringify/parse unchanged: no classes, no Maps, no optional fields in the
 // state (absent values are `null`), only integers for time (epoch ms), power (W), energy (Wms) and money (fen).
+import type { StationSettingAlias } from '@voltq/contracts';
 import type { TariffSpec } from '@voltq/tariff';
 
 export type Mode = 'fast' | 'slow';
 export type FaultPolicy = 'priority' | 'time-order';
 export type DispatchMode = 'default' | 'single-min-total' | 'batch-min-total';
+/** Whether a pile works. The contracts' pile states say more (idle / charging); services/scheduler/src/mapping.ts
+ * maps between the two. */
 export type PileState = 'working' | 'fault' | 'off';
 
 export interface StationConfig {
   stationId: string;
   fastPiles: number;
   slowPiles: number;
-  fastPowerKw: number;
-  slowPowerKw: number;
+  /** Power of each fast pile in W (whole watts: completion instants and energies are exact integers). */
+  fastPowerW: number;
+  /** Power of each slow pile in W. */
+  slowPowerW: number;
   /** N: capacity of the waiting area. */
   waitingAreaSize: number;
   /** M: places in each pile's queue, the head place charging. */
@@ -26,23 +31,22 @@ export interface StationConfig {
   tariff: TariffSpec;
 }
 
-/** What `configure` and `createStation` accept: any subset, plus DESIGN.md's legacy setting names. */
-export interface StationConfigInput {
+/** What `configure` and `createStation` accept: any subset, plus DESIGN.md's legacy setting names (their table:
+ * STATION_SETTING_ALIASES in @voltq/contracts). */
+export type StationConfigInput = StationSettingsInput & { [A in StationSettingAlias]?: number };
+
+interface StationSettingsInput {
   stationId?: string;
   fastPiles?: number;
   slowPiles?: number;
-  fastPowerKw?: number;
-  slowPowerKw?: number;
+  fastPowerW?: number;
+  slowPowerW?: number;
   waitingAreaSize?: number;
   pileQueueLength?: number;
   faultPolicy?: FaultPolicy;
   dispatchMode?: DispatchMode;
   timeZone?: string;
   tariff?: TariffSpec | null;
-  FastChargingPileNum?: number;
-  TrickleChargingPileNum?: number;
-  WaitingAreaSize?: number;
-  ChargingQueueLen?: number;
 }
 
 /** The running session of the car at the head of a working pile. */

@@ -52,7 +52,7 @@ function stepTo(state: StationState, atMs: number): StationState {
 function view(state: StationState, atMs: number) {
   const b = board(state, atMs);
   return {
-    piles: b.piles.map((p) => ({ pileNo: p.pileNo, state: p.state, queue: p.queue.map((c) => [c.orderId, c.state, c.chargedWms, c.feeFen, c.deliveredWms, c.totalFeeFen, c.startedAt, c.expectedEndAt]) })),
+    piles: b.piles.map((p) => ({ pileNo: p.pileNo, state: p.state, queue: p.queue.map((c) => [c.orderId, c.state, c.sessionChargedWms, c.sessionFeeFen, c.requestChargedWms, c.requestFeeFen, c.startedAt, c.expectedEndAt]) })),
     waiting: b.waitingArea.map((c) => c.orderId),
     fault: b.faultQueue.map((c) => [c.orderId, c.remainingWms]),
     totals: stateAt(state, atMs).piles.map((p) => p.totals),

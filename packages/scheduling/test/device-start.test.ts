@@ -29,7 +29,7 @@ t.test('a starting car accrues no energy and completes nothing until the pile co
   // two hours later (a 30 kWh charge at 30 kW would long be over) nothing has happened
   t.same(s.advance(at('08:00')), []);
   const b = board(s.state, at('08:00'));
-  t.match(b.piles[0]!.queue[0], { carId: 'V1', state: 'starting', chargedWms: 0, feeFen: 0, expectedEndAt: null });
+  t.match(b.piles[0]!.queue[0], { carId: 'V1', state: 'starting', sessionChargedWms: 0, sessionFeeFen: 0, expectedEndAt: null });
   t.match(position(s.state, 'V1', at('08:00')), { state: 'starting', sessionChargedWms: 0, sessionFeeFen: 0, remainingWms: 30 * KWH });
   t.equal(s.refuse({ type: 'sessionConfirmed', pileNo: 'F1', sessionId: 'V1#9', startedAt: at('08:00') }, at('08:01')).code,
     'SESSION_NOT_STARTING', 'a confirmation of another session is refused');
@@ -38,7 +38,7 @@ t.test('a starting car accrues no energy and completes nothing until the pile co
   const confirmed = s.do({ type: 'sessionConfirmed', pileNo: 'F1', sessionId: 'V1#1', startedAt: at('08:00') }, at('08:01'));
   t.match(ofType(confirmed, 'sessionStarted'), [{ carId: 'V1', sessionId: 'V1#1', startedAt: at('08:00'), expectedEndAt: at('09:00') }]);
   t.equal(nextDueAt(s.state), at('09:00'));
-  t.match(board(s.state, at('08:30')).piles[0]!.queue[0], { state: 'charging', chargedWms: 15 * KWH });
+  t.match(board(s.state, at('08:30')).piles[0]!.queue[0], { state: 'charging', sessionChargedWms: 15 * KWH });
   const done = s.advance(at('09:00'));
   t.match(ofType(done, 'sessionEnded'), [{ carId: 'V1', startedAt: at('08:00'), endedAt: at('09:00'), energyWms: 30 * KWH, reason: 'completed' }]);
   t.equal(s.refuse({ type: 'sessionConfirmed', pileNo: 'F1', sessionId: 'V1#1', startedAt: at('08:00') }, at('09:01')).code,

@@ -72,7 +72,7 @@ const arbRun = fc.record({
     slowPiles: fc.integer({ min: 1, max: 3 }),
     pileQueueLength: fc.integer({ min: 1, max: 3 }),
     waitingAreaSize: fc.integer({ min: 1, max: 5 }),
-    slowPowerKw: fc.constantFrom(7, 10),
+    slowPowerW: fc.constantFrom(7000, 10_000),
     faultPolicy: fc.constantFrom<FaultPolicy>('priority', 'time-order'),
     dispatchMode: fc.oneof(
       { weight: 4, arbitrary: fc.constant<DispatchMode>('default') },

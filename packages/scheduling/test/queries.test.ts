@@ -1,28 +1,42 @@
 // Configuration, the state as plain JSON, and the queries the services read: board, position, pile totals.
 import t from 'tap';
-import { applyCommand, board, createStation, nextDueAt, pileTotals, position } from '../src/index.js';
+import { applyCommand, board, createStation, nextDueAt, pileTotals, position, readStoredConfig } from '../src/index.js';
 import { at, KWH, MIN, Station } from './helpers.js';
 
 t.test('configuration: DESIGN defaults, legacy setting names, clear refusals', async (t) => {
   const st = createStation({}, at('06:00'));
   t.match(st.config, {
-    stationId: 'default', fastPiles: 2, slowPiles: 3, fastPowerKw: 30, slowPowerKw: 10, waitingAreaSize: 10,
+    stationId: 'default', fastPiles: 2, slowPiles: 3, fastPowerW: 30_000, slowPowerW: 10_000, waitingAreaSize: 10,
     pileQueueLength: 3, faultPolicy: 'priority', dispatchMode: 'default', timeZone: 'Asia/Shanghai',
   });
   t.equal(st.config.tariff.serviceFeeYuanPerKwh, '0.8', 'the default tariff is stored concrete');
   t.same(st.piles.map((p) => [p.pileNo, p.powerW]), [['F1', 30000], ['F2', 30000], ['T1', 10000], ['T2', 10000], ['T3', 10000]]);
 
-  const old = createStation({ FastChargingPileNum: 1, TrickleChargingPileNum: 2, WaitingAreaSize: 6, ChargingQueueLen: 2, slowPowerKw: 7 }, 0);
+  const old = createStation({ FastChargingPileNum: 1, TrickleChargingPileNum: 2, WaitingAreaSize: 6, ChargingQueueLen: 2, slowPowerW: 7000 }, 0);
   t.match(old.config, { fastPiles: 1, slowPiles: 2, waitingAreaSize: 6, pileQueueLength: 2 });
   t.same(old.piles.map((p) => [p.pileNo, p.powerW]), [['F1', 30000], ['T1', 7000], ['T2', 7000]]);
 
   t.throws(() => createStation({ fastPiles: 0, slowPiles: 0 }, 0), { name: 'StationConfigError', code: 'BAD_CONFIG' });
-  t.throws(() => createStation({ fastPowerKw: -1 }, 0), /fastPowerKw/);
+  t.throws(() => createStation({ fastPowerW: -1 }, 0), /fastPowerW/);
   t.throws(() => createStation({ faultPolicy: 'random' as 'priority' }, 0), /faultPolicy/);
   t.throws(() => createStation({ timeZone: 'Mars/Olympus' }, 0), /time zone/);
   t.throws(() => createStation({ FastChargingPileNum: 1, fastPiles: 2 }, 0), /disagree/);
   t.throws(() => createStation({ colour: 'red' } as never, 0), /unknown setting/);
   t.throws(() => createStation({ tariff: { serviceFeeYuanPerKwh: 1, tiers: [] } }, 0), /tariff/);
+});
+
+t.test('a state stored before power was kept in W (fastPowerKw/slowPowerKw) is read in W', async (t) => {
+  const { fastPowerW: _f, slowPowerW: _s, ...rest } = createStation({ slowPowerW: 7000 }, at('06:00')).config;
+  const stored = JSON.parse(JSON.stringify({ ...createStation({ slowPowerW: 7000 }, at('06:00')), config: { ...rest, fastPowerKw: 30, slowPowerKw: 7 } }));
+  t.match(readStoredConfig(stored.config), { fastPowerW: 30_000, slowPowerW: 7000 });
+  t.notOk('fastPowerKw' in readStoredConfig(stored.config));
+  const current = createStation({}, 0).config;
+  t.equal(readStoredConfig(current), current, 'a current config is handed back as it is');
+  const r = applyCommand(stored, { type: 'configure', config: { fastPiles: 1 } }, at('06:01'));
+  t.ok(r.ok);
+  t.match(r.state.config, { fastPiles: 1, fastPowerW: 30_000, slowPowerW: 7000 }, 'a reconfigure keeps the stored powers');
+  t.notOk('slowPowerKw' in r.state.config);
+  t.same(r.state.piles.map((p) => [p.pileNo, p.powerW]), [['F1', 30000], ['T1', 7000], ['T2', 7000], ['T3', 7000]]);
 });
 
 t.test('configure: only an empty station can be reconfigured; piles keep their state and totals', async (t) => {
@@ -88,13 +102,13 @@ t.test('board: piles with queues (charged kWh and fee so far), waiting area and 
     ['F1', 'working', 30000, ['V1', 'V4']], ['F2', 'fault', 30000, []], ['T1', 'working', 10000, ['V6']],
   ]);
   t.match(b.piles[0]!.queue[0], {
-    carId: 'V1', queueNo: 'F1', state: 'charging', requestedWms: 30 * KWH, chargedWms: 15 * KWH, feeFen: 1800,
-    deliveredWms: 15 * KWH, remainingWms: 15 * KWH, waitingMs: 0, sessionId: 'V1#1', startedAt: at('06:00'), expectedEndAt: at('07:00'),
+    carId: 'V1', queueNo: 'F1', state: 'charging', requestedWms: 30 * KWH, sessionChargedWms: 15 * KWH, sessionFeeFen: 1800,
+    requestChargedWms: 15 * KWH, remainingWms: 15 * KWH, waitingMs: 0, sessionId: 'V1#1', startedAt: at('06:00'), expectedEndAt: at('07:00'),
   });
-  t.match(b.piles[0]!.queue[1], { carId: 'V4', state: 'queued', chargedWms: 0, feeFen: 0, waitingMs: 30 * MIN, sessionId: null });
-  t.match(b.piles[2]!.queue[0], { carId: 'V6', chargedWms: 10_000 * 25 * MIN, feeFen: 500, waitingMs: 0 });
-  t.same(b.faultQueue.map((c) => [c.carId, c.state, c.remainingWms, c.deliveredWms, c.totalFeeFen, c.waitingMs]), [
-    ['V2', 'faultQueue', 5 * KWH, 5 * KWH, 600, 20 * MIN], ['V3', 'faultQueue', 10 * KWH, 0, 0, 30 * MIN],
+  t.match(b.piles[0]!.queue[1], { carId: 'V4', state: 'dispatched', sessionChargedWms: 0, sessionFeeFen: 0, waitingMs: 30 * MIN, sessionId: null });
+  t.match(b.piles[2]!.queue[0], { carId: 'V6', sessionChargedWms: 10_000 * 25 * MIN, sessionFeeFen: 500, waitingMs: 0 });
+  t.same(b.faultQueue.map((c) => [c.carId, c.state, c.remainingWms, c.requestChargedWms, c.requestFeeFen, c.waitingMs]), [
+    ['V2', 'fault-queued', 5 * KWH, 5 * KWH, 600, 20 * MIN], ['V3', 'fault-queued', 10 * KWH, 0, 0, 30 * MIN],
   ]);
   t.same(b.waitingArea.map((c) => [c.carId, c.state, c.requestedWms, c.waitingMs]), [['V5', 'waiting', 10 * KWH, 25 * MIN]]);
   t.equal(s.state.nowMs, at('06:10'), 'a query does not change the state');
@@ -105,7 +119,7 @@ t.test('board and position play due completions first', async (t) => {
   s.submit('V1', 'fast', 1, at('06:00'));
   s.submit('V2', 'fast', 1, at('06:00'));
   const b = board(s.state, at('06:03'));
-  t.same(b.piles[0]!.queue.map((c) => [c.carId, c.chargedWms]), [['V2', KWH / 2]]);
+  t.same(b.piles[0]!.queue.map((c) => [c.carId, c.sessionChargedWms]), [['V2', KWH / 2]]);
   t.equal(position(s.state, 'V1', at('06:03')), null, 'a finished request has no position');
   t.match(position(s.state, 'V2', at('06:03')), { state: 'charging', carsAhead: 0, pileNo: 'F1' });
 });
@@ -118,15 +132,15 @@ t.test('position: the request\'s state and the cars ahead of it in its mode', as
   t.same(s.layout(), { F1: ['V1', 'V2'], T1: ['V3', 'V5'], waiting: ['V4', 'V6', 'V7', 'V8'], fault: [] });
   t.match(position(s.state, 'V1', at('06:10')), {
     queueNo: 'F1', mode: 'fast', state: 'charging', carsAhead: 0, pileNo: 'F1', pilePosition: 1,
-    chargedWms: 5 * KWH, feeFen: 600, sessionChargedWms: 5 * KWH, remainingWms: 5 * KWH, createdAt: at('06:00'),
+    requestChargedWms: 5 * KWH, requestFeeFen: 600, sessionChargedWms: 5 * KWH, remainingWms: 5 * KWH, createdAt: at('06:00'),
   });
-  t.match(position(s.state, 'V2', at('06:10')), { state: 'queued', carsAhead: 1, pileNo: 'F1', pilePosition: 2, chargedWms: 0 });
+  t.match(position(s.state, 'V2', at('06:10')), { state: 'dispatched', carsAhead: 1, pileNo: 'F1', pilePosition: 2, requestChargedWms: 0 });
   t.match(position(s.state, 'V6', at('06:10')), { queueNo: 'F4', state: 'waiting', carsAhead: 1, pileNo: null });
   t.match(position(s.state, 'V8', at('06:10')), { queueNo: 'T4', state: 'waiting', carsAhead: 1 });
   s.do({ type: 'pileFault', pileNo: 'F1' }, at('06:10'));
-  t.match(position(s.state, 'V2', at('06:10')), { state: 'faultQueue', carsAhead: 1 });
+  t.match(position(s.state, 'V2', at('06:10')), { state: 'fault-queued', carsAhead: 1 });
   t.match(position(s.state, 'V6', at('06:10')), { state: 'waiting', carsAhead: 3, waitingMs: 10 * MIN });
-  t.match(position(s.state, 'V1', at('06:10')), { state: 'faultQueue', carsAhead: 0, chargedWms: 5 * KWH, feeFen: 600, sessionChargedWms: 0 });
+  t.match(position(s.state, 'V1', at('06:10')), { state: 'fault-queued', carsAhead: 0, requestChargedWms: 5 * KWH, requestFeeFen: 600, sessionChargedWms: 0 });
   t.equal(position(s.state, 'nope', at('06:10')), null);
 });
 

@@ -131,7 +131,7 @@ t.test('rule 3: the head charges until its energy is in, then its session ends a
 });
 
 t.test('rule 3: completion instants are whole ms (ceil) and deliver exactly the energy asked', async (t) => {
-  const s = new Station({ slowPowerKw: 7 });
+  const s = new Station({ slowPowerW: 7000 });
   const started = ofType(s.submit('V1', 'slow', 1, at('06:00')), 'sessionStarted')[0];
   t.equal(started?.expectedEndAt, at('06:00') + 514_286, '3.6e9 Wms / 7000 W = 514285.7 ms, rounded up');
   const ended = ofType(s.advance(at('07:00')), 'sessionEnded')[0];

@@ -106,7 +106,7 @@ t.test('options: DESIGN.md flags with documented defaults, clear errors', async 
     '--queue', '2', '--policy', 'time-order', '--dispatch', 'batch-min-total', '--date', '2026-05-01']);
   t.same(inv, {
     file: 'f.txt', url: null, settings: {
-      fastPiles: 3, slowPiles: 1, fastPowerKw: 60, slowPowerKw: 7, waitingAreaSize: 6, pileQueueLength: 2,
+      fastPiles: 3, slowPiles: 1, fastPowerW: 60_000, slowPowerW: 7000, waitingAreaSize: 6, pileQueueLength: 2,
       faultPolicy: 'time-order', dispatchMode: 'batch-min-total', date: '2026-05-01', timeZone: 'Asia/Shanghai',
     },
   });

@@ -1,7 +1,7 @@
 // Pure edge formatting: exact integers inside (Wms, fen, epoch ms, W) -> the numbers and strings /api shows
 // (kWh and yuan rounded half-up to two decimals, ISO 8601 times with offset, UPPER state names, document 004's
 // numeric codes). No I/O, unit-tested on its own.
-import type { Bill, BoardResult, Report, CarView, ChargeMode, OrderState, OrderView, PileView, QueueEntryView, StationConfig } from '@voltq/contracts';
+import type { Bill, BoardResult, Report, CarView, ChargeMode, OrderState, OrderView, PileState, PileView, QueueEntryView, StationConfig } from '@voltq/contracts';
 import { formatIso } from '@voltq/kit';
 import { formatKwh, formatYuan } from '@voltq/tariff';
 import type { ReportPeriod } from './parse.js';
@@ -37,9 +37,36 @@ export function seconds(ms: number): number {
   return Math.floor((ms + 500) / 1000);
 }
 
-/** 'fault-queued' -> 'FAULT_QUEUED' */
-export function upperState(state: string): string {
-  return state.replace(/-/g, '_').toUpperCase();
+// ---- states: the contracts' words -> /api's (the only place they meet) ----
+
+/** Order and queue states (a queue entry's states are a subset) as /api shows them. */
+export const ORDER_STATE_API: Readonly<Record<OrderState, string>> = {
+  waiting: 'WAITING',
+  dispatched: 'DISPATCHED',
+  charging: 'CHARGING',
+  'fault-queued': 'FAULT_QUEUED',
+  finished: 'FINISHED',
+  cancelled: 'CANCELLED',
+  refused: 'REFUSED',
+};
+
+/** Pile states as /api shows them. */
+export const PILE_STATE_API: Readonly<Record<PileState, string>> = {
+  idle: 'IDLE',
+  charging: 'CHARGING',
+  off: 'OFF',
+  fault: 'FAULT',
+  offline: 'OFFLINE',
+};
+
+/** /api's word for an order state back to the contracts' (undefined for any other word). */
+export function orderStateOfApi(word: string): OrderState | undefined {
+  return (Object.keys(ORDER_STATE_API) as OrderState[]).find((s) => ORDER_STATE_API[s] === word);
+}
+
+/** /api's word for a pile state back to the contracts' (undefined for any other word). */
+export function pileStateOfApi(word: string): PileState | undefined {
+  return (Object.keys(PILE_STATE_API) as PileState[]).find((s) => PILE_STATE_API[s] === word);
 }
 
 /** userId is a decimal counter value ("17"); document 004 prints it as a number. */
@@ -96,10 +123,10 @@ export function orderListItem004(order: OrderView, ctx: FormatContext) {
     stationName: order.stationId,
     pileNo: ref.pileNo,
     portNo: ref.portNo,
-    amount: yuan(order.feeFen),
+    amount: yuan(order.requestFeeFen),
     startTime: iso(order.startedAt, ctx.timeZone),
     endTime: iso(order.endedAt, ctx.timeZone),
-    powerConsumption: kwh(order.chargedWms),
+    powerConsumption: kwh(order.requestChargedWms),
     chargingTime: seconds(chargingMs(order, ctx.nowMs)),
     status: ORDER_STATUS_004[order.state],
     paymentStatus: 0,
@@ -138,10 +165,10 @@ export function orderDetail004(order: OrderView, ctx: FormatContext) {
     portId: ref.portId,
     portNo: ref.portNo,
     stationName: order.stationId,
-    amount: yuan(order.feeFen),
+    amount: yuan(order.requestFeeFen),
     startTime: iso(order.startedAt, ctx.timeZone),
     endTime: iso(order.endedAt, ctx.timeZone),
-    powerConsumption: kwh(order.chargedWms),
+    powerConsumption: kwh(order.requestChargedWms),
     chargingTime: seconds(chargingMs(order, ctx.nowMs)),
     power: order.powerW === undefined ? null : kw(order.powerW),
     status: ORDER_STATUS_004[order.state],
@@ -149,7 +176,7 @@ export function orderDetail004(order: OrderView, ctx: FormatContext) {
     paymentMethod: 0,
     paymentTime: null,
     serviceFee: yuan(order.serviceFeeFen),
-    totalAmount: yuan(order.feeFen),
+    totalAmount: yuan(order.requestFeeFen),
     transactionId: null,
     /** 4: by energy (a queue request asks for kWh) */
     chargingMode: 4,
@@ -189,7 +216,7 @@ export function requestCreated(order: OrderView) {
   return {
     orderId: order.orderId,
     queueNo: order.queueNo ?? '',
-    state: upperState(order.state),
+    state: ORDER_STATE_API[order.state],
     position: order.position ?? 0,
   };
 }
@@ -212,10 +239,10 @@ export function requestView(order: OrderView, ctx: FormatContext) {
     queueNo: order.queueNo ?? '',
     mode: order.mode,
     energyKwh: kwh(order.energyWms),
-    state: upperState(order.state),
+    state: ORDER_STATE_API[order.state],
     carsAhead: order.position ?? 0,
-    chargedKwh: kwh(order.chargedWms),
-    feeYuan: yuan(order.feeFen),
+    chargedKwh: kwh(order.requestChargedWms),
+    feeYuan: yuan(order.requestFeeFen),
     createdAt: formatIso(order.createdAt, ctx.timeZone),
   };
   if (order.pileNo !== undefined) view.pileNo = order.pileNo;
@@ -232,10 +259,10 @@ export function withBill(order: OrderView, bill: Bill): OrderView {
   const session = order.sessions.find((s) => s.sessionId === bill.sessionId);
   return {
     ...order,
-    chargedWms: order.chargedWms + (session?.energyWms === undefined ? bill.energyWms : 0),
+    requestChargedWms: order.requestChargedWms + (session?.energyWms === undefined ? bill.energyWms : 0),
     energyFeeFen: order.energyFeeFen + bill.energyFeeFen,
     serviceFeeFen: order.serviceFeeFen + bill.serviceFeeFen,
-    feeFen: order.feeFen + bill.totalFen,
+    requestFeeFen: order.requestFeeFen + bill.totalFen,
     billIds: [...order.billIds, bill.billId],
   };
 }
@@ -289,10 +316,10 @@ export function boardEntry(entry: QueueEntryView) {
     queueNo: entry.queueNo,
     mode: entry.mode,
     requestedKwh: kwh(entry.energyWms),
-    chargedKwh: kwh(entry.chargedWms),
+    chargedKwh: kwh(entry.sessionChargedWms),
     remainingKwh: kwh(entry.remainingWms),
-    feeYuan: yuan(entry.feeFen),
-    state: upperState(entry.state),
+    feeYuan: yuan(entry.sessionFeeFen),
+    state: ORDER_STATE_API[entry.state],
     carsAhead: entry.carsAhead,
     waitingMs: entry.waitingMs ?? 0,
   };
@@ -305,7 +332,7 @@ export function pileView(pile: PileView) {
     stationId: pile.stationId,
     pileNo: pile.pileNo,
     mode: pile.mode,
-    state: upperState(pile.state),
+    state: PILE_STATE_API[pile.state],
     powerKw: kw(pile.powerW),
     ...(pile.faultReason !== undefined ? { faultReason: pile.faultReason } : {}),
     queue: pile.queue.map(boardEntry),

@@ -1,5 +1,6 @@
 // TypeBox schemas of /api: request validation (fastify's ajv) and the answers (serialization + OpenAPI).
 import { Type, type ObjectOptions, type SchemaOptions, type TProperties, type TSchema } from '@sinclair/typebox';
+import { STATION_SETTING_ALIASES, type StationSettingAlias } from '@voltq/contracts';
 
 /** Every id a client names or creates: at most 128 characters, so it always fits a path parameter (edge.ts). */
 const Id = Type.String({ minLength: 1, maxLength: 128 });
@@ -179,9 +180,9 @@ export const RequestView = Type.Object({
   pileNo: Type.Optional(Type.String()),
   chargedKwh: Type.Number({
     description:
-      'kWh, two decimals: delivered for the whole request so far, over all its sessions (a car re-queued after a pile ' +
-      "fault keeps what it got) with the running one included. The admin board's chargedKwh counts the current " +
-      'session only; both are right, they answer different questions.',
+      'kWh, two decimals: the energy charged for the whole request so far, over all its sessions (a car re-queued ' +
+      "after a pile fault keeps what it got) with the running one included. Not the admin board's chargedKwh, which " +
+      'is the current session only.',
   }),
   feeYuan: Type.Number({ description: 'yuan, two decimals: fee of the whole request so far, over all its sessions' }),
   createdAt: IsoTime,
@@ -229,8 +230,8 @@ export const BoardEntry = Type.Object({
   requestedKwh: Kwh,
   chargedKwh: Type.Number({
     description:
-      'kWh, two decimals: delivered in the current session only (what the pile shows), 0 while queued. ' +
-      "The user's /api/queue/requests/current counts the whole request across sessions; both are right.",
+      'kWh, two decimals: the energy charged in the current session only (what the pile shows), 0 while queued. ' +
+      "Not the chargedKwh of the user's /api/queue/requests/current, which is the whole request across sessions.",
   }),
   remainingKwh: Type.Number({ description: 'kWh, two decimals: what the whole request still lacks' }),
   feeYuan: Type.Number({ description: 'yuan, two decimals: fee of the current session so far' }),
@@ -258,19 +259,27 @@ export const Board = Type.Object({
 const FaultPolicy = StringEnum(['priority', 'time-order']);
 const DispatchMode = StringEnum(['default', 'single-min-total', 'batch-min-total']);
 const Count = (max: number) => Type.Integer({ minimum: 0, maximum: max });
-export const StationConfigBody = Closed({
+/** The settings that have older names (STATION_SETTING_ALIASES): an alias takes its setting's schema. */
+const AliasedSettings = {
   fastPiles: Type.Optional(Count(100)),
   slowPiles: Type.Optional(Count(100)),
-  fastPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
-  slowPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
   waitingAreaSize: Type.Optional(Count(10_000)),
   pileQueueLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+};
+type AliasedSettings = typeof AliasedSettings;
+const AliasSettings = Object.fromEntries(
+  Object.entries(STATION_SETTING_ALIASES).map(([alias, name]) => [alias, AliasedSettings[name]]),
+) as { [A in StationSettingAlias]: AliasedSettings[(typeof STATION_SETTING_ALIASES)[A]] };
+export const StationConfigBody = Closed({
+  fastPiles: AliasedSettings.fastPiles,
+  slowPiles: AliasedSettings.slowPiles,
+  fastPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
+  slowPowerKw: Type.Optional(Type.Number({ minimum: 0.001, maximum: 10_000 })),
+  waitingAreaSize: AliasedSettings.waitingAreaSize,
+  pileQueueLength: AliasedSettings.pileQueueLength,
   faultPolicy: Type.Optional(FaultPolicy),
   dispatchMode: Type.Optional(DispatchMode),
-  FastChargingPileNum: Type.Optional(Count(100)),
-  TrickleChargingPileNum: Type.Optional(Count(100)),
-  WaitingAreaSize: Type.Optional(Count(10_000)),
-  ChargingQueueLen: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  ...AliasSettings,
   timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone of the station (local days, tariff)' })),
 });
 export const StationConfigView = Type.Object({

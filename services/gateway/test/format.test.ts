@@ -1,6 +1,7 @@
 // The edge's formatting on its own (format.ts): yuan and kWh half-up to two decimals, document 004's views, the
 // platform's request, bill, board, config, clock and report views.
 import t from 'tap';
+import { OrderState, PileState, QueueState } from '@voltq/contracts';
 import {
   billView,
   boardView,
@@ -13,8 +14,11 @@ import {
   requestCreated,
   requestView,
   stationConfigView,
+  ORDER_STATE_API,
+  orderStateOfApi,
+  PILE_STATE_API,
+  pileStateOfApi,
   statesFor004Status,
-  upperState,
   withBill,
   yuan,
 } from '../src/format.js';
@@ -31,8 +35,20 @@ t.test('numbers at the edge: yuan and kWh half-up to two decimals', async (t) =>
   t.equal(kwh(KWH / 200), 0.01, '0.005 kWh rounds up');
   t.equal(kwh(KWH / 200 - 1), 0, 'just below 0.005 rounds down');
   t.equal(kwh(Math.round(7.125 * KWH)), 7.13);
-  t.equal(upperState('fault-queued'), 'FAULT_QUEUED');
-  t.equal(upperState('waiting'), 'WAITING');
+  t.equal(ORDER_STATE_API['fault-queued'], 'FAULT_QUEUED');
+  t.equal(ORDER_STATE_API.waiting, 'WAITING');
+});
+
+t.test('state words: every contract state to /api and back', async (t) => {
+  const orderStates = OrderState.anyOf.map((l) => l.const);
+  t.same(orderStates.map((s) => ORDER_STATE_API[s]), ['WAITING', 'DISPATCHED', 'CHARGING', 'FAULT_QUEUED', 'FINISHED', 'CANCELLED', 'REFUSED']);
+  for (const s of orderStates) t.equal(orderStateOfApi(ORDER_STATE_API[s]), s, `${s} round-trips`);
+  for (const s of QueueState.anyOf.map((l) => l.const)) t.equal(orderStateOfApi(ORDER_STATE_API[s]), s, `queue state ${s} round-trips`);
+  const pileStates = PileState.anyOf.map((l) => l.const);
+  t.same(pileStates.map((s) => PILE_STATE_API[s]), ['IDLE', 'CHARGING', 'OFF', 'FAULT', 'OFFLINE']);
+  for (const s of pileStates) t.equal(pileStateOfApi(PILE_STATE_API[s]), s, `${s} round-trips`);
+  t.equal(orderStateOfApi('fault-queued'), undefined, 'only /api words map back');
+  t.equal(pileStateOfApi('idle'), undefined);
 });
 
 t.test('document 004 order status codes both ways', async (t) => {
@@ -52,10 +68,10 @@ t.test('document 004 order detail: fees, energy, tiers, times, pile', async (t) 
     state: 'finished',
     pileNo: 'F1',
     powerW: 30_000,
-    chargedWms: Math.round(27.5 * KWH),
+    requestChargedWms: Math.round(27.5 * KWH),
     energyFeeFen: 1175,
     serviceFeeFen: 2200,
-    feeFen: 3375,
+    requestFeeFen: 3375,
     tiers: [
       { tier: 'valley', energyWms: 25 * KWH, energyFeeFen: 1000 },
       { tier: 'flat', energyWms: Math.round(2.5 * KWH), energyFeeFen: 175 },
@@ -111,7 +127,7 @@ t.test('004 pages', async (t) => {
 
 t.test('queue request views', async (t) => {
   t.same(requestCreated(order({ position: 3 })), { orderId: 'o-1', queueNo: 'F1', state: 'WAITING', position: 3 });
-  const v = requestView(order({ state: 'charging', pileNo: 'F1', position: 0, chargedWms: Math.round(12.345 * KWH), feeFen: 2099 }), ctx);
+  const v = requestView(order({ state: 'charging', pileNo: 'F1', position: 0, requestChargedWms: Math.round(12.345 * KWH), requestFeeFen: 2099 }), ctx);
   t.same(v, {
     orderId: 'o-1',
     queueNo: 'F1',
@@ -129,15 +145,15 @@ t.test('queue request views', async (t) => {
 
 t.test('a cancelled order shows the bill of its stopped session even before the order links it', async (t) => {
   const b = bill({ billId: 'b-9', sessionId: 'o-1#2', energyWms: 5 * KWH, energyFeeFen: 500, serviceFeeFen: 400, totalFen: 900 });
-  const base = order({ state: 'cancelled', chargedWms: 10 * KWH, feeFen: 1800, energyFeeFen: 1000, serviceFeeFen: 800, billIds: ['b-1'],
+  const base = order({ state: 'cancelled', requestChargedWms: 10 * KWH, requestFeeFen: 1800, energyFeeFen: 1000, serviceFeeFen: 800, billIds: ['b-1'],
     sessions: [{ sessionId: 'o-1#1', pileNo: 'F1', powerW: 30_000, startedAt: T0, endedAt: T0 + 1, energyWms: 10 * KWH, billId: 'b-1' }] });
   const unended = withBill(base, b);
-  t.equal(unended.feeFen, 2700);
-  t.equal(unended.chargedWms, 15 * KWH, 'the stopped session was not recorded: its energy comes from the bill');
+  t.equal(unended.requestFeeFen, 2700);
+  t.equal(unended.requestChargedWms, 15 * KWH, 'the stopped session was not recorded: its energy comes from the bill');
   t.same(unended.billIds, ['b-1', 'b-9']);
-  const recorded = withBill({ ...base, sessions: [...base.sessions, { sessionId: 'o-1#2', pileNo: 'F1', powerW: 30_000, startedAt: T0, endedAt: T0 + 2, energyWms: 5 * KWH }], chargedWms: 15 * KWH }, b);
-  t.equal(recorded.chargedWms, 15 * KWH, 'energy of a recorded session is not counted twice');
-  t.equal(withBill({ ...base, billIds: ['b-1', 'b-9'] }, b).feeFen, 1800, 'a linked bill is already in the totals');
+  const recorded = withBill({ ...base, sessions: [...base.sessions, { sessionId: 'o-1#2', pileNo: 'F1', powerW: 30_000, startedAt: T0, endedAt: T0 + 2, energyWms: 5 * KWH }], requestChargedWms: 15 * KWH }, b);
+  t.equal(recorded.requestChargedWms, 15 * KWH, 'energy of a recorded session is not counted twice');
+  t.equal(withBill({ ...base, billIds: ['b-1', 'b-9'] }, b).requestFeeFen, 1800, 'a linked bill is already in the totals');
 });
 
 t.test('bill, board, config and clock views', async (t) => {

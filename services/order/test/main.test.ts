@@ -27,7 +27,7 @@ let seq = 0;
 function entry(p: Submit, over: Partial<QueueEntryView> = {}): QueueEntryView {
   return {
     orderId: p.orderId, userId: p.userId, queueNo: `${p.mode === 'fast' ? 'F' : 'T'}${++seq}`, mode: p.mode, energyWms: p.energyWms,
-    chargedWms: 0, feeFen: 0, deliveredWms: 0, totalFeeFen: 0, remainingWms: p.energyWms, state: 'waiting', carsAhead: 1, createdAt: T0,
+    sessionChargedWms: 0, sessionFeeFen: 0, requestChargedWms: 0, requestFeeFen: 0, remainingWms: p.energyWms, state: 'waiting', carsAhead: 1, createdAt: T0,
     ...over,
   };
 }
@@ -106,7 +106,7 @@ function flow(orderId: string, userId: string, queueNo: string) {
 // ---- tests ----
 t.test('an accepted request is stored with its number; the user sees it, nobody else does', async (t) => {
   const v = await request('1');
-  t.match(v, { userId: '1', stationId: 'default', mode: 'fast', energyWms: 30 * KWH, state: 'waiting', position: 1, chargedWms: 0, feeFen: 0 });
+  t.match(v, { userId: '1', stationId: 'default', mode: 'fast', energyWms: 30 * KWH, state: 'waiting', position: 1, requestChargedWms: 0, requestFeeFen: 0 });
   t.match(v.queueNo, /^F\d+$/);
   t.match(v.orderNo, /^\d{8}\d{6}$/);
   t.match(await get(v.orderId, '1'), { orderId: v.orderId, queueNo: v.queueNo, orderNo: v.orderNo, state: 'waiting' });
@@ -164,7 +164,7 @@ t.test('transitions from events, delivered out of order and twice, end in one co
   const after = await get(orderId, '5');
   t.same(after, v, 'duplicates changed nothing');
   t.match(after, {
-    state: 'finished', queueNo: 'F90', pileNo: 'F2', chargedWms: 30 * KWH, energyFeeFen: 1350, serviceFeeFen: 2400, feeFen: 3750,
+    state: 'finished', queueNo: 'F90', pileNo: 'F2', requestChargedWms: 30 * KWH, energyFeeFen: 1350, serviceFeeFen: 2400, requestFeeFen: 3750,
     chargingMs: 70 * MIN, startedAt: T0, endedAt: T0 + 70 * MIN, stopReason: 'completed', billIds: [`${orderId}-b1`, `${orderId}-b2`],
   });
   t.same(after.tiers, [
@@ -188,7 +188,7 @@ t.test('transitions from events, delivered out of order and twice, end in one co
     states.push((await until(o2, (o) => o.state === expected && (i !== 3 || o.sessionId === undefined), expected)).state);
   }
   t.same(states, ['waiting', 'dispatched', 'charging', 'charging', 'fault-queued', 'dispatched', 'charging']);
-  t.match(await get(o2), { pileNo: 'F2', sessionId: `${o2}#2`, chargedWms: 5 * KWH });
+  t.match(await get(o2), { pileNo: 'F2', sessionId: `${o2}#2`, requestChargedWms: 5 * KWH });
   const list = await h.bus.call('order.list', { userId: '5', states: ['charging'], pageNum: 1, pageSize: 10 });
   t.same(list.items.map((o) => o.orderId), [o2]);
 });
@@ -218,13 +218,13 @@ t.test("order.current: the user's live request with the scheduler's live figures
   await t.rejects(h.bus.call('order.current', { userId: '8' }), { code: 'NOT_FOUND' });
   const v = await request('8');
   const pos: QueueEntryView = {
-    orderId: v.orderId, userId: '8', queueNo: v.queueNo!, mode: 'fast', energyWms: 30 * KWH, chargedWms: 2 * KWH, feeFen: 240,
-    deliveredWms: 2 * KWH, totalFeeFen: 240, remainingWms: 28 * KWH, state: 'charging', pileNo: 'F1', carsAhead: 0,
+    orderId: v.orderId, userId: '8', queueNo: v.queueNo!, mode: 'fast', energyWms: 30 * KWH, sessionChargedWms: 2 * KWH, sessionFeeFen: 240,
+    requestChargedWms: 2 * KWH, requestFeeFen: 240, remainingWms: 28 * KWH, state: 'charging', pileNo: 'F1', carsAhead: 0,
     sessionId: `${v.orderId}#1`, createdAt: T0,
   };
   positions.set(v.orderId, pos);
   t.match(await h.bus.call('order.current', { userId: '8' }), {
-    orderId: v.orderId, state: 'charging', position: 0, pileNo: 'F1', chargedWms: 2 * KWH, feeFen: 240, queueNo: v.queueNo,
+    orderId: v.orderId, state: 'charging', position: 0, pileNo: 'F1', requestChargedWms: 2 * KWH, requestFeeFen: 240, queueNo: v.queueNo,
   });
   // finished a moment ago, the scheduler forgot it: the stored order answers
   positions.delete(v.orderId);

@@ -26,7 +26,7 @@ t.test('manual clock; a charge completes on clockAdvance with exact energy and i
   const entry = await h.bus.call('scheduler.submit', {
     orderId: 'o-1', userId: '1', carId: 'car-1', stationId: 'default', mode: 'fast', energyWms: 15 * WMS_PER_KWH,
   });
-  t.match(entry, { orderId: 'o-1', queueNo: 'F1', state: 'charging', pileNo: 'F1', carsAhead: 0, chargedWms: 0, feeFen: 0 });
+  t.match(entry, { orderId: 'o-1', queueNo: 'F1', state: 'charging', pileNo: 'F1', carsAhead: 0, sessionChargedWms: 0, sessionFeeFen: 0 });
   const started = await h.waitFor('session.started', (e) => e.payload.orderId === 'o-1');
   t.match(started.payload, { pileNo: 'F1', powerW: 30_000, startedAt: T0, targetEnergyWms: 15 * WMS_PER_KWH });
   await h.waitFor('order.queued', (e) => e.payload.orderId === 'o-1' && e.payload.queueNo === 'F1');
@@ -35,8 +35,8 @@ t.test('manual clock; a charge completes on clockAdvance with exact energy and i
   // halfway: position shows the energy and fee so far, nothing has ended
   await h.bus.call('scheduler.clockAdvance', { seconds: 15 * 60 });
   const half = await h.bus.call('scheduler.position', { orderId: 'o-1', stationId: 'default' });
-  t.equal(half.chargedWms, 7.5 * WMS_PER_KWH);
-  t.ok(half.feeFen > 0, `fee so far ${half.feeFen} fen`);
+  t.equal(half.sessionChargedWms, 7.5 * WMS_PER_KWH);
+  t.ok(half.sessionFeeFen > 0, `fee so far ${half.sessionFeeFen} fen`);
   t.notOk(h.events.some((e) => e.type === 'session.ended'));
 
   const after = await h.bus.call('scheduler.clockAdvance', { toMs: T0 + 60 * MIN });

@@ -58,7 +58,7 @@ export class EngineDriver implements ScenarioDriver {
       piles: b.piles.map((p) => ({
         pileNo: p.pileNo,
         state: p.state,
-        queue: p.queue.map((c) => ({ carId: c.carId, chargedKwh: formatKwh(c.chargedWms), feeYuan: formatYuan(c.feeFen) })),
+        queue: p.queue.map((c) => ({ carId: c.carId, chargedKwh: formatKwh(c.sessionChargedWms), feeYuan: formatYuan(c.sessionFeeFen) })),
       })),
       waiting: b.waitingArea.map((c) => ({ carId: c.carId, mode: c.mode, requestedKwh: formatKwh(c.requestedWms) })),
       faultQueue: b.faultQueue.map((c) => ({ carId: c.carId, mode: c.mode, remainingKwh: formatKwh(c.remainingWms) })),

@@ -53,8 +53,8 @@ export function parseScenarioArgs(argv: readonly string[]): ScenarioInvocation {
   const settings: ScenarioSettings = {
     fastPiles: int(values.fast, d.fastPiles, '--fast'),
     slowPiles: int(values.slow, d.slowPiles, '--slow'),
-    fastPowerKw: num(values['fast-kw'], d.fastPowerKw, '--fast-kw'),
-    slowPowerKw: num(values['slow-kw'], d.slowPowerKw, '--slow-kw'),
+    fastPowerW: wattsOfKw(values['fast-kw'], d.fastPowerW, '--fast-kw'),
+    slowPowerW: wattsOfKw(values['slow-kw'], d.slowPowerW, '--slow-kw'),
     waitingAreaSize: int(values.waiting, d.waitingAreaSize, '--waiting'),
     pileQueueLength: int(values.queue, d.pileQueueLength, '--queue'),
     faultPolicy: oneOf(values.policy, ['priority', 'time-order'] as const, d.faultPolicy, '--policy'),
@@ -72,8 +72,8 @@ export function parseScenarioArgs(argv: readonly string[]): ScenarioInvocation {
 
 export function stationConfigOf(s: ScenarioSettings): StationConfigInput {
   return {
-    stationId: 'default', fastPiles: s.fastPiles, slowPiles: s.slowPiles, fastPowerKw: s.fastPowerKw,
-    slowPowerKw: s.slowPowerKw, waitingAreaSize: s.waitingAreaSize, pileQueueLength: s.pileQueueLength,
+    stationId: 'default', fastPiles: s.fastPiles, slowPiles: s.slowPiles, fastPowerW: s.fastPowerW,
+    slowPowerW: s.slowPowerW, waitingAreaSize: s.waitingAreaSize, pileQueueLength: s.pileQueueLength,
     faultPolicy: s.faultPolicy, dispatchMode: s.dispatchMode, timeZone: s.timeZone,
   };
 }
@@ -112,10 +112,13 @@ function int(v: string | undefined, fallback: number, name: string): number {
   return Number(v);
 }
 
-function num(v: string | undefined, fallback: number, name: string): number {
-  if (v === undefined) return fallback;
+/** A kW flag (the CLI's unit) -> whole watts (the station's). */
+function wattsOfKw(v: string | undefined, fallbackW: number, name: string): number {
+  if (v === undefined) return fallbackW;
   if (!/^\d+(\.\d+)?$/.test(v)) throw new ScenarioUsageError(`${name}: expected a number, got ${v}`);
-  return Number(v);
+  const w = Number(v) * 1000;
+  if (Math.abs(Math.round(w) - w) > 1e-6) throw new ScenarioUsageError(`${name}: expected whole watts (at most three decimals), got ${v}`);
+  return Math.round(w);
 }
 
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], fallback: T, name: string): T {

@@ -1,4 +1,5 @@
 // Platform additions for admins: station board and configuration, pile switching, the shared clock, reports.
+import { STATION_SETTING_ALIASES, type StationSettingAlias } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { ok, type Api, type RouteDeps } from '../context.js';
 import { boardView, clockView, pileView, reportView, stationConfigView } from '../format.js';
@@ -23,21 +24,14 @@ import type { Static } from '@sinclair/typebox';
 
 type ConfigBody = Static<typeof StationConfigBody>;
 
-/** The setting names of older stations, accepted as aliases. */
-const ALIASES = [
-  ['FastChargingPileNum', 'fastPiles'],
-  ['TrickleChargingPileNum', 'slowPiles'],
-  ['WaitingAreaSize', 'waitingAreaSize'],
-  ['ChargingQueueLen', 'pileQueueLength'],
-] as const;
-
 /** Edge config (kW, aliases) -> scheduler.configure params (W). */
 export function configureParams(stationId: string, body: ConfigBody) {
   const merged: Record<string, unknown> = {};
   for (const key of ['fastPiles', 'slowPiles', 'waitingAreaSize', 'pileQueueLength', 'faultPolicy', 'dispatchMode', 'timeZone'] as const) {
     if (body[key] !== undefined) merged[key] = body[key];
   }
-  for (const [alias, key] of ALIASES) {
+  // the setting names of older stations: one table, shared with the engine
+  for (const [alias, key] of Object.entries(STATION_SETTING_ALIASES) as [StationSettingAlias, string][]) {
     const value = body[alias];
     if (value === undefined) continue;
     if (merged[key] !== undefined && merged[key] !== value) {

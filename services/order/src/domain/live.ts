@@ -16,7 +16,7 @@ export function liveView(doc: OrderDoc, position: QueueEntryView | undefined): O
   else delete view.pileNo;
   if (position.sessionId !== undefined && position.state === 'charging') view.sessionId = position.sessionId;
   // the scheduler counts every session including the running one; the stored sums may lag behind its events
-  view.chargedWms = Math.max(view.chargedWms, position.deliveredWms);
-  view.feeFen = Math.max(view.feeFen, position.totalFeeFen);
+  view.requestChargedWms = Math.max(view.requestChargedWms, position.requestChargedWms);
+  view.requestFeeFen = Math.max(view.requestFeeFen, position.requestFeeFen);
   return view;
 }

@@ -89,11 +89,11 @@ t.test('the normal flow: queued, dispatched, charging, finished, billed', async 
   const v = toView(doc!);
   t.equal(v.queueNo, 'F1');
   t.equal(v.pileNo, 'F1', 'a finished order still shows the pile it charged on');
-  t.equal(v.chargedWms, 30 * KWH);
+  t.equal(v.requestChargedWms, 30 * KWH);
   t.equal(v.chargingMs, 60 * MIN);
   t.equal(v.energyFeeFen, 1215);
   t.equal(v.serviceFeeFen, 2400);
-  t.equal(v.feeFen, 3615);
+  t.equal(v.requestFeeFen, 3615);
   t.same(v.billIds, ['b1']);
   t.same(v.tiers.map((x) => x.tier), ['valley', 'flat']);
   t.equal(v.startedAt, T0 + MIN);
@@ -112,7 +112,7 @@ t.test('a redelivered event changes nothing, whenever it comes back', async (t) 
   // the same events under other envelope ids (re-published) add nothing: nothing to write
   t.equal(applyEvent(doc, { ...b, id: 'other' }, T0 + 5 * MIN), undefined);
   t.equal(applyEvent(doc, { ...s, id: 'other2' }, T0 + 5 * MIN), undefined);
-  t.equal(toView(doc).feeFen, 120);
+  t.equal(toView(doc).requestFeeFen, 120);
   t.same(toView(doc).billIds, ['b1']);
   t.equal(stateOf(doc).state, 'charging');
 });
@@ -128,7 +128,7 @@ t.test('out of order: a late earlier event fills facts but never moves the state
   // finished before the session's end and before the session even started
   const doc2 = play([finished(T0 + 61 * MIN), started(s1, T0 + MIN), queued(), ended(s1, T0 + MIN, T0 + 61 * MIN)]);
   t.equal(doc2.state, 'finished', 'finished is final');
-  t.equal(toView(doc2).chargedWms, 30 * KWH);
+  t.equal(toView(doc2).requestChargedWms, 30 * KWH);
   t.equal(toView(doc2).sessionId, undefined);
 
   // a cancel is final too: a stale dispatch afterwards does nothing
@@ -166,7 +166,7 @@ t.test('a session end arriving before its start: the session is not running, wha
   const before = play(flow.slice(0, 4));
   t.equal(toView(before).sessionId, undefined, 'an ended session is never the running one');
   t.equal(before.sessions.length, 1);
-  t.equal(toView(before).chargedWms, 30_000 * 4 * MIN);
+  t.equal(toView(before).requestChargedWms, 30_000 * 4 * MIN);
   for (const o of [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 4, 0, 3, 1]]) {
     t.same(stateOf(play(o.map((i) => flow[i]!) as Envelope<OrderEventType>[])), { state: 'fault-queued', pileNo: undefined, sessionId: undefined });
   }
@@ -175,8 +175,8 @@ t.test('a session end arriving before its start: the session is not running, wha
 t.test('the RPC answer and its events race: whichever is stored first, the result is the same', async (t) => {
   const req = { orderId: 'o1', orderNo: '20250101000001', userId: '7', stationId: 'default', mode: 'fast' as const, energyWms: 30 * KWH, createdAt: T0 };
   const answer: QueueEntryView = {
-    orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: 30 * KWH, chargedWms: 0, feeFen: 0, deliveredWms: 0,
-    totalFeeFen: 0, remainingWms: 30 * KWH, state: 'waiting', carsAhead: 2, createdAt: T0,
+    orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: 30 * KWH, sessionChargedWms: 0, sessionFeeFen: 0, requestChargedWms: 0,
+    requestFeeFen: 0, remainingWms: 30 * KWH, state: 'waiting', carsAhead: 2, createdAt: T0,
   };
   const answerFirst = play([queued(), dispatched(T0 + MIN)], applyRequestAnswer(undefined, req, answer, T0));
   const eventsFirst = applyRequestAnswer(play([queued(), dispatched(T0 + MIN)]), req, answer, T0 + 2 * MIN);
@@ -193,8 +193,8 @@ t.test('the RPC answer and its events race: whichever is stored first, the resul
 t.test('modify and cancel answers', async (t) => {
   const doc = play([queued()]);
   const answer: QueueEntryView = {
-    orderId: 'o1', userId: '7', queueNo: 'T1', mode: 'slow', energyWms: 10 * KWH, chargedWms: 0, feeFen: 0, deliveredWms: 0,
-    totalFeeFen: 0, remainingWms: 10 * KWH, state: 'waiting', carsAhead: 0, createdAt: T0,
+    orderId: 'o1', userId: '7', queueNo: 'T1', mode: 'slow', energyWms: 10 * KWH, sessionChargedWms: 0, sessionFeeFen: 0, requestChargedWms: 0,
+    requestFeeFen: 0, remainingWms: 10 * KWH, state: 'waiting', carsAhead: 0, createdAt: T0,
   };
   const modified = applyModifyAnswer(doc, answer, T0 + MIN);
   t.match(toView(modified), { mode: 'slow', energyWms: 10 * KWH, queueNo: 'T1', state: 'waiting' });
@@ -207,7 +207,7 @@ t.test('modify and cancel answers', async (t) => {
   t.equal(toView(c).sessionId, undefined);
   // the session end and bill arriving afterwards are recorded without reviving the order
   const after = play([ended('o1#1', T0, T0 + MIN, 'cancelled'), bill('o1#1', 'b9', T0, T0 + MIN, [{ tier: 'valley', energyWms: KWH / 2, energyFeeFen: 20 }])], c);
-  t.match(toView(after), { state: 'cancelled', billIds: ['b9'], chargedWms: KWH / 2, feeFen: 60 });
+  t.match(toView(after), { state: 'cancelled', billIds: ['b9'], requestChargedWms: KWH / 2, requestFeeFen: 60 });
 });
 
 t.test('several sessions: totals and the per-tier split add up over the bills', async (t) => {
@@ -233,19 +233,19 @@ t.test('several sessions: totals and the per-tier split add up over the bills', 
     { tier: 'flat', energyWms: 5 * KWH, energyFeeFen: 350 },
   ]);
   t.equal(v.energyFeeFen, 1550);
-  t.equal(v.chargedWms, 35 * KWH, 'the bill fills in a session whose end event has not arrived');
+  t.equal(v.requestChargedWms, 35 * KWH, 'the bill fills in a session whose end event has not arrived');
   t.equal(v.sessions.length, 2);
 });
 
 t.test('the live view takes the scheduler figures', async (t) => {
   const doc = play([queued(), dispatched(T0), started('o1#1', T0)]);
   const position: QueueEntryView = {
-    orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: 30 * KWH, chargedWms: 5 * KWH, feeFen: 600,
-    deliveredWms: 5 * KWH, totalFeeFen: 600, remainingWms: 25 * KWH, state: 'charging', pileNo: 'F1', carsAhead: 0,
+    orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: 30 * KWH, sessionChargedWms: 5 * KWH, sessionFeeFen: 600,
+    requestChargedWms: 5 * KWH, requestFeeFen: 600, remainingWms: 25 * KWH, state: 'charging', pileNo: 'F1', carsAhead: 0,
     sessionId: 'o1#1', createdAt: T0,
   };
-  t.match(liveView(doc, position), { state: 'charging', position: 0, chargedWms: 5 * KWH, feeFen: 600, pileNo: 'F1', sessionId: 'o1#1' });
-  t.match(liveView(doc, undefined), { state: 'charging', chargedWms: 0, feeFen: 0 });
+  t.match(liveView(doc, position), { state: 'charging', position: 0, requestChargedWms: 5 * KWH, requestFeeFen: 600, pileNo: 'F1', sessionId: 'o1#1' });
+  t.match(liveView(doc, undefined), { state: 'charging', requestChargedWms: 0, requestFeeFen: 0 });
 });
 
 // orderSeq as the scheduler stamps it: station version * 2^20 + the event's index in that write
@@ -254,8 +254,8 @@ const seqAt = (version: number, index = 0) => version * SPAN + index;
 const modifiedTo = (kwh: number, orderSeq: number, at = T0) =>
   ev('order.modified', { ...ids, mode: 'fast', energyWms: kwh * KWH, queueNo: 'F1', previousQueueNo: 'F1', modifiedAt: at, orderSeq });
 const modifyAnswer = (kwh: number, orderSeq: number): QueueEntryView => ({
-  orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: kwh * KWH, chargedWms: 0, feeFen: 0,
-  deliveredWms: 0, totalFeeFen: 0, remainingWms: kwh * KWH, state: 'waiting', carsAhead: 0, createdAt: T0, orderSeq,
+  orderId: 'o1', userId: '7', queueNo: 'F1', mode: 'fast', energyWms: kwh * KWH, sessionChargedWms: 0, sessionFeeFen: 0,
+  requestChargedWms: 0, requestFeeFen: 0, remainingWms: kwh * KWH, state: 'waiting', carsAhead: 0, createdAt: T0, orderSeq,
 });
 
 t.test('two changes of one order at one instant, applied out of order: the newer amount stays (orderSeq)', async (t) => {
@@ -338,7 +338,7 @@ t.test('property: any arrival order, with duplicates, ends where in-order delive
       fc.property(fc.shuffledSubarray(flow.map((_, i) => i), { minLength: flow.length }), fc.array(fc.nat(flow.length - 1), { maxLength: 4 }), (order, dups) => {
         const delivered = [...order, ...dups].map((i) => flow[i]!);
         const v = toView(play(delivered));
-        const pick = (x: typeof v) => ({ state: x.state, pileNo: x.pileNo, sessionId: x.sessionId, chargedWms: x.chargedWms, feeFen: x.feeFen, billIds: x.billIds, queueNo: x.queueNo, energyWms: x.energyWms });
+        const pick = (x: typeof v) => ({ state: x.state, pileNo: x.pileNo, sessionId: x.sessionId, requestChargedWms: x.requestChargedWms, requestFeeFen: x.requestFeeFen, billIds: x.billIds, queueNo: x.queueNo, energyWms: x.energyWms });
         return JSON.stringify(pick(v)) === JSON.stringify(pick(expected));
       }),
       { numRuns: 60 },

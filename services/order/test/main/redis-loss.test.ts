@@ -12,8 +12,8 @@ t.teardown(() => h.close());
 // the test plays the scheduler
 let seq = 0;
 await h.bus.serve('scheduler.submit', async (p): Promise<QueueEntryView> => ({
-  orderId: p.orderId, userId: p.userId, queueNo: `F${++seq}`, mode: p.mode, energyWms: p.energyWms, chargedWms: 0, feeFen: 0,
-  deliveredWms: 0, totalFeeFen: 0, remainingWms: p.energyWms, state: 'waiting', carsAhead: 0, createdAt: Date.now(),
+  orderId: p.orderId, userId: p.userId, queueNo: `F${++seq}`, mode: p.mode, energyWms: p.energyWms, sessionChargedWms: 0, sessionFeeFen: 0,
+  requestChargedWms: 0, requestFeeFen: 0, remainingWms: p.energyWms, state: 'waiting', carsAhead: 0, createdAt: Date.now(),
 }));
 
 const orderNo = async (userId: string) =>

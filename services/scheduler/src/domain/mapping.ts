@@ -8,13 +8,16 @@ import type {
   PileState as ContractPileState,
   PileView,
   QueueEntryView,
+  QueueState,
   StationConfig as ContractStationConfig,
 } from '@voltq/contracts';
 import type {
   Board,
   BoardCar,
   BoardPile,
+  CarFigures,
   CarState,
+  PileState as EnginePileState,
   Position,
   SessionEndedEvent,
   SessionStartedEvent,
@@ -24,6 +27,7 @@ import type {
   StationEvent,
   StationState,
 } from '@voltq/scheduling';
+import { readStoredConfig } from '@voltq/scheduling';
 
 /** A contract event ready to be wrapped in an envelope; `atMs` is its clock instant (the envelope's occurredAt). */
 export interface OutgoingEvent<K extends MessageType = MessageType> {
@@ -180,43 +184,55 @@ function charging(state: StationState, pileNo: string): boolean {
   return s != null && s.starting !== true;
 }
 
-export function pileStatus(state: 'working' | 'fault' | 'off', isCharging: boolean): ContractPileState {
-  if (state === 'working') return isCharging ? 'charging' : 'idle';
-  return state;
+// ---- states: where the engine's words and the contracts' meet (the only place) ----------------------------------
+
+/**
+ * Engine pile state -> contract pile state. The engine knows whether a pile works; the contracts also say whether
+ * a working pile charges (from its head car). 'offline' is the devices' word: no engine state maps to it.
+ */
+const PILE_STATE_OF_ENGINE: Record<EnginePileState, { idle: ContractPileState; charging: ContractPileState }> = {
+  working: { idle: 'idle', charging: 'charging' },
+  off: { idle: 'off', charging: 'off' },
+  fault: { idle: 'fault', charging: 'fault' },
+};
+
+export function pileStatus(state: EnginePileState, isCharging: boolean): ContractPileState {
+  return PILE_STATE_OF_ENGINE[state][isCharging ? 'charging' : 'idle'];
+}
+
+/** Contract pile state -> the engine's, null for 'offline' (no engine state says it). */
+export function enginePileState(status: ContractPileState): EnginePileState | null {
+  const found = (Object.keys(PILE_STATE_OF_ENGINE) as EnginePileState[])
+    .find((s) => PILE_STATE_OF_ENGINE[s].idle === status || PILE_STATE_OF_ENGINE[s].charging === status);
+  return found ?? null;
+}
+
+/** Engine car state -> contract queue state: the same words, but 'starting' (not confirmed yet) is 'dispatched'. */
+export const QUEUE_STATE_OF_CAR: Readonly<Record<CarState, QueueState>> = {
+  waiting: 'waiting',
+  dispatched: 'dispatched',
+  starting: 'dispatched', // on its pile, the pile not yet confirmed the start
+  charging: 'charging',
+  'fault-queued': 'fault-queued',
+};
+
+/** Contract queue state -> the engine car states it stands for (none for finished and cancelled: the engine drops those). */
+export function carStatesOf(state: QueueState): CarState[] {
+  return (Object.keys(QUEUE_STATE_OF_CAR) as CarState[]).filter((c) => QUEUE_STATE_OF_CAR[c] === state);
 }
 
 // ---- views ---------------------------------------------------------------------------------------------------
 
-const QUEUE_STATE: Record<CarState, QueueEntryView['state']> = {
-  waiting: 'waiting',
-  queued: 'dispatched',
-  starting: 'dispatched', // on its pile, the pile not yet confirmed the start
-  charging: 'charging',
-  faultQueue: 'fault-queued',
-};
-
-export function positionView(p: Position): QueueEntryView {
-  return {
-    orderId: p.orderId,
-    userId: p.userId,
-    ...contractCarId(p.carId),
-    queueNo: p.queueNo,
-    mode: p.mode,
-    energyWms: p.requestedWms,
-    chargedWms: p.sessionChargedWms,
-    feeFen: p.sessionFeeFen,
-    deliveredWms: p.chargedWms,
-    totalFeeFen: p.feeFen,
-    remainingWms: p.remainingWms,
-    state: QUEUE_STATE[p.state],
-    ...(p.pileNo !== null ? { pileNo: p.pileNo } : {}),
-    carsAhead: p.carsAhead,
-    waitingMs: p.waitingMs,
-    createdAt: p.createdAt,
-  };
+/** Where a car is, besides its figures: its pile, its running session (board cells only), the cars ahead of it. */
+interface EntryPlace {
+  pileNo: string | null;
+  sessionId: string | null;
+  carsAhead: number;
+  createdAt: number;
 }
 
-function boardCarView(c: BoardCar, carsAhead: number, createdAt: number, pileNo: string | null): QueueEntryView {
+/** The one builder of a QueueEntryView: a position answer and every board cell. */
+function queueEntryView(c: CarFigures, at: EntryPlace): QueueEntryView {
   return {
     orderId: c.orderId,
     userId: c.userId,
@@ -224,18 +240,27 @@ function boardCarView(c: BoardCar, carsAhead: number, createdAt: number, pileNo:
     queueNo: c.queueNo,
     mode: c.mode,
     energyWms: c.requestedWms,
-    chargedWms: c.chargedWms,
-    feeFen: c.feeFen,
-    deliveredWms: c.deliveredWms,
-    totalFeeFen: c.totalFeeFen,
+    sessionChargedWms: c.sessionChargedWms,
+    sessionFeeFen: c.sessionFeeFen,
+    requestChargedWms: c.requestChargedWms,
+    requestFeeFen: c.requestFeeFen,
     remainingWms: c.remainingWms,
-    state: QUEUE_STATE[c.state],
-    ...(pileNo !== null ? { pileNo } : {}),
-    ...(c.sessionId !== null ? { sessionId: c.sessionId } : {}),
-    carsAhead,
+    state: QUEUE_STATE_OF_CAR[c.state],
+    ...(at.pileNo !== null ? { pileNo: at.pileNo } : {}),
+    ...(at.sessionId !== null ? { sessionId: at.sessionId } : {}),
+    carsAhead: at.carsAhead,
     waitingMs: c.waitingMs,
-    createdAt,
+    createdAt: at.createdAt,
   };
+}
+
+/** A position answer (carries no sessionId; board cells do). */
+export function positionView(p: Position): QueueEntryView {
+  return queueEntryView(p, { pileNo: p.pileNo, sessionId: null, carsAhead: p.carsAhead, createdAt: p.createdAt });
+}
+
+function boardCarView(c: BoardCar, carsAhead: number, createdAt: number, pileNo: string | null): QueueEntryView {
+  return queueEntryView(c, { pileNo, sessionId: c.sessionId, carsAhead, createdAt });
 }
 
 export function pileView(stationId: string, p: BoardPile, createdAtOf: (orderId: string) => number): PileView {
@@ -272,29 +297,20 @@ export function boardView(b: Board, state: StationState): BoardResult {
 
 // ---- configuration -------------------------------------------------------------------------------------------
 
-export function toContractConfig(c: EngineStationConfig): ContractStationConfig {
-  return {
-    stationId: c.stationId,
-    fastPiles: c.fastPiles,
-    slowPiles: c.slowPiles,
-    fastPowerW: Math.round(c.fastPowerKw * 1000),
-    slowPowerW: Math.round(c.slowPowerKw * 1000),
-    waitingAreaSize: c.waitingAreaSize,
-    pileQueueLength: c.pileQueueLength,
-    faultPolicy: c.faultPolicy,
-    dispatchMode: c.dispatchMode,
-    timeZone: c.timeZone,
-  };
+/** The engine's config is the contract's (both in W) plus the tariff, which is not part of the contract. */
+export function toContractConfig(stored: EngineStationConfig): ContractStationConfig {
+  const { tariff: _tariff, ...config } = readStoredConfig(stored);
+  return config;
 }
 
-/** A partial contract config (watts) as engine input (kilowatts); absent settings stay as they are. */
+/** A partial contract config as engine input; absent settings stay as they are. */
 export function toEngineConfigInput(c: Partial<ContractStationConfig>): StationConfigInput {
   const input: StationConfigInput = {};
   if (c.stationId !== undefined) input.stationId = c.stationId;
   if (c.fastPiles !== undefined) input.fastPiles = c.fastPiles;
   if (c.slowPiles !== undefined) input.slowPiles = c.slowPiles;
-  if (c.fastPowerW !== undefined) input.fastPowerKw = c.fastPowerW / 1000;
-  if (c.slowPowerW !== undefined) input.slowPowerKw = c.slowPowerW / 1000;
+  if (c.fastPowerW !== undefined) input.fastPowerW = c.fastPowerW;
+  if (c.slowPowerW !== undefined) input.slowPowerW = c.slowPowerW;
   if (c.waitingAreaSize !== undefined) input.waitingAreaSize = c.waitingAreaSize;
   if (c.pileQueueLength !== undefined) input.pileQueueLength = c.pileQueueLength;
   if (c.faultPolicy !== undefined) input.faultPolicy = c.faultPolicy;

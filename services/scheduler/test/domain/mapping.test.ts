@@ -1,6 +1,6 @@
 // Pure translations: engine events and views -> contracts, refusals -> domain codes.
 import t from 'tap';
-import { messageSchemas, rpcSchemas, WMS_PER_KWH } from '@voltq/contracts';
+import { messageSchemas, PileState, QueueState, rpcSchemas, WMS_PER_KWH } from '@voltq/contracts';
 import { applyCommand, board, createStation, position, type StationCommand, type StationState } from '@voltq/scheduling';
 import { Value } from '@sinclair/typebox/value';
 import {
@@ -8,7 +8,11 @@ import {
   contractCarId,
   engineCarId,
   answerOrderSeq,
+  carStatesOf,
+  enginePileState,
   errorCodeFor,
+  pileStatus,
+  QUEUE_STATE_OF_CAR,
   orderSeqOf,
   positionView,
   toContractConfig,
@@ -117,8 +121,8 @@ t.test('views fit the RPC result contracts', async (t) => {
   const pos = position(s, 'o1', T0 + 30 * MIN)!;
   const v = positionView(pos);
   t.ok(Value.Check(rpcSchemas['scheduler.position'].result, v));
-  t.match(v, { state: 'charging', pileNo: 'T1', chargedWms: 5 * WMS_PER_KWH, carsAhead: 0, carId: 'c1' });
-  t.ok(v.feeFen > 0, 'the fee so far is shown');
+  t.match(v, { state: 'charging', pileNo: 'T1', sessionChargedWms: 5 * WMS_PER_KWH, carsAhead: 0, carId: 'c1' });
+  t.ok(v.sessionFeeFen > 0, 'the fee so far is shown');
   const waiting = positionView(position(s, 'o5', T0)!);
   t.match(waiting, { state: 'dispatched', pileNo: 'T2', carsAhead: 1 });
   const b = boardView(board(s, T0 + 30 * MIN), s);
@@ -128,13 +132,41 @@ t.test('views fit the RPC result contracts', async (t) => {
   t.match(b.piles[0], { pileNo: 'F1', state: 'idle', powerW: 30_000 });
 });
 
-t.test('configuration converts between watts and kilowatts', async (t) => {
+t.test('configuration: contract and engine both in watts; a config stored in kW reads as watts', async (t) => {
   const c = toContractConfig(createStation({}, T0).config);
   t.same(c, {
     stationId: 'default', fastPiles: 2, slowPiles: 3, fastPowerW: 30_000, slowPowerW: 10_000, waitingAreaSize: 10,
     pileQueueLength: 3, faultPolicy: 'priority', dispatchMode: 'default', timeZone: 'Asia/Shanghai',
   });
-  t.same(toEngineConfigInput({ slowPowerW: 7000, waitingAreaSize: 6 }), { slowPowerKw: 7, waitingAreaSize: 6 });
+  t.same(toEngineConfigInput({ slowPowerW: 7000, waitingAreaSize: 6 }), { slowPowerW: 7000, waitingAreaSize: 6 });
+  const { fastPowerW: _f, slowPowerW: _s, ...rest } = createStation({}, T0).config;
+  const stored = { ...rest, fastPowerKw: 60, slowPowerKw: 7 } as unknown as Parameters<typeof toContractConfig>[0];
+  t.match(toContractConfig(stored), { fastPowerW: 60_000, slowPowerW: 7000 });
+});
+
+t.test('pile states: every engine state to the contracts and every contract state back', async (t) => {
+  t.same(
+    (['working', 'off', 'fault'] as const).map((s) => [s, pileStatus(s, false), pileStatus(s, true)]),
+    [['working', 'idle', 'charging'], ['off', 'off', 'off'], ['fault', 'fault', 'fault']],
+  );
+  const contractStates = PileState.anyOf.map((l) => l.const);
+  t.same(contractStates.map((s) => [s, enginePileState(s)]), [
+    ['idle', 'working'], ['charging', 'working'], ['off', 'off'], ['fault', 'fault'], ['offline', null],
+  ]);
+  for (const s of contractStates) {
+    const engine = enginePileState(s);
+    if (engine !== null) t.ok([pileStatus(engine, false), pileStatus(engine, true)].includes(s), `${s} round-trips`);
+  }
+});
+
+t.test('car states: every engine state to the contracts and every contract state back', async (t) => {
+  t.same(QUEUE_STATE_OF_CAR, {
+    waiting: 'waiting', dispatched: 'dispatched', starting: 'dispatched', charging: 'charging', 'fault-queued': 'fault-queued',
+  });
+  t.same(QueueState.anyOf.map((l) => [l.const, carStatesOf(l.const)]), [
+    ['waiting', ['waiting']], ['dispatched', ['dispatched', 'starting']], ['charging', ['charging']],
+    ['fault-queued', ['fault-queued']], ['finished', []], ['cancelled', []],
+  ]);
 });
 
 t.test('engine refusals map to stable domain codes', async (t) => {

@@ -59,10 +59,10 @@ t.test('a start sent to a dead replica is held and delivered when the pile recon
   const entry = await h.bus.call('scheduler.submit', {
     orderId: 'o-1', userId: '1', carId: 'car-1', stationId: 'default', mode: 'fast', energyWms: 1 * WMS_PER_KWH,
   });
-  t.match(entry, { state: 'dispatched', pileNo: 'F1', chargedWms: 0 }, 'on the pile, not charging: the pile has not started');
+  t.match(entry, { state: 'dispatched', pileNo: 'F1', sessionChargedWms: 0 }, 'on the pile, not charging: the pile has not started');
   // the clock runs on: nothing accrues, nothing completes, nothing is billed
   await h.bus.call('scheduler.clockAdvance', { seconds: 600 });
-  t.match(await h.bus.call('scheduler.position', { orderId: 'o-1', stationId: 'default' }), { state: 'dispatched', chargedWms: 0, feeFen: 0 });
+  t.match(await h.bus.call('scheduler.position', { orderId: 'o-1', stationId: 'default' }), { state: 'dispatched', sessionChargedWms: 0, sessionFeeFen: 0 });
   t.notOk(h.events.some((e) => e.type === 'session.started' || e.type === 'session.ended'), 'no session yet');
   t.same(commands, [], 'the command reached no pile');
 
