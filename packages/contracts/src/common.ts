@@ -63,10 +63,29 @@ export const RpcRequestSchema = Type.Object({
 });
 export type RpcRequest = Static<typeof RpcRequestSchema>;
 
+/** What a refusal is about: the gateway answers with that resource's own code (004: an unknown car is 3004, ...). */
+export const ERROR_RESOURCES = ['user', 'login', 'register', 'order', 'bill', 'station', 'pile', 'car', 'clock'] as const;
+export type ErrorResource = (typeof ERROR_RESOURCES)[number];
+
+/**
+ * The typed details of a DomainError, carried in RPC error replies: producers and the gateway agree on them by
+ * type. `resource` and `reason` reach the client (on a 4xx); `diagnostic` is for logs only.
+ */
+export const DomainErrorDetailsSchema = Type.Object(
+  {
+    resource: Type.Optional(Literals(ERROR_RESOURCES)),
+    reason: Type.Optional(Type.String({ minLength: 1, description: "the rule that refused, as a code (the station engine's StationErrorCode)" })),
+    retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, description: 'when a retry may succeed (RATE_LIMITED)' })),
+    diagnostic: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'for logs only, never shown to a client' })),
+  },
+  { additionalProperties: false },
+);
+export type DomainErrorDetails = Static<typeof DomainErrorDetailsSchema>;
+
 export const RpcErrorSchema = Type.Object({
   code: Type.String({ minLength: 1 }),
   message: Type.String(),
-  details: Type.Optional(Type.Unknown()),
+  details: Type.Optional(DomainErrorDetailsSchema),
 });
 export type RpcError = Static<typeof RpcErrorSchema>;
 

@@ -1,20 +1,20 @@
 // One domain error type with a stable code; dialects (gateway) and RPC replies map the code.
-import { ERROR_CODES, type ErrorCode } from '@voltq/contracts';
+import { ERROR_CODES, type DomainErrorDetails, type ErrorCode } from '@voltq/contracts';
 
-export { ERROR_CODES, type ErrorCode };
+export { ERROR_CODES, type DomainErrorDetails, type ErrorCode };
 
 export class DomainError extends Error {
   override readonly name = 'DomainError';
   readonly code: ErrorCode;
-  readonly details?: unknown;
+  readonly details?: DomainErrorDetails;
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
+  constructor(code: ErrorCode, message: string, details?: DomainErrorDetails) {
     super(message);
     this.code = code;
     if (details !== undefined) this.details = details;
   }
 
-  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+  toJSON(): { code: ErrorCode; message: string; details?: DomainErrorDetails } {
     return this.details === undefined
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, details: this.details };

@@ -285,7 +285,7 @@ t.test('RPC: results, domain errors, internal errors, validation, missing server
   const getBill = await bus.serve(
     'billing.getBill',
     async (p) => {
-      if (p.billId === 'missing') throw new DomainError('NOT_FOUND', 'no such bill', { billId: p.billId });
+      if (p.billId === 'missing') throw new DomainError('NOT_FOUND', 'no such bill', { resource: 'bill', diagnostic: { billId: p.billId } });
       if (p.billId === 'boom') throw new Error('password=hunter2 at db.internal:27017');
       if (p.billId === 'bad-result') return { billId: 'x' } as never;
       slowCalls++;
@@ -300,7 +300,7 @@ t.test('RPC: results, domain errors, internal errors, validation, missing server
 
   const nf = await bus.call('billing.getBill', { billId: 'missing' }).catch((e: unknown) => e);
   t.ok(nf instanceof DomainError);
-  t.match(nf, { code: 'NOT_FOUND', message: 'no such bill', details: { billId: 'missing' } });
+  t.match(nf, { code: 'NOT_FOUND', message: 'no such bill', details: { resource: 'bill', diagnostic: { billId: 'missing' } } });
 
   const internal = await bus.call('billing.getBill', { billId: 'boom' }).catch((e: unknown) => e);
   t.match(internal, { code: 'INTERNAL', message: 'internal error' }, 'internals do not leak');

@@ -125,8 +125,8 @@ t.test('local clock and domain errors', async (t) => {
   t.same(seen, ['manual']);
   await clock.close();
 
-  const e = new DomainError('NOT_FOUND', 'nope', { id: 1 });
+  const e = new DomainError('NOT_FOUND', 'nope', { resource: 'order' });
   t.ok(isDomainError(e));
   t.notOk(isDomainError(new Error('x')));
-  t.same(JSON.parse(JSON.stringify(e)), { code: 'NOT_FOUND', message: 'nope', details: { id: 1 } });
+  t.same(JSON.parse(JSON.stringify(e)), { code: 'NOT_FOUND', message: 'nope', details: { resource: 'order' } });
 });

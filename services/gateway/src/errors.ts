@@ -2,11 +2,12 @@
 // 004's table has codes for users (1001-1005), stations/piles (2001-2006), orders (3001-3005), payment and pile
 // control; what it has no code for (bad parameters, tokens, rights) uses the platform's 9001-9006 below, all
 // documented in the OpenAPI description. 5xx answers never carry internal details.
-import type { ErrorCode } from '@voltq/contracts';
+import type { DomainErrorDetails, ErrorCode, ErrorResource } from '@voltq/contracts';
 import { isDomainError } from '@voltq/kit';
 
 /** What a route is about, to pick 004's code for NOT_FOUND / CONFLICT / UNAUTHORIZED. */
-export type Resource = 'user' | 'login' | 'register' | 'order' | 'bill' | 'station' | 'pile' | 'car' | 'clock';
+/** The resources whose refusals have codes of their own (the contracts' list: producers name them by type). */
+export type Resource = ErrorResource;
 
 export interface ApiError {
   status: number;
@@ -71,12 +72,9 @@ const STATUS_CODES: Partial<Record<number, number>> = {
 
 const INTERNAL: ApiError = { status: 500, code: PLATFORM_CODES.unknown, message: 'internal error' };
 
-const RESOURCES = new Set<string>(['user', 'login', 'register', 'order', 'bill', 'station', 'pile', 'car', 'clock']);
-
-/** The thrower's own resource hint (`details.resource`) wins over the route's. */
-function resourceOf(details: unknown, route: Resource | undefined): Resource | undefined {
-  const hinted = (details as { resource?: unknown } | undefined)?.resource;
-  return typeof hinted === 'string' && RESOURCES.has(hinted) ? (hinted as Resource) : route;
+/** The thrower's own resource (`details.resource`) wins over the route's. */
+function resourceOf(details: DomainErrorDetails | undefined, route: Resource | undefined): Resource | undefined {
+  return details?.resource ?? route;
 }
 
 interface SchemaError {
@@ -107,12 +105,12 @@ export function toApiError(err: unknown, route?: Resource): ApiError {
     if (!rule) return INTERNAL;
     const resource = resourceOf(err.details, route);
     const code = typeof rule.code === 'number' ? rule.code : ((resource && rule.code[resource]) ?? rule.code.default ?? PLATFORM_CODES.unknown);
-    const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+    const reason = err.details?.reason;
     return {
       status: rule.status,
       code,
       message: rule.message ?? err.message,
-      ...(rule.status < 500 && typeof reason === 'string' ? { reason } : {}),
+      ...(rule.status < 500 && reason !== undefined ? { reason } : {}),
     };
   }
   // fastify's own client errors: schema validation, malformed JSON, wrong content type, body too large ...

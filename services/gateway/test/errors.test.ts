@@ -2,7 +2,7 @@
 // rebuilding its live state after a Redis loss refuses with REBUILDING: the gateway answers a clear, retryable 503
 // with its own business code (never the generic 500 9999).
 import t from 'tap';
-import { DomainError } from '@voltq/kit';
+import { DomainError, type DomainErrorDetails } from '@voltq/kit';
 import { PLATFORM_CODES, toApiError } from '../src/errors.js';
 
 t.test('REBUILDING is a 503 with code 9007 and a message that says to retry', async (t) => {
@@ -16,7 +16,7 @@ t.test('REBUILDING is a 503 with code 9007 and a message that says to retry', as
 });
 
 t.test('error table: domain codes -> HTTP status + 004 business code', async (t) => {
-  const map = (code: ConstructorParameters<typeof DomainError>[0], route?: Parameters<typeof toApiError>[1], details?: unknown) =>
+  const map = (code: ConstructorParameters<typeof DomainError>[0], route?: Parameters<typeof toApiError>[1], details?: DomainErrorDetails) =>
     toApiError(new DomainError(code, `msg ${code}`, details), route);
   t.same(map('CONFLICT', 'register'), { status: 400, code: 1003, message: 'msg CONFLICT' });
   t.same(map('UNAUTHORIZED', 'login'), { status: 401, code: 1002, message: 'msg UNAUTHORIZED' });
@@ -26,6 +26,9 @@ t.test('error table: domain codes -> HTTP status + 004 business code', async (t)
   t.equal(map('NOT_FOUND', 'user').code, 1001);
   t.equal(map('NOT_FOUND', 'pile').code, 2002);
   t.equal(map('NOT_FOUND', 'order', { resource: 'station' }).code, 2001, "the thrower's resource wins");
+  t.equal(map('NOT_FOUND', 'pile', { resource: 'station' }).code, 2001, "an unknown station on a pile route is the station's 2001, not the pile's 2002");
+  t.notOk('diagnostic' in map('UNAVAILABLE', 'order', { diagnostic: { error: 'channel closed' } }), 'a diagnostic never reaches the client');
+  t.notOk('reason' in map('INTERNAL', 'order', { reason: 'SECRET' }), 'no reason on a 5xx');
   t.equal(map('NOT_FOUND', 'bill').status, 404);
   t.same(map('WAITING_AREA_FULL', 'order'), { status: 400, code: 3005, message: 'msg WAITING_AREA_FULL' });
   t.equal(map('NOT_MODIFIABLE', 'order').code, 3002);

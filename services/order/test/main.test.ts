@@ -120,7 +120,7 @@ t.test('a refused request is passed back as the same error and nothing is stored
   const seen: string[] = [];
   onSubmit = async (p) => {
     seen.push(p.orderId);
-    throw new DomainError('WAITING_AREA_FULL', 'the waiting area is full', { capacity: 10 });
+    throw new DomainError('WAITING_AREA_FULL', 'the waiting area is full', { reason: 'WAITING_AREA_FULL' });
   };
   await t.rejects(request('3'), { code: 'WAITING_AREA_FULL', message: 'the waiting area is full' });
   onSubmit = async () => {

@@ -108,7 +108,7 @@ export class Publisher {
       }
     }
     throw new DomainError('UNAVAILABLE', 'message could not be published', {
-      reason: (lastError as Error | undefined)?.message,
+      diagnostic: { error: (lastError as Error | undefined)?.message },
     });
   }
 

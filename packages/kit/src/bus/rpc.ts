@@ -188,17 +188,17 @@ export class RpcClient {
       if (problem) throw new Error(problem);
       reply = parsed as RpcReply;
     } catch (err) {
-      p.reject(new DomainError('INTERNAL', `malformed reply from ${p.method}`, { reason: (err as Error).message }));
+      p.reject(new DomainError('INTERNAL', `malformed reply from ${p.method}`, { diagnostic: { problem: (err as Error).message } }));
       return;
     }
     if (reply.ok) {
       const problem = resultProblems(p.method, reply.result);
-      if (problem) p.reject(new DomainError('INTERNAL', `reply from ${p.method} breaks its contract`, { problem }));
+      if (problem) p.reject(new DomainError('INTERNAL', `reply from ${p.method} breaks its contract`, { diagnostic: { problem } }));
       else p.resolve(reply.result);
       return;
     }
     const { code, message, details } = reply.error;
-    p.reject(isErrorCode(code) ? new DomainError(code, message, details) : new DomainError('INTERNAL', message, { code, details }));
+    p.reject(isErrorCode(code) ? new DomainError(code, message, details) : new DomainError('INTERNAL', message, { diagnostic: { code, details } }));
   }
 
   async call<M extends RpcMethod>(method: M, params: RpcParams<M>, queue: string, timeoutMs: number, correlationId: string): Promise<RpcResult<M>> {

@@ -19,7 +19,7 @@ t.teardown(async () => {
 t.test('an unknown station is a station not found (2001), also on a pile route', async (t) => {
   const onPile = await refusal(h.bus.call('scheduler.pileStatus', { stationId: 'nope', pileNo: 'F1', status: 'off' }));
   t.match(onPile, { code: 'NOT_FOUND', message: 'unknown station nope', details: { resource: 'station' } });
-  t.equal((onPile.details as { resource?: unknown }).resource, 'station', "so the gateway's pile route answers 2001 (station), not 2002");
+  t.equal(onPile.details?.resource, 'station', "so the gateway's pile route answers 2001 (station), not 2002");
   const onSubmit = await refusal(h.bus.call('scheduler.submit', {
     orderId: 'x-1', userId: '1', stationId: 'nope', mode: 'fast', energyWms: WMS_PER_KWH,
   }));
