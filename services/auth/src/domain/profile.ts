@@ -1,25 +1,10 @@
 // What auth stores of a user and a car, and the pure rules around them: which profile fields a user may change,
 // and how a stored user or car is shown.
-import { PROFILE_FIELDS, type CarView, type Role, type UserInfo } from '@voltq/contracts';
+import { PROFILE_FIELDS, type CarView, type UserInfo } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 
-/** A user (or admin, by role) as stored in `users`. */
-export interface UserRecord {
-  userId: string;
-  username: string;
-  passwordHash: string;
-  role: Role;
-  nickname: string;
-  avatar: string;
-  gender: number;
-  phone?: string;
-  country?: string;
-  province?: string;
-  city?: string;
-  language?: string;
-  createdAt: number;
-  lastLoginAt?: number;
-}
+/** A user (or admin, by role) as stored in `users`: the contract's user without its cars, plus the password hash. */
+export type UserRecord = Omit<UserInfo, 'cars'> & { passwordHash: string };
 
 /** A car as stored in `cars`. */
 export interface CarRecord {

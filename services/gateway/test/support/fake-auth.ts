@@ -25,23 +25,8 @@ const JWT_ALG = 'EdDSA';
 const SCRYPT = { N: 1 << 12, r: 8, p: 1 } as const;
 const KEY_BYTES = 64;
 
-/** An account as auth stores it (the fields of its users collection). */
-export interface FakeUser {
-  userId: string;
-  username: string;
-  passwordHash: string;
-  role: Role;
-  nickname: string;
-  avatar: string;
-  gender: number;
-  phone?: string;
-  country?: string;
-  province?: string;
-  city?: string;
-  language?: string;
-  createdAt: number;
-  lastLoginAt?: number;
-}
+/** An account as auth stores it: the contract's user without its cars, plus the password hash. */
+export type FakeUser = Omit<UserInfo, 'cars'> & { passwordHash: string };
 
 interface FakeCar {
   carId: string;
