@@ -1,6 +1,6 @@
-// Billing: bills (详单) and their events and RPC.
+// Billing: bills (详单) and their events and RPC; the balance ledger.
 import { Type, type Static } from '@sinclair/typebox';
-import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Page, PageParams, type RpcSchemaPair } from './common.js';
+import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Literals, Page, PageParams, type RpcSchemaPair } from './common.js';
 
 /** One tariff tier's share of a bill (document 004's sharp/peak/flat/valley/deep-valley split). */
 export const TierSplit = Type.Object({
@@ -91,9 +91,69 @@ export type ReportRow = Static<typeof ReportRow>;
 export const Report = Type.Object({ rows: Type.Array(ReportRow) });
 export type Report = Static<typeof Report>;
 
+/**
+ * The most one recharge may credit: 100 000 yuan. Far above any charging session, low enough that a mistyped amount
+ * (yuan sent as fen times 100) is refused, and that balances stay exact integers (2^53 fen is ~900 billion recharges).
+ */
+export const RECHARGE_MAX_FEN = 10_000_000;
+
+/** What moved a balance; `bill` (a debit by a bill's total) and `refund` come with document 004's payments. */
+export const LEDGER_ENTRY_KINDS = ['recharge', 'bill', 'refund'] as const;
+export const LedgerEntryKind = Literals(LEDGER_ENTRY_KINDS);
+export type LedgerEntryKind = Static<typeof LedgerEntryKind>;
+
+/**
+ * One credit or debit of a user's balance. Entries are only ever appended, never edited; the balance is their sum.
+ * `cause` says what made it (`recharge:<requestId>`, `bill:<billId>`, `refund:<refundId>`) and is unique per user,
+ * so a redelivered or retried cause never moves the balance twice.
+ */
+export const LedgerEntry = Type.Object({
+  entryId: Id,
+  userId: Id,
+  kind: LedgerEntryKind,
+  amountFen: Type.Integer({ description: 'signed: a credit > 0, a debit < 0' }),
+  cause: Type.String({ minLength: 1, maxLength: 160, description: '<kind>:<id of what caused it>, unique per user' }),
+  createdAt: EpochMs(),
+  balanceAfterFen: Type.Integer({ description: 'the balance right after this entry: the sum of the entries up to it' }),
+});
+export type LedgerEntry = Static<typeof LedgerEntry>;
+
+/**
+ * Credit `amountFen` to the user's balance, once per `requestId` (the caller's idempotency key): the same requestId
+ * again answers the entry it made (and the balance now) without crediting again; the same requestId with another
+ * amount is CONFLICT. No payment provider: the amount is credited as asked (document 002's plain-amount recharge).
+ */
+export const RechargeParams = Type.Object({
+  userId: Id,
+  amountFen: Type.Integer({ minimum: 1, maximum: RECHARGE_MAX_FEN, description: 'fen, 1 .. RECHARGE_MAX_FEN' }),
+  requestId: Id,
+});
+export type RechargeParams = Static<typeof RechargeParams>;
+export const RechargeResult = Type.Object({
+  entry: LedgerEntry,
+  balanceFen: Type.Integer({ description: 'the balance now (on a retry it may include later entries)' }),
+});
+export type RechargeResult = Static<typeof RechargeResult>;
+
+/** A user's balance: 0 for a user without entries (then no updatedAt). */
+export const BalanceParams = Type.Object({ userId: Id });
+export const Balance = Type.Object({
+  userId: Id,
+  balanceFen: Type.Integer(),
+  updatedAt: Type.Optional(EpochMs({ description: 'when the newest entry was made' })),
+});
+export type Balance = Static<typeof Balance>;
+
+/** A user's entries, newest first. */
+export const LedgerParams = Type.Object({ userId: Id, ...PageParams });
+export const LedgerPage = Page(LedgerEntry);
+
 export const billingRpc = {
   'billing.getBill': { params: GetBillParams, result: Bill },
   'billing.listBills': { params: ListBillsParams, result: BillList },
   'billing.sessionBill': { params: SessionBillParams, result: Bill },
   'billing.report': { params: ReportParams, result: Report },
+  'billing.recharge': { params: RechargeParams, result: RechargeResult },
+  'billing.balance': { params: BalanceParams, result: Balance },
+  'billing.ledger': { params: LedgerParams, result: LedgerPage },
 } as const satisfies Record<string, RpcSchemaPair>;

@@ -1,8 +1,10 @@
-// Billing's consumers and RPC: thin adapters between the bus and the pure bill building.
+// Billing's consumers and RPC: thin adapters between the bus and the pure bill building and ledger rules.
 import { DomainError, ownedOrNotFound, type Bus, type Clock, type Logger, type MongoOutboxRelay, type ServiceContext } from '@voltq/kit';
 import type { Tariff } from '@voltq/tariff';
 import { buildBill } from './domain/bill.js';
+import { causeOf, checkRechargeAmount, checkSameRequest } from './domain/ledger.js';
 import { sumByPile } from './domain/report.js';
+import type { LedgerRepository } from './store/ledger.js';
 import type { BillRepository } from './store/repository.js';
 
 type Redis = ServiceContext['redis'];
@@ -12,6 +14,7 @@ export interface BillingDeps {
   redis: Redis;
   clock: Clock;
   repo: BillRepository;
+  ledger: LedgerRepository;
   relay: MongoOutboxRelay;
   ns: string;
   log: Logger;
@@ -22,7 +25,7 @@ export interface BillingDeps {
 const POLL_MS = 50;
 
 export async function registerHandlers(deps: BillingDeps): Promise<void> {
-  const { bus, clock, repo, relay } = deps;
+  const { bus, clock, repo, ledger, relay } = deps;
 
   await bus.consume({
     queue: 'session-ended',
@@ -64,5 +67,21 @@ export async function registerHandlers(deps: BillingDeps): Promise<void> {
       if (bill || Date.now() + POLL_MS > until) return ownedOrNotFound(bill, params.userId, `bill of session ${params.sessionId}`);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  });
+
+  // the balance ledger: a recharge credits directly (document 002's plain amount, no payment provider)
+  await bus.serve('billing.recharge', async (params) => {
+    checkRechargeAmount(params.amountFen);
+    const cause = causeOf('recharge', params.requestId);
+    const entered = await ledger.enter({ userId: params.userId, kind: 'recharge', amountFen: params.amountFen, cause, createdAt: clock.now() });
+    const entry = checkSameRequest(entered, params.amountFen);
+    return { entry, balanceFen: (await ledger.balance(params.userId)).balanceFen };
+  });
+
+  await bus.serve('billing.balance', async (params) => ledger.balance(params.userId));
+
+  await bus.serve('billing.ledger', async (params) => {
+    const page = await ledger.list(params);
+    return { ...page, pageNum: params.pageNum, pageSize: params.pageSize };
   });
 }

@@ -1,9 +1,10 @@
-// billing service: one bill (详单) per ended session, priced by time-of-use tariff; bill queries. `node src/main.ts`
+// billing service: one bill (详单) per ended session, priced by time-of-use tariff; bill queries; the balance ledger. `node src/main.ts`
 // runs it; a test imports `billingService` and runs it in-process with its own env.
 import { MongoOutboxRelay, runIfMain, type RunServiceOptions } from '@voltq/kit';
 import { DEFAULT_TARIFF } from '@voltq/tariff';
 import { configSchema } from './config.js';
 import { registerHandlers } from './handlers.js';
+import { ledgerModel, LedgerRepository } from './store/ledger.js';
 import { billModel } from './store/model.js';
 import { BillRepository } from './store/repository.js';
 
@@ -13,12 +14,15 @@ export const billingService = {
   async start({ bus, redis, clock, mongo, config, log, onShutdown }) {
     const Bill = billModel(mongo!);
     await Bill.init(); // the unique sessionId index must exist before the first bill
+    const Entry = ledgerModel(mongo!);
+    await Entry.init(); // the unique (userId, cause) and (userId, seq) indexes must exist before the first entry
     const relay = new MongoOutboxRelay({ model: Bill, bus, log });
     await registerHandlers({
       bus,
       redis,
       clock,
       repo: new BillRepository(Bill),
+      ledger: new LedgerRepository(Entry),
       relay,
       ns: config.voltqNs,
       log,
