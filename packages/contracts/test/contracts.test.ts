@@ -8,6 +8,8 @@ import {
   EnvelopeSchema,
   RpcReplySchema,
   SessionEnded,
+  RechargeParams,
+  RECHARGE_MAX_FEN,
   OrderListParams,
   isMessageType,
   isRpcMethod,
@@ -37,6 +39,7 @@ t.test('the charge-flow catalogue is complete', async (t) => {
     'order.list', 'order.modify', 'order.cancel', 'scheduler.submit', 'scheduler.modify', 'scheduler.cancel',
     'scheduler.position', 'scheduler.board', 'scheduler.configure', 'scheduler.pileStatus', 'scheduler.clockSet',
     'scheduler.clockAdvance', 'scheduler.clockGet', 'billing.getBill', 'billing.listBills',
+    'billing.recharge', 'billing.balance', 'billing.ledger',
   ]) t.ok(isRpcMethod(m), m);
   t.notOk(isMessageType('toString'), 'prototype names are not message types');
   t.equal(messageSchema('nope.nothing'), undefined);
@@ -55,6 +58,15 @@ t.test('session.ended accepts a well-formed payload and rejects bad units', asyn
   t.notOk(check.Check({ ...ok, reason: 'exploded' }), 'unknown reason');
   const { sessionId: _s, ...missing } = ok;
   t.notOk(check.Check(missing), 'sessionId is required');
+});
+
+t.test('a recharge is a whole, positive number of fen up to RECHARGE_MAX_FEN, with its request id', async (t) => {
+  const check = TypeCompiler.Compile(RechargeParams);
+  const ok = { userId: 'u1', amountFen: 5000, requestId: 'r1' };
+  t.ok(check.Check(ok));
+  t.ok(check.Check({ ...ok, amountFen: RECHARGE_MAX_FEN }), 'the maximum');
+  for (const amountFen of [0, -1, 0.5, RECHARGE_MAX_FEN + 1]) t.notOk(check.Check({ ...ok, amountFen }), `${amountFen}`);
+  t.notOk(check.Check({ ...ok, requestId: '' }), 'a request id is required');
 });
 
 t.test('envelope and reply frames', async (t) => {
