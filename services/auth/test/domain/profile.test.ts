@@ -10,3 +10,10 @@ t.test('profileUpdate picks exactly the document 004 fields', async (t) => {
   t.throws(() => profileUpdate({ gender: 7 }), { code: 'VALIDATION' });
   t.throws(() => profileUpdate({ city: 5 }), { code: 'VALIDATION' });
 });
+
+t.test('profileUpdate takes an e-mail only in e-mail form', async (t) => {
+  t.same(profileUpdate({ email: 'a.b@example.org', username: 'x' }), { email: 'a.b@example.org' });
+  for (const email of ['no-at', 'a@b', 'a b@c.de', 5, { $ne: '' }]) {
+    t.throws(() => profileUpdate({ email }), { code: 'VALIDATION' }, JSON.stringify(email));
+  }
+});
