@@ -123,6 +123,14 @@ export const ChangePasswordParams = Type.Object({ userId: Id, oldPassword: Passw
 export type ChangePasswordParams = Static<typeof ChangePasswordParams>;
 
 export const CarRefParams = Type.Object({ userId: Id, carId: Id }, { additionalProperties: false });
+/** Document 002's PATCH /client/index/car: absent fields stay as they are. */
+export const UpdateCarParams = Type.Object({
+  userId: Id,
+  carId: Id,
+  plate: Type.Optional(Plate),
+  capacityWms: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
+export type UpdateCarParams = Static<typeof UpdateCarParams>;
 export const ListCarsParams = Type.Object({ userId: Id }, { additionalProperties: false });
 export const UserRefParams = Type.Object({ userId: Id }, { additionalProperties: false });
 
@@ -167,4 +175,6 @@ export const authRpc = {
   /** NOT_FOUND unless the car belongs to the user. */
   'auth.getCar': { params: CarRefParams, result: CarView },
   'auth.removeCar': { params: CarRefParams, result: CarView },
+  /** NOT_FOUND unless the car belongs to the user; CONFLICT "car exists" when the new plate is another car's of the user. */
+  'auth.updateCar': { params: UpdateCarParams, result: CarView },
 } as const satisfies Record<string, RpcSchemaPair>;

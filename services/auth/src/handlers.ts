@@ -24,5 +24,6 @@ export async function registerHandlers({ bus, accounts, keys }: AuthDeps): Promi
     bus.serve('auth.listCars', async (params) => ({ items: await accounts.listCars(params.userId) })),
     bus.serve('auth.getCar', async (params) => accounts.getCar(params.userId, params.carId)),
     bus.serve('auth.removeCar', async (params) => accounts.removeCar(params.userId, params.carId)),
+    bus.serve('auth.updateCar', async (params) => accounts.updateCar(params)),
   ]);
 }

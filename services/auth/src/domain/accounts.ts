@@ -10,12 +10,13 @@ import {
   type PrincipalResult,
   type RegisterParams,
   type Role,
+  type UpdateCarParams,
   type UpdateProfileParams,
   type UserInfo,
 } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { hashPassword, needsRehash, randomPassword, verifyPassword, type ScryptParams } from './passwords.js';
-import { carView, isEmail, profileUpdate, userInfo, type CarRecord, type UserRecord } from './profile.js';
+import { carUpdate, carView, isEmail, profileUpdate, userInfo, type CarRecord, type UserRecord } from './profile.js';
 import type { SigningKeys } from './tokens.js';
 
 /**
@@ -45,6 +46,8 @@ export interface AccountStore {
   carsOf(userId: string): Promise<CarRecord[]>;
   car(userId: string, carId: string): Promise<CarRecord | undefined>;
   removeCar(userId: string, carId: string): Promise<CarRecord | undefined>;
+  /** the car after the change, undefined when the user has no such car; CONFLICT 'car exists' for a taken plate */
+  updateCar(userId: string, carId: string, set: Partial<Pick<CarRecord, 'plate' | 'capacityWms'>>): Promise<CarRecord | undefined>;
 }
 
 export interface AccountsOptions {
@@ -221,6 +224,16 @@ export class Accounts {
   async removeCar(userId: string, carId: string): Promise<CarView> {
     const car = await this.store.removeCar(userId, carId);
     if (!car) throw carNotFound(carId);
+    return carView(car);
+  }
+
+  /** Changes a car's plate and capacity (nothing else: carUpdate's allow-list), only the owner's. */
+  async updateCar(params: UpdateCarParams): Promise<CarView> {
+    const set = carUpdate(params);
+    const car = Object.keys(set).length > 0
+      ? await this.store.updateCar(params.userId, params.carId, set)
+      : await this.store.car(params.userId, params.carId);
+    if (!car) throw carNotFound(params.carId);
     return carView(car);
   }
 }

@@ -44,6 +44,21 @@ export function profileUpdate(params: Record<string, unknown>): Partial<Pick<Use
   return set;
 }
 
+/** The `$set` of a car change: plate (a non-empty string) and capacityWms (an integer >= 0), nothing else. */
+export function carUpdate(params: Record<string, unknown>): Partial<Pick<CarRecord, 'plate' | 'capacityWms'>> {
+  const set: Partial<Pick<CarRecord, 'plate' | 'capacityWms'>> = {};
+  const { plate, capacityWms } = params;
+  if (plate !== undefined) {
+    if (typeof plate !== 'string' || plate === '') throw new DomainError('VALIDATION', 'plate has the wrong type');
+    set.plate = plate;
+  }
+  if (capacityWms !== undefined) {
+    if (!Number.isSafeInteger(capacityWms) || (capacityWms as number) < 0) throw new DomainError('VALIDATION', 'capacityWms has the wrong type');
+    set.capacityWms = capacityWms as number;
+  }
+  return set;
+}
+
 export function carView(car: CarRecord): CarView {
   const view: CarView = { carId: car.carId, plate: car.plate, createdAt: car.createdAt };
   if (car.capacityWms !== undefined) view.capacityWms = car.capacityWms;

@@ -100,4 +100,13 @@ export class MongoAccountStore implements AccountStore {
   async removeCar(userId: string, carId: string): Promise<CarRecord | undefined> {
     return (await this.models.Car.findOneAndDelete({ userId, carId }).lean<CarRecord>()) ?? undefined;
   }
+
+  async updateCar(userId: string, carId: string, set: Partial<Pick<CarRecord, 'plate' | 'capacityWms'>>): Promise<CarRecord | undefined> {
+    try {
+      return (await this.models.Car.findOneAndUpdate({ userId, carId }, { $set: set }, { returnDocument: 'after' }).lean<CarRecord>()) ?? undefined;
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new DomainError('CONFLICT', 'car exists', { resource: 'car' });
+      throw err;
+    }
+  }
 }

@@ -264,6 +264,16 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
     bus.serve('auth.listCars', async ({ userId }) => ({ items: cars.filter((c) => c.userId === userId).map(carView) })),
     bus.serve('auth.getCar', async ({ userId, carId }) => carView(cars[carIndex(userId, carId)]!)),
     bus.serve('auth.removeCar', async ({ userId, carId }) => carView(cars.splice(carIndex(userId, carId), 1)[0]!)),
+    bus.serve('auth.updateCar', async ({ userId, carId, plate, capacityWms }) => {
+      const car = cars[carIndex(userId, carId)]!;
+      // auth's unique index: the plate per user
+      if (plate !== undefined && cars.some((c) => c !== car && c.userId === userId && c.plate === plate)) {
+        throw new DomainError('CONFLICT', 'car exists', { resource: 'car' });
+      }
+      if (plate !== undefined) car.plate = plate;
+      if (capacityWms !== undefined) car.capacityWms = capacityWms;
+      return carView(car);
+    }),
   ]);
 
   return {
