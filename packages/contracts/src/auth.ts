@@ -9,8 +9,26 @@ export const JWT_AUDIENCE = 'voltq';
 export const Role = Literals(['user', 'admin']);
 export type Role = Static<typeof Role>;
 
-export const Username = Type.String({ minLength: 1, maxLength: 64 });
+/**
+ * The one login identifier of every dialect (000/001/003 `username`, 002 `account` in e-mail form, 004
+ * `username`): one namespace, unique by `usernameKey` (so two accounts never differ only by case or by
+ * surrounding blanks). 254 is the longest e-mail address (RFC 5321), since 002's account name is one. Each door
+ * keeps its own form and length rules at registration (gateway); auth takes any of them.
+ */
+export const Username = Type.String({ minLength: 1, maxLength: 254 });
 export const Password = Type.String({ minLength: 1, maxLength: 256 });
+/** An e-mail address (a profile field, not verified and not an identifier): something@domain.tld. */
+export const Email = Type.String({ maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' });
+
+/** How a username is stored and shown: without surrounding blanks, in Unicode NFC. */
+export function normalizeUsername(username: string): string {
+  return username.trim().normalize('NFC');
+}
+
+/** What makes a username unique and finds it at login: the normalised name in lower case. */
+export function usernameKey(username: string): string {
+  return normalizeUsername(username).toLowerCase();
+}
 /** 0 unknown, 1 male, 2 female (document 004). */
 export const Gender = Type.Integer({ minimum: 0, maximum: 2 });
 export const Plate = Type.String({ minLength: 1, maxLength: 32 });
@@ -22,8 +40,12 @@ export const RegisterParams = Type.Object({
   avatar: Type.Optional(Type.String({ maxLength: 1024 })),
   gender: Type.Optional(Gender),
   phone: Type.Optional(Type.String({ maxLength: 32 })),
+  /** document 000's required `email` (002's account name when the gateway passes it too) */
+  email: Type.Optional(Email),
   /** a first car to register with the account (its plate / label) */
   carId: Type.Optional(Id),
+  /** that first car's battery (document 000's `battery_capcity`); ignored without carId */
+  carCapacityWms: Type.Optional(Type.Integer({ minimum: 0 })),
 }, { additionalProperties: false });
 export type RegisterParams = Static<typeof RegisterParams>;
 
@@ -57,6 +79,7 @@ export const UserInfo = Type.Object({
   avatar: Type.String(),
   gender: Gender,
   phone: Type.Optional(Type.String()),
+  email: Type.Optional(Type.String()),
   country: Type.Optional(Type.String()),
   province: Type.Optional(Type.String()),
   city: Type.Optional(Type.String()),
@@ -75,10 +98,12 @@ export const AddCarParams = Type.Object({
   capacityWms: Type.Optional(Type.Integer({ minimum: 0 })),
 }, { additionalProperties: false });
 /**
- * Document 004's editable profile fields (PUT /api/user/update); absent fields stay as they are. Closed: nothing
- * else (role, username, passwordHash, ids, timestamps, balances) can be named; auth also picks exactly these.
+ * The editable profile fields: document 004's seven (PUT /api/user/update) plus `email` (000 shows it; 002's
+ * `name` is the nickname); absent fields stay as they are. Closed: nothing else (role, username, passwordHash,
+ * ids, timestamps, balances) can be named; auth also picks exactly these. Which of them a dialect may send is
+ * that dialect's allow-list in the gateway (004: its seven).
  */
-export const PROFILE_FIELDS = ['nickname', 'avatar', 'gender', 'country', 'province', 'city', 'language'] as const;
+export const PROFILE_FIELDS = ['nickname', 'avatar', 'gender', 'country', 'province', 'city', 'language', 'email'] as const;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 export const UpdateProfileParams = Type.Object({
   userId: Id,
@@ -89,10 +114,23 @@ export const UpdateProfileParams = Type.Object({
   province: Type.Optional(Type.String({ maxLength: 64 })),
   city: Type.Optional(Type.String({ maxLength: 64 })),
   language: Type.Optional(Type.String({ maxLength: 32 })),
+  email: Type.Optional(Email),
 }, { additionalProperties: false });
 export type UpdateProfileParams = Static<typeof UpdateProfileParams>;
 
+/** Document 002's password change (POST /client/index/information with old_password, new_password). */
+export const ChangePasswordParams = Type.Object({ userId: Id, oldPassword: Password, newPassword: Password }, { additionalProperties: false });
+export type ChangePasswordParams = Static<typeof ChangePasswordParams>;
+
 export const CarRefParams = Type.Object({ userId: Id, carId: Id }, { additionalProperties: false });
+/** Document 002's PATCH /client/index/car: absent fields stay as they are. */
+export const UpdateCarParams = Type.Object({
+  userId: Id,
+  carId: Id,
+  plate: Type.Optional(Plate),
+  capacityWms: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
+export type UpdateCarParams = Static<typeof UpdateCarParams>;
 export const ListCarsParams = Type.Object({ userId: Id }, { additionalProperties: false });
 export const UserRefParams = Type.Object({ userId: Id }, { additionalProperties: false });
 
@@ -112,9 +150,15 @@ export type Jwks = Static<typeof Jwks>;
 export const authMessages = {} as const;
 
 export const authRpc = {
-  /** CONFLICT "username exists" when taken. */
+  /**
+   * CONFLICT "username exists" when taken, also by a name differing only in case or surrounding blanks; the name
+   * is stored normalised (normalizeUsername). One RPC for every dialect's registration: each sends its own fields.
+   */
   'auth.register': { params: RegisterParams, result: RegisterResult },
-  /** UNAUTHORIZED "wrong username or password" (the same for an unknown user). Role user only. */
+  /**
+   * UNAUTHORIZED "wrong username or password" (the same for an unknown user). Role user only. The name is found
+   * by usernameKey, whichever case or blanks the caller typed.
+   */
   'auth.login': { params: LoginParams, result: LoginResult },
   /** As auth.login, for accounts with role admin. */
   'auth.adminLogin': { params: LoginParams, result: LoginResult },
@@ -122,6 +166,8 @@ export const authRpc = {
   /** A lean lookup by user id for the gateway's token check (cached there): never NOT_FOUND, `exists` says. */
   'auth.principal': { params: UserRefParams, result: PrincipalResult },
   'auth.updateProfile': { params: UpdateProfileParams, result: UserInfo },
+  /** UNAUTHORIZED "wrong password" when oldPassword is not the account's; NOT_FOUND for an unknown user. */
+  'auth.changePassword': { params: ChangePasswordParams, result: UserRefParams },
   'auth.jwks': { params: Type.Object({}, { additionalProperties: false }), result: Jwks },
   /** Cars of a user: plate unique per user (CONFLICT), carId made by auth. */
   'auth.addCar': { params: AddCarParams, result: CarView },
@@ -129,4 +175,6 @@ export const authRpc = {
   /** NOT_FOUND unless the car belongs to the user. */
   'auth.getCar': { params: CarRefParams, result: CarView },
   'auth.removeCar': { params: CarRefParams, result: CarView },
+  /** NOT_FOUND unless the car belongs to the user; CONFLICT "car exists" when the new plate is another car's of the user. */
+  'auth.updateCar': { params: UpdateCarParams, result: CarView },
 } as const satisfies Record<string, RpcSchemaPair>;

@@ -15,6 +15,10 @@ import {
   isRpcMethod,
   messageSchema,
   WMS_PER_KWH,
+  Email,
+  normalizeUsername,
+  Username,
+  usernameKey,
   type SessionEnded as SessionEndedT,
 } from '../src/index.js';
 
@@ -81,4 +85,13 @@ t.test('list params get page defaults', async (t) => {
   const params = Value.Default(OrderListParams, { userId: 'u1' }) as { pageNum: number; pageSize: number };
   t.equal(params.pageNum, 1);
   t.equal(params.pageSize, 20);
+});
+
+t.test('usernames: one key whatever the case and surrounding blanks', async (t) => {
+  t.equal(normalizeUsername('  Ann.Lee@Example.com\t'), 'Ann.Lee@Example.com');
+  t.equal(usernameKey('  Ann.Lee@Example.com\t'), 'ann.lee@example.com');
+  t.equal(usernameKey('Cafe\u0301'), usernameKey('CAFÉ'), 'NFC before case');
+  t.ok(Value.Check(Email, 'a@b.cn'));
+  t.notOk(Value.Check(Email, 'a@b'));
+  t.ok(Value.Check(Username, `${'a'.repeat(240)}@example.com`), 'an e-mail account name fits');
 });

@@ -17,11 +17,13 @@ export async function registerHandlers({ bus, accounts, keys }: AuthDeps): Promi
     bus.serve('auth.adminLogin', async (params) => accounts.login(params.username, params.password, 'admin')),
     bus.serve('auth.userInfo', async (params) => accounts.userInfo(params.userId)),
     bus.serve('auth.updateProfile', async (params) => accounts.updateProfile(params)),
+    bus.serve('auth.changePassword', async (params) => accounts.changePassword(params)),
     bus.serve('auth.principal', async (params) => accounts.principal(params.userId)),
     bus.serve('auth.jwks', async () => keys.publicJwks()),
     bus.serve('auth.addCar', async (params) => accounts.addCar(params)),
     bus.serve('auth.listCars', async (params) => ({ items: await accounts.listCars(params.userId) })),
     bus.serve('auth.getCar', async (params) => accounts.getCar(params.userId, params.carId)),
     bus.serve('auth.removeCar', async (params) => accounts.removeCar(params.userId, params.carId)),
+    bus.serve('auth.updateCar', async (params) => accounts.updateCar(params)),
   ]);
 }

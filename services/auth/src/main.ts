@@ -22,6 +22,9 @@ export function authServiceWith({ announce = (line) => process.stdout.write(`${l
       if (!mongo) throw new Error('auth needs MongoDB');
       const store = new MongoAccountStore(mongo, await authModels(mongo));
       const keys = await loadSigningKeys(mongo);
+      // before the admin bootstrap and the first login: both find accounts by usernameKey
+      const backfill = await store.backfillUsernameKeys();
+      if (backfill.keyed > 0 || backfill.collided > 0) log.info(backfill, 'auth: older accounts given a usernameKey');
       const accounts = new Accounts({
         store,
         keys,

@@ -1,20 +1,41 @@
 // Accounts: registration, login (users and admins), profile and cars, over an AccountStore (store/accounts.ts
 // keeps them in MongoDB). No transport here: handlers.ts maps each RPC to one method, tests can call them too.
 import { randomUUID } from 'node:crypto';
-import type { CarView, LoginResult, PrincipalResult, RegisterParams, Role, UpdateProfileParams, UserInfo } from '@voltq/contracts';
+import {
+  normalizeUsername,
+  usernameKey,
+  type CarView,
+  type ChangePasswordParams,
+  type LoginResult,
+  type PrincipalResult,
+  type RegisterParams,
+  type Role,
+  type UpdateCarParams,
+  type UpdateProfileParams,
+  type UserInfo,
+} from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { hashPassword, needsRehash, randomPassword, verifyPassword, type ScryptParams } from './passwords.js';
-import { carView, profileUpdate, userInfo, type CarRecord, type UserRecord } from './profile.js';
+import { carUpdate, carView, isEmail, profileUpdate, userInfo, type CarRecord, type UserRecord } from './profile.js';
 import type { SigningKeys } from './tokens.js';
 
-/** What accounts need kept: users and cars. Uniqueness (username, userId, carId, plate per user) is the store's. */
+/**
+ * What accounts need kept: users and cars. Uniqueness (usernameKey, username, userId, carId, plate per user) is
+ * the store's.
+ */
 export interface AccountStore {
   /** "1", "2", ...: an atomic counter shared by every replica */
   nextUserId(): Promise<string>;
-  usernameTaken(username: string): Promise<boolean>;
+  /** whether an account has this usernameKey */
+  usernameTaken(key: string): Promise<boolean>;
   userExists(userId: string): Promise<boolean>;
-  /** CONFLICT 'username exists' when the name is taken */
+  /** CONFLICT 'username exists' when the name or its key is taken */
   insertUser(user: UserRecord): Promise<void>;
+  /**
+   * The account a login names: the one stored with exactly `username`, else the one whose usernameKey is
+   * usernameKey(username). (The exact spelling first: an account from before the key whose key collided with an
+   * older one's is still found by its own name.)
+   */
   userByName(username: string): Promise<UserRecord | undefined>;
   userById(userId: string): Promise<UserRecord | undefined>;
   roleOf(userId: string): Promise<Role | undefined>;
@@ -25,6 +46,8 @@ export interface AccountStore {
   carsOf(userId: string): Promise<CarRecord[]>;
   car(userId: string, carId: string): Promise<CarRecord | undefined>;
   removeCar(userId: string, carId: string): Promise<CarRecord | undefined>;
+  /** the car after the change, undefined when the user has no such car; CONFLICT 'car exists' for a taken plate */
+  updateCar(userId: string, carId: string, set: Partial<Pick<CarRecord, 'plate' | 'capacityWms'>>): Promise<CarRecord | undefined>;
 }
 
 export interface AccountsOptions {
@@ -61,20 +84,27 @@ export class Accounts {
   }
 
   private async createAccount(params: RegisterParams, role: Role): Promise<UserRecord> {
+    const username = normalizeUsername(params.username);
+    if (username === '') throw new DomainError('VALIDATION', 'username is empty');
+    // Also checked here for callers that skipped the RPC schema: nothing is stored with a malformed e-mail.
+    if (params.email !== undefined && !isEmail(params.email)) throw new DomainError('VALIDATION', 'email is not an e-mail address');
+    const key = usernameKey(username);
     // Checked first so a taken name does not consume an id; the unique index settles races.
-    if (await this.store.usernameTaken(params.username)) throw new DomainError('CONFLICT', 'username exists');
+    if (await this.store.usernameTaken(key)) throw new DomainError('CONFLICT', 'username exists');
     const passwordHash = await hashPassword(params.password, this.opts.scrypt);
     const user: UserRecord = {
       userId: await this.store.nextUserId(),
-      username: params.username,
+      username,
+      usernameKey: key,
       passwordHash,
       role,
-      nickname: params.nickname ?? params.username,
+      nickname: params.nickname ?? username,
       avatar: params.avatar ?? '',
       gender: params.gender ?? 0,
       createdAt: this.opts.now(),
     };
     if (params.phone !== undefined) user.phone = params.phone;
+    if (params.email !== undefined) user.email = params.email;
     await this.store.insertUser(user);
     return user;
   }
@@ -90,7 +120,9 @@ export class Accounts {
   async register(params: RegisterParams): Promise<LoginResult> {
     const user = await this.createAccount(params, 'user');
     if (params.carId !== undefined) {
-      await this.addCar({ userId: user.userId, plate: params.carId, carId: params.carId }).catch((err: unknown) => {
+      const car = { userId: user.userId, plate: params.carId, carId: params.carId };
+      const withCapacity = params.carCapacityWms === undefined ? car : { ...car, capacityWms: params.carCapacityWms };
+      await this.addCar(withCapacity).catch((err: unknown) => {
         // The account exists; a taken car id must not fail the registration.
         if (!(err instanceof DomainError && err.code === 'CONFLICT')) throw err;
       });
@@ -120,7 +152,7 @@ export class Accounts {
   }
 
   /**
-   * Sets the profile fields a user may change (document 004's PUT /api/user/update) and nothing else: the
+   * Sets the profile fields a user may change (contracts' PROFILE_FIELDS) and nothing else: the
    * update is built from the allow-list, whatever else `params` carries (role, username, passwordHash,
    * createdAt, _id, balance ... are never written, even by a caller that bypassed the RPC schema).
    */
@@ -129,6 +161,15 @@ export class Accounts {
     const set = profileUpdate(params);
     if (Object.keys(set).length > 0 && !(await this.store.updateUser(userId, set))) throw userNotFound(userId);
     return this.userInfo(userId);
+  }
+
+  /** Document 002's password change: the old password must be the account's (UNAUTHORIZED otherwise). */
+  async changePassword(params: ChangePasswordParams): Promise<{ userId: string }> {
+    const user = await this.store.userById(params.userId);
+    if (!user) throw userNotFound(params.userId);
+    if (!(await this.verify(params.oldPassword, user.passwordHash))) throw new DomainError('UNAUTHORIZED', 'wrong password');
+    await this.store.updateUser(user.userId, { passwordHash: await hashPassword(params.newPassword, this.opts.scrypt) });
+    return { userId: user.userId };
   }
 
   /** The gateway's token check: does the user still exist, with which role (one indexed lookup, two fields). */
@@ -183,6 +224,16 @@ export class Accounts {
   async removeCar(userId: string, carId: string): Promise<CarView> {
     const car = await this.store.removeCar(userId, carId);
     if (!car) throw carNotFound(carId);
+    return carView(car);
+  }
+
+  /** Changes a car's plate and capacity (nothing else: carUpdate's allow-list), only the owner's. */
+  async updateCar(params: UpdateCarParams): Promise<CarView> {
+    const set = carUpdate(params);
+    const car = Object.keys(set).length > 0
+      ? await this.store.updateCar(params.userId, params.carId, set)
+      : await this.store.car(params.userId, params.carId);
+    if (!car) throw carNotFound(params.carId);
     return carView(car);
   }
 }

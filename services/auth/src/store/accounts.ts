@@ -1,6 +1,6 @@
 // Users and cars in MongoDB: auth's AccountStore. User ids come from the `counters` collection ({_id: 'userId'}).
 import type { Connection } from 'mongoose';
-import type { Role } from '@voltq/contracts';
+import { usernameKey, type Role } from '@voltq/contracts';
 import { DomainError, isDuplicateKey, MongoCounters } from '@voltq/kit';
 import type { AccountStore } from '../domain/accounts.js';
 import type { CarRecord, UserRecord } from '../domain/profile.js';
@@ -20,8 +20,32 @@ export class MongoAccountStore implements AccountStore {
     return String(await this.counters.next('userId'));
   }
 
-  async usernameTaken(username: string): Promise<boolean> {
-    return (await this.models.User.exists({ username })) !== null;
+  async usernameTaken(key: string): Promise<boolean> {
+    return (await this.models.User.exists({ usernameKey: key })) !== null;
+  }
+
+  /**
+   * Gives every account stored before usernameKey existed its key (run at start, before serving; idempotent, so
+   * replicas starting together are fine). Two old accounts whose names differ only by case cannot share a key:
+   * the older (by createdAt) gets it, the other keeps none and logs in by its exact stored name only
+   * (userByName); `collided` counts those.
+   */
+  async backfillUsernameKeys(): Promise<{ keyed: number; collided: number }> {
+    const unkeyed = await this.models.User.find({ usernameKey: { $exists: false } }, { _id: 0, userId: 1, username: 1 })
+      .sort({ createdAt: 1, userId: 1 })
+      .lean<Pick<UserRecord, 'userId' | 'username'>[]>();
+    let keyed = 0;
+    let collided = 0;
+    for (const user of unkeyed) {
+      try {
+        const res = await this.models.User.updateOne({ userId: user.userId, usernameKey: { $exists: false } }, { $set: { usernameKey: usernameKey(user.username) } });
+        keyed += res.modifiedCount;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        collided += 1;
+      }
+    }
+    return { keyed, collided };
   }
 
   async userExists(userId: string): Promise<boolean> {
@@ -38,7 +62,8 @@ export class MongoAccountStore implements AccountStore {
   }
 
   async userByName(username: string): Promise<UserRecord | undefined> {
-    return (await this.models.User.findOne({ username }).lean<UserRecord>()) ?? undefined;
+    const found = await this.models.User.find({ $or: [{ username }, { usernameKey: usernameKey(username) }] }).limit(2).lean<UserRecord[]>();
+    return found.find((user) => user.username === username) ?? found[0];
   }
 
   async userById(userId: string): Promise<UserRecord | undefined> {
@@ -74,5 +99,14 @@ export class MongoAccountStore implements AccountStore {
 
   async removeCar(userId: string, carId: string): Promise<CarRecord | undefined> {
     return (await this.models.Car.findOneAndDelete({ userId, carId }).lean<CarRecord>()) ?? undefined;
+  }
+
+  async updateCar(userId: string, carId: string, set: Partial<Pick<CarRecord, 'plate' | 'capacityWms'>>): Promise<CarRecord | undefined> {
+    try {
+      return (await this.models.Car.findOneAndUpdate({ userId, carId }, { $set: set }, { returnDocument: 'after' }).lean<CarRecord>()) ?? undefined;
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new DomainError('CONFLICT', 'car exists', { resource: 'car' });
+      throw err;
+    }
   }
 }

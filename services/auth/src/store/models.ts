@@ -9,6 +9,8 @@ import type { CarRecord, UserRecord } from '../domain/profile.js';
 const userSchema = new Schema<UserRecord>(
   mongooseFields(Type.Omit(UserInfo, ['cars']), {
     passwordHash: { type: String, required: true },
+    // absent only on accounts stored before it existed, until auth's start gives them one
+    usernameKey: { type: String, required: false },
     role: { enum: ['user', 'admin'] },
     // older documents may lack them: shown with these defaults
     nickname: { required: false, default: '' },
@@ -19,6 +21,8 @@ const userSchema = new Schema<UserRecord>(
 );
 userSchema.index({ userId: 1 }, { unique: true });
 userSchema.index({ username: 1 }, { unique: true });
+// one namespace of login names whatever their case: unique where set (older accounts get it at start)
+userSchema.index({ usernameKey: 1 }, { unique: true, partialFilterExpression: { usernameKey: { $type: 'string' } } });
 
 const carSchema = new Schema<CarRecord>(
   mongooseFields(CarView, {

@@ -6,9 +6,12 @@
 import { randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import {
+  Email,
   JWT_AUDIENCE,
   JWT_ISSUER,
+  normalizeUsername,
   PROFILE_FIELDS,
+  usernameKey,
   type CarView,
   type Jwks,
   type LoginResult,
@@ -25,8 +28,11 @@ const JWT_ALG = 'EdDSA';
 const SCRYPT = { N: 1 << 12, r: 8, p: 1 } as const;
 const KEY_BYTES = 64;
 
-/** An account as auth stores it: the contract's user without its cars, plus the password hash. */
-export type FakeUser = Omit<UserInfo, 'cars'> & { passwordHash: string };
+/** An account as auth stores it: the contract's user without its cars, plus the password hash and the name's key. */
+export type FakeUser = Omit<UserInfo, 'cars'> & { passwordHash: string; usernameKey: string };
+
+const EMAIL_FORM = new RegExp(Email.pattern ?? '');
+const isEmail = (value: unknown): value is string => typeof value === 'string' && value.length <= 254 && EMAIL_FORM.test(value);
 
 interface FakeCar {
   carId: string;
@@ -120,7 +126,10 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
   // an unknown name costs one password check too, as in auth
   const dummyHash = await hashPassword(randomUUID());
 
-  const byName = (username: string) => [...users.values()].find((u) => u.username === username);
+  // as auth: the exact stored name first, else the name's key (one namespace whatever the case)
+  const byName = (username: string) =>
+    [...users.values()].find((u) => u.username === username) ?? [...users.values()].find((u) => u.usernameKey === usernameKey(username));
+  const keyTaken = (key: string) => [...users.values()].some((u) => u.usernameKey === key);
   const userOf = (userId: string) => {
     const user = users.get(userId);
     if (!user) throw new DomainError('NOT_FOUND', `user ${userId} not found`, { resource: 'user' });
@@ -128,19 +137,25 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
   };
 
   async function createAccount(params: RegisterParams, role: Role): Promise<FakeUser> {
-    if (byName(params.username)) throw new DomainError('CONFLICT', 'username exists');
+    const username = normalizeUsername(params.username);
+    if (username === '') throw new DomainError('VALIDATION', 'username is empty');
+    if (params.email !== undefined && !isEmail(params.email)) throw new DomainError('VALIDATION', 'email is not an e-mail address');
+    const key = usernameKey(username);
+    if (keyTaken(key)) throw new DomainError('CONFLICT', 'username exists');
     const user: FakeUser = {
       userId: String(++lastUserId),
-      username: params.username,
+      username,
+      usernameKey: key,
       passwordHash: await hashPassword(params.password),
       role,
-      nickname: params.nickname ?? params.username,
+      nickname: params.nickname ?? username,
       avatar: params.avatar ?? '',
       gender: params.gender ?? 0,
       createdAt: now(),
     };
     if (params.phone !== undefined) user.phone = params.phone;
-    if (byName(params.username)) throw new DomainError('CONFLICT', 'username exists'); // a parallel registration won
+    if (params.email !== undefined) user.email = params.email;
+    if (keyTaken(key)) throw new DomainError('CONFLICT', 'username exists'); // a parallel registration won
     users.set(user.userId, user);
     return user;
   }
@@ -173,20 +188,22 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
       cars: cars.filter((c) => c.userId === userId).map(carView),
       createdAt: user.createdAt,
     };
-    for (const key of ['phone', 'country', 'province', 'city', 'language'] as const) {
+    for (const key of ['phone', 'email', 'country', 'province', 'city', 'language'] as const) {
       if (user[key] !== undefined) info[key] = user[key];
     }
     if (user.lastLoginAt !== undefined) info.lastLoginAt = user.lastLoginAt;
     return info;
   }
 
-  /** Only document 004's profile fields, each with its own type, whatever else the params carry. */
+  /** Only the profile fields (PROFILE_FIELDS), each with its own type, whatever else the params carry. */
   function updateProfile(params: UpdateProfileParams): UserInfo {
     const set: Record<string, string | number> = {};
     for (const key of PROFILE_FIELDS) {
       const value = (params as Record<string, unknown>)[key];
       if (value === undefined) continue;
-      const fits = key === 'gender' ? Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 2 : typeof value === 'string';
+      const fits = key === 'gender'
+        ? Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 2
+        : key === 'email' ? isEmail(value) : typeof value === 'string';
       if (!fits) throw new DomainError('VALIDATION', `${key} has the wrong type`);
       set[key] = value as string | number;
     }
@@ -219,7 +236,8 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
       const user = await createAccount(params, 'user');
       if (params.carId !== undefined) {
         try {
-          addCar({ userId: user.userId, plate: params.carId, carId: params.carId });
+          const car = { userId: user.userId, plate: params.carId, carId: params.carId };
+          addCar(params.carCapacityWms === undefined ? car : { ...car, capacityWms: params.carCapacityWms });
         } catch (err) {
           // the account exists; a taken car id does not fail the registration
           if (!(err instanceof DomainError && err.code === 'CONFLICT')) throw err;
@@ -231,6 +249,12 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
     bus.serve('auth.adminLogin', async (params) => login(params.username, params.password, 'admin')),
     bus.serve('auth.userInfo', async (params) => userInfo(params.userId)),
     bus.serve('auth.updateProfile', async (params) => updateProfile(params)),
+    bus.serve('auth.changePassword', async ({ userId, oldPassword, newPassword }) => {
+      const user = userOf(userId);
+      if (!(await verifyPassword(oldPassword, user.passwordHash))) throw new DomainError('UNAUTHORIZED', 'wrong password');
+      user.passwordHash = await hashPassword(newPassword);
+      return { userId };
+    }),
     bus.serve('auth.principal', async ({ userId }) => {
       const user = users.get(userId);
       return user ? { userId, exists: true, role: user.role } : { userId, exists: false };
@@ -240,6 +264,16 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
     bus.serve('auth.listCars', async ({ userId }) => ({ items: cars.filter((c) => c.userId === userId).map(carView) })),
     bus.serve('auth.getCar', async ({ userId, carId }) => carView(cars[carIndex(userId, carId)]!)),
     bus.serve('auth.removeCar', async ({ userId, carId }) => carView(cars.splice(carIndex(userId, carId), 1)[0]!)),
+    bus.serve('auth.updateCar', async ({ userId, carId, plate, capacityWms }) => {
+      const car = cars[carIndex(userId, carId)]!;
+      // auth's unique index: the plate per user
+      if (plate !== undefined && cars.some((c) => c !== car && c.userId === userId && c.plate === plate)) {
+        throw new DomainError('CONFLICT', 'car exists', { resource: 'car' });
+      }
+      if (plate !== undefined) car.plate = plate;
+      if (capacityWms !== undefined) car.capacityWms = capacityWms;
+      return carView(car);
+    }),
   ]);
 
   return {
