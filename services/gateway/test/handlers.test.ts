@@ -3,7 +3,7 @@
 import Fastify from 'fastify';
 import t from 'tap';
 import { registerHandlers } from '../src/handlers.js';
-import { validationMessage } from '../src/errors.js';
+import { validationMessage } from '../src/core/errors.js';
 
 const http = Fastify();
 const calls: string[] = [];

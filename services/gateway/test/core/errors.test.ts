@@ -3,7 +3,7 @@
 // with its own business code (never the generic 500 9999).
 import t from 'tap';
 import { DomainError, type DomainErrorDetails } from '@voltq/kit';
-import { PLATFORM_CODES, toApiError } from '../src/errors.js';
+import { PLATFORM_CODES, toApiError } from '../../src/core/errors.js';
 
 t.test('REBUILDING is a 503 with code 9007 and a message that says to retry', async (t) => {
   const answer = toApiError(new DomainError('REBUILDING', 'internal words'), 'station');
