@@ -15,7 +15,8 @@
 import type { Duplex } from 'node:stream';
 import { Ajv, type ErrorObject, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { PLATFORM_CODES } from './errors.js';
+import { DEFAULT_DIALECT, dialectOfUrl, failureBody } from './core/dialects.js';
+import { toDialectError } from './core/errors.js';
 
 export const MAX_JSON_DEPTH = 64;
 export const MAX_PARAM_LENGTH = 2048;
@@ -30,8 +31,9 @@ export class EdgeError extends Error {
   }
 }
 
-/** Fastify's answers for what it refuses before routing (bad %-escape, too long a parameter), in the API's shape. */
-export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+/** Fastify's answers for what it refuses before routing (bad %-escape, too long a parameter), in the shape of the
+ * dialect owning the URL's prefix (core/dialects.ts). */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
   const message =
     err.code === 'FST_ERR_MAX_PARAM_LENGTH'
@@ -39,7 +41,9 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
       : err.code === 'FST_ERR_BAD_URL'
         ? 'the path is not a valid URL: a malformed %-escape'
         : 'bad request';
-  void reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ code: PLATFORM_CODES.badRequest, message, data: null });
+  const dialect = dialectOfUrl(req.url);
+  const answer = toDialectError(dialect, new EdgeError(status, message));
+  void reply.code(answer.status).header('content-type', 'application/json; charset=utf-8').send(failureBody(dialect, answer));
 }
 
 /** What node's HTTP parser refuses before fastify sees a request (header too large, malformed request line ...). */
@@ -51,7 +55,8 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Duple
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
         : [400, 'Bad Request', 'malformed HTTP request'];
-  const body = JSON.stringify({ code: PLATFORM_CODES.badRequest, message, data: null });
+  // no request was parsed, so no URL names a dialect: the platform's own shape
+  const body = JSON.stringify(failureBody(DEFAULT_DIALECT, toDialectError(DEFAULT_DIALECT, new EdgeError(status, message))));
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
   }

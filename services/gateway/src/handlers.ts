@@ -1,23 +1,17 @@
-// The gateway's doors: /api on the kit's fastify instance with the edge (edge.ts), OpenAPI + Swagger UI at /docs,
-// the TypeBox type provider, the guards (token + live principal), the 004-style error answers, and the route
-// modules of routes/ with what they need (RPC, formatting context, the login limiter). The one place that mounts them.
-import { randomUUID } from 'node:crypto';
+// The gateway's doors, mounted in one place: the edge (edge.ts), OpenAPI + Swagger UI at /docs, the answers outside
+// every dialect (in the shape of the dialect owning the URL's prefix), core (RPC, guards, formatting context, the
+// login limiter: core/) and every dialect's scoped plugin (dialects/).
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RpcMethod, RpcParams } from '@voltq/contracts';
-import { DomainError, type Bus, type Clock } from '@voltq/kit';
-import type { Api, Guard, RouteDeps, RpcCaller } from './context.js';
-import { installEdge } from './edge.js';
-import { ERROR_TABLE, PLATFORM_CODES, toApiError, type Resource } from './errors.js';
-import { bearerToken, type JwksVerifier } from './jwt.js';
+import { type Bus, type Clock } from '@voltq/kit';
+import { roleGuard, rpcCaller, type CoreDeps } from './core/context.js';
+import { dialectOfUrl, failureBody } from './core/dialects.js';
+import { errorColumn, PLATFORM_CODES, toDialectError } from './core/errors.js';
+import type { JwksVerifier } from './core/jwt.js';
+import { d004 } from './dialects/d004/index.js';
 import type { LoginThrottle } from './domain/rate-limit.js';
-import { adminRoutes } from './routes/admin.js';
-import { billRoutes } from './routes/bills.js';
-import { orderRoutes } from './routes/orders.js';
-import { queueRoutes } from './routes/queue.js';
-import { userRoutes } from './routes/user.js';
+import { installEdge } from './edge.js';
 
 export interface HandlerDeps {
   bus: Pick<Bus, 'call'>;
@@ -31,10 +25,8 @@ export interface HandlerDeps {
   logins: Pick<LoginThrottle, 'attempt'>;
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 function errorCodesDescription(): string {
-  const rows = Object.entries(ERROR_TABLE).map(([code, rule]) => {
+  const rows = Object.entries(errorColumn('d004')).map(([code, rule]) => {
     const codes = typeof rule.code === 'number' ? String(rule.code) : Object.entries(rule.code).map(([r, c]) => `${c} (${r})`).join(', ');
     return `| ${code} | ${rule.status} | ${codes} |`;
   });
@@ -53,16 +45,6 @@ function errorCodesDescription(): string {
   ].join('\n');
 }
 
-/** A route of /api whose body, query or path parameters take fields it does not name would pass them on. */
-function assertClosedSchemas(route: { method: string | string[]; url: string; schema?: Record<string, unknown> }): void {
-  for (const part of ['body', 'querystring', 'params'] as const) {
-    const schema = route.schema?.[part] as { type?: unknown; additionalProperties?: unknown } | undefined;
-    if (schema && schema.additionalProperties !== false) {
-      throw new Error(`${String(route.method)} ${route.url}: its ${part} schema must be closed (additionalProperties: false)`);
-    }
-  }
-}
-
 export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps): Promise<void> {
   installEdge(http);
   await http.register(swagger, {
@@ -70,36 +52,30 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
       openapi: '3.0.3',
       info: { title: 'VoltQ API', version: '1.0.0', description: errorCodesDescription() },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      // one tag per document (each dialect tags its operations with its number; /docs groups by them)
+      tags: [{ name: '004', description: 'document 004 (/api/user/*, /api/orders, /api/order/{id}) and the platform additions under /api' }],
     },
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Every path answers in the API's shape, also outside /api (a client with a wrong base path should read a
-  // 9004 like any other, not fastify's own 404); an error on such a path (e.g. a malformed body) likewise.
-  const notFound = async (req: FastifyRequest, reply: FastifyReply) =>
-    reply.code(404).send({ code: PLATFORM_CODES.notFound, message: `no route ${req.method} ${req.url.split('?')[0]}`, data: null });
-  http.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const answer = toApiError(err);
+  // Every path answers in the shape of the dialect owning its prefix (core/dialects.ts), also outside every
+  // dialect (a client with a wrong base path reads 004's 9004 like any other, not fastify's own 404); an error on
+  // such a path (e.g. a malformed body) likewise.
+  http.decorateRequest('principal', null);
+  http.decorateRequest('correlationId', '');
+  const answerAt = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    const dialect = dialectOfUrl(req.url);
+    const answer = toDialectError(dialect, err);
     if (answer.status >= 500) req.log.error({ err, url: req.url }, 'request failed');
-    return reply.code(answer.status).send({ code: answer.code, message: answer.message, data: null });
-  });
-  http.setNotFoundHandler(notFound);
-
-  const call: RpcCaller = (req, method, params, callOpts) =>
-    opts.bus.call(method as RpcMethod, params as RpcParams<RpcMethod>, { correlationId: req.correlationId, ...callOpts }) as never;
-
-  const guard = (role: 'user' | 'admin'): Guard => async (req: FastifyRequest) => {
-    const token = bearerToken(req.headers.authorization);
-    if (!token) throw new DomainError('UNAUTHORIZED', 'missing token: send Authorization: Bearer <token>');
-    const who = await opts.verifier.verify(token);
-    if (role === 'admin' && who.role !== 'admin') throw new DomainError('FORBIDDEN', 'admin only');
-    req.principal = who;
+    return reply.code(answer.status).send(failureBody(dialect, answer));
   };
+  http.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => answerAt(req, reply, err));
+  http.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) =>
+    answerAt(req, reply, { statusCode: 404, message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-  const deps: RouteDeps = {
-    call,
-    user: guard('user'),
-    admin: guard('admin'),
+  const core: CoreDeps = {
+    call: rpcCaller(opts.bus),
+    guards: (place) => ({ user: roleGuard(opts.verifier, place, 'user'), admin: roleGuard(opts.verifier, place, 'admin') }),
     fmt: () => ({ timeZone: opts.timeZone, nowMs: opts.clock.now() }),
     timeZone: opts.timeZone,
     defaultStationId: opts.defaultStationId,
@@ -108,31 +84,6 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
     logins: opts.logins,
   };
 
-  await http.register(
-    async (scope) => {
-      const api = scope.withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
-      api.decorateRequest('principal', null);
-      api.decorateRequest('correlationId', '');
-      api.addHook('onRequest', async (req, reply) => {
-        const given = req.headers['x-correlation-id'];
-        req.correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
-        void reply.header('x-correlation-id', req.correlationId);
-      });
-      api.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-        const resource = req.routeOptions.config?.resource as Resource | undefined;
-        const answer = toApiError(err, resource);
-        if (answer.status >= 500) req.log.error({ err, correlationId: req.correlationId, url: req.url }, 'request failed');
-        const data = answer.reason ? { reason: answer.reason } : null;
-        return reply.code(answer.status).send({ code: answer.code, message: answer.message, data });
-      });
-      api.setNotFoundHandler(notFound);
-      api.addHook('onRoute', assertClosedSchemas);
-      userRoutes(api, deps);
-      orderRoutes(api, deps);
-      queueRoutes(api, deps);
-      billRoutes(api, deps);
-      adminRoutes(api, deps);
-    },
-    { prefix: '/api' },
-  );
+  // One line per dialect (each a scoped plugin under its own prefix; d000-d003 and ws go here).
+  await d004(http, core);
 }

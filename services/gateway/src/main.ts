@@ -3,11 +3,11 @@
 // subjects' existence check, the login limiter and /api. `node src/main.ts` runs it; tests import the descriptor.
 import { runIfMain, type RunServiceOptions, type ServiceContext } from '@voltq/kit';
 import { configSchema, type GatewayConfig } from './config.js';
-import { LiveTokenVerifier, PrincipalCache } from './domain/principals.js';
+import { JwksVerifier } from './core/jwt.js';
+import { LiveTokenVerifier, PrincipalCache } from './core/principals.js';
 import { LoginThrottle } from './domain/rate-limit.js';
 import { gatewayHttpOptions, hasGatewayHttpOptions } from './edge.js';
 import { registerHandlers } from './handlers.js';
-import { JwksVerifier } from './jwt.js';
 import { AttemptLimiter } from './store/rate-limit.js';
 
 export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<void> {

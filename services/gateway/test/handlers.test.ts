@@ -3,7 +3,7 @@
 import Fastify from 'fastify';
 import t from 'tap';
 import { registerHandlers } from '../src/handlers.js';
-import { validationMessage } from '../src/errors.js';
+import { validationMessage } from '../src/core/errors.js';
 
 const http = Fastify();
 const calls: string[] = [];
@@ -109,4 +109,12 @@ t.test("the docs say what each chargedKwh counts: the user's whole request, the 
   t.match(cell.remainingKwh.description, /whole request/);
   const pileCell = data('/api/admin/stations/{stationId}/board', 'get').properties.piles.items.properties.queue.items.properties;
   t.equal(pileCell.chargedKwh.description, cell.chargedKwh.description, 'the same on every board cell');
+});
+
+t.test('the OpenAPI document tags every operation with its document: 004 for /api', async (t) => {
+  const doc = (await http.inject({ method: 'GET', url: '/docs/json' })).json() as { tags: { name: string }[]; paths: Record<string, Record<string, { tags?: string[] }>> };
+  t.same(doc.tags.map((tag) => tag.name), ['004']);
+  const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+  t.ok(operations.length > 20, 'every route is described');
+  for (const { path, method, op } of operations) t.same(op.tags, path.startsWith('/api/') ? ['004'] : op.tags, `${method} ${path}`);
 });

@@ -6,7 +6,7 @@ import { STATION_SETTING_ALIASES, type StationSettingAlias } from '@voltq/contra
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 /**
  * A request's body, query or path parameters: a closed object. A field the route does not take is refused by name
- * (400 9001), never passed on nor silently dropped; registerApi refuses to start with a route whose schema is open.
+ * (400 9001), never passed on nor silently dropped; the d004 plugin (index.ts) refuses to start with a route whose schema is open.
  */
 export const Closed = <T extends TProperties>(properties: T, options: ObjectOptions = {}) => Type.Object(properties, { ...options, additionalProperties: false });
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);

@@ -1,11 +1,12 @@
 // Platform additions: a charge request in a queue station — apply, look, change, cancel.
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
-import { IdempotencyKey, type Bill, type OrderView } from '@voltq/contracts';
-import { isDomainError } from '@voltq/kit';
-import { ok, principal, type Api, type RouteDeps } from '../context.js';
+import { IdempotencyKey } from '@voltq/contracts';
+import { principal, type Api } from '../../../core/context.js';
+import { TAG, type RouteDeps } from '../context.js';
+import { cancelAndWaitForBill, currentRequest, modifyRequest, requestCharge } from '../../../core/use-cases.js';
+import { ok } from '../envelope.js';
 import { billView, requestCreated, requestView, withBill } from '../format.js';
-import { energyWmsFromKwh } from '../parse.js';
+import { energyWmsFromKwh } from '../../../core/parse.js';
 import { CancelView, OrderIdPath, QueueModifyBody, QueueRequestBody, RequestCreated, RequestView, responses } from '../schemas.js';
 
 /**
@@ -29,7 +30,7 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
   api.post('/queue/requests', {
     onRequest: deps.user,
     schema: {
-      tags: ['queue'],
+      tags: [TAG],
       summary: 'apply for a charge (enters the waiting area)',
       security,
       headers: QueueRequestHeaders,
@@ -41,30 +42,30 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
   }, async (req) => {
     const { mode, energyKwh, carId, stationId } = req.body;
     const idempotencyKey = req.headers['idempotency-key'];
-    const params = {
+    const order = await requestCharge(deps, req, {
       userId: principal(req).userId,
-      stationId: stationId ?? deps.defaultStationId,
       mode,
       energyWms: energyWmsFromKwh(energyKwh),
+      ...(stationId !== undefined ? { stationId } : {}),
       ...(carId !== undefined ? { carId } : {}),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-    };
-    return ok(requestCreated(await deps.call(req, 'order.request', params)));
+    });
+    return ok(requestCreated(order));
   });
 
   api.get('/queue/requests/current', {
     onRequest: deps.user,
-    schema: { tags: ['queue'], summary: "the caller's live request", security, response: responses(RequestView) },
+    schema: { tags: [TAG], summary: "the caller's live request", security, response: responses(RequestView) },
     config: { resource: 'order' },
   }, async (req) => {
-    const order = await deps.call(req, 'order.current', { userId: principal(req).userId });
+    const order = await currentRequest(deps, req, principal(req).userId);
     return ok(requestView(order, deps.fmt()));
   });
 
   api.patch('/queue/requests/:orderId', {
     onRequest: deps.user,
     schema: {
-      tags: ['queue'],
+      tags: [TAG],
       summary: 'change mode and/or kWh (waiting area only; a new mode gives a new number)',
       security,
       params: OrderIdPath,
@@ -74,19 +75,19 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
     config: { resource: 'order' },
   }, async (req) => {
     const { mode, energyKwh } = req.body;
-    const params = {
+    const order = await modifyRequest(deps, req, {
       orderId: req.params.orderId,
       userId: principal(req).userId,
       ...(mode !== undefined ? { mode } : {}),
       ...(energyKwh !== undefined ? { energyWms: energyWmsFromKwh(energyKwh) } : {}),
-    };
-    return ok(requestView(await deps.call(req, 'order.modify', params), deps.fmt()));
+    });
+    return ok(requestView(order, deps.fmt()));
   });
 
   api.delete('/queue/requests/:orderId', {
     onRequest: deps.user,
     schema: {
-      tags: ['queue'],
+      tags: [TAG],
       summary: 'cancel; when charging had started the answer carries the bill',
       security,
       params: OrderIdPath,
@@ -94,31 +95,8 @@ export function queueRoutes(api: Api, deps: RouteDeps): void {
     },
     config: { resource: 'order' },
   }, async (req) => {
-    const userId = principal(req).userId;
-    const order = await deps.call(req, 'order.cancel', { orderId: req.params.orderId, userId });
-    const bill = await billOfCancel(req, deps, order, userId);
+    const { order, bill } = await cancelAndWaitForBill(deps, req, { orderId: req.params.orderId, userId: principal(req).userId });
     const fmt = deps.fmt();
     return ok(bill ? { ...requestView(withBill(order, bill), fmt), bill: billView(bill, fmt) } : { ...requestView(order, fmt), bill: null });
   });
-}
-
-/**
- * The bill to show with a cancelled order: the one of the session the cancel stopped (billing makes it
- * asynchronously from session.ended, so wait for it, bounded), else the order's latest bill, else none.
- */
-async function billOfCancel(req: FastifyRequest, deps: RouteDeps, order: OrderView, userId: string): Promise<Bill | null> {
-  try {
-    if (order.stoppedSessionId) {
-      return await deps.call(req, 'billing.sessionBill', { sessionId: order.stoppedSessionId, userId, waitMs: deps.billWaitMs }, { timeoutMs: deps.billWaitMs + 2000 });
-    }
-    const latest = order.billIds.at(-1);
-    return latest ? await deps.call(req, 'billing.getBill', { billId: latest, userId }) : null;
-  } catch (err) {
-    // The cancel itself succeeded; a bill that is not there yet must not turn it into an error.
-    if (isDomainError(err) && (err.code === 'NOT_FOUND' || err.code === 'TIMEOUT')) {
-      req.log.warn({ orderId: order.orderId, code: err.code }, 'bill of the cancelled order not available yet');
-      return null;
-    }
-    throw err;
-  }
 }

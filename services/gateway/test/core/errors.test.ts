@@ -1,9 +1,10 @@
-// The error table on its own (errors.ts): domain codes -> HTTP status + document 004's business code. A scheduler
+// The error table on its own (core/errors.ts): domain codes -> every dialect's answer (004: HTTP status + business code). A scheduler
 // rebuilding its live state after a Redis loss refuses with REBUILDING: the gateway answers a clear, retryable 503
 // with its own business code (never the generic 500 9999).
 import t from 'tap';
 import { DomainError, type DomainErrorDetails } from '@voltq/kit';
-import { PLATFORM_CODES, toApiError } from '../src/errors.js';
+import { ERROR_CODES } from '@voltq/contracts';
+import { DIALECTS, ERROR_TABLE, PLATFORM_CODES, toApiError, toDialectError } from '../../src/core/errors.js';
 
 t.test('REBUILDING is a 503 with code 9007 and a message that says to retry', async (t) => {
   const answer = toApiError(new DomainError('REBUILDING', 'internal words'), 'station');
@@ -51,4 +52,32 @@ t.test('error table: domain codes -> HTTP status + 004 business code', async (t)
     message: 'unsupported media type: send the body as application/json',
   }, "a framework refusal keeps its own 4xx status");
   t.same(toApiError(Object.assign(new Error('Request body is too large'), { statusCode: 413 })), { status: 413, code: 9001, message: 'Request body is too large' });
+});
+
+t.test('the table has every dialect\'s column for every domain code (the type makes a missing one a compile error)', async (t) => {
+  for (const code of ERROR_CODES) {
+    const row = ERROR_TABLE[code];
+    t.ok(row, `${code} has a row`);
+    t.same(Object.keys(row).sort(), [...DIALECTS].sort(), `${code}: one column per dialect`);
+    for (const dialect of DIALECTS) {
+      const rule = row[dialect];
+      t.ok(Number.isInteger(rule.status), `${code} ${dialect}: an HTTP status`);
+      t.ok(typeof rule.code === 'number' || rule.code.default !== undefined || dialect === 'd004', `${code} ${dialect}: a code`);
+    }
+  }
+  t.same(Object.keys(ERROR_TABLE).sort(), [...ERROR_CODES].sort(), 'no row for a code the contracts do not have');
+});
+
+t.test('000, 001 and 003 refuse with -1; 002 with a non-zero code; all with HTTP 200 and no internal detail', async (t) => {
+  for (const code of ERROR_CODES) {
+    const err = new DomainError(code, `msg ${code}`);
+    for (const dialect of ['d000', 'd001', 'd003'] as const) t.match(toDialectError(dialect, err), { status: 200, code: -1 }, `${dialect} ${code}`);
+    const d002 = toDialectError('d002', err);
+    t.equal(d002.status, 200);
+    t.not(d002.code, 0, `d002 ${code}: non-zero`);
+  }
+  t.equal(toDialectError('d002', new DomainError('CONFLICT', 'taken'), 'register').code, -1, "002's refused registration is -1");
+  t.same(toDialectError('d000', new Error('db password is hunter2')), { status: 200, code: -1, message: 'internal error' });
+  t.same(toDialectError('d001', Object.assign(new Error('x'), { statusCode: 413, message: 'Request body is too large' })),
+    { status: 200, code: -1, message: 'Request body is too large' }, 'a framework refusal in the dialect\'s shape');
 });

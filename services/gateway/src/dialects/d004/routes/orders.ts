@@ -1,15 +1,18 @@
 // Document 004 orders: the caller's order list and one order in full (fees and tier split from its bills).
 import type { OrderState } from '@voltq/contracts';
-import { DomainError, ownedOrNotFound } from '@voltq/kit';
-import { ok, principal, type Api, type RouteDeps } from '../context.js';
+import { DomainError } from '@voltq/kit';
+import { principal, type Api } from '../../../core/context.js';
+import { TAG, type RouteDeps } from '../context.js';
+import { listOrders, ownOrder } from '../../../core/use-cases.js';
+import { ok } from '../envelope.js';
 import { orderDetail004, orderListItem004, page004, statesFor004Status } from '../format.js';
-import { localDayRange } from '../parse.js';
+import { localDayRange } from '../../../core/parse.js';
 import { OrderDetail004, OrderIdParams, OrderListItem004, OrdersQuery, Page004, responses } from '../schemas.js';
 
 export function orderRoutes(api: Api, deps: RouteDeps): void {
   api.get('/orders', {
     onRequest: deps.user,
-    schema: { tags: ['orders'], summary: "the caller's orders, newest first", security: [{ bearerAuth: [] }], querystring: OrdersQuery, response: responses(Page004(OrderListItem004)) },
+    schema: { tags: [TAG], summary: "the caller's orders, newest first", security: [{ bearerAuth: [] }], querystring: OrdersQuery, response: responses(Page004(OrderListItem004)) },
     config: { resource: 'order' },
   }, async (req) => {
     const { pageNum, pageSize, status, startDate, endDate } = req.query;
@@ -24,20 +27,17 @@ export function orderRoutes(api: Api, deps: RouteDeps): void {
     if (params.fromMs !== undefined && params.toMs !== undefined && params.fromMs >= params.toMs) {
       throw new DomainError('VALIDATION', 'startDate must not be after endDate');
     }
-    const page = await deps.call(req, 'order.list', params);
+    const page = await listOrders(deps, req, params);
     const fmt = deps.fmt();
     return ok(page004(page, (o) => orderListItem004(o, fmt)));
   });
 
   api.get('/order/:id', {
     onRequest: deps.user,
-    schema: { tags: ['orders'], summary: 'one order of the caller', security: [{ bearerAuth: [] }], params: OrderIdParams, response: responses(OrderDetail004) },
+    schema: { tags: [TAG], summary: 'one order of the caller', security: [{ bearerAuth: [] }], params: OrderIdParams, response: responses(OrderDetail004) },
     config: { resource: 'order' },
   }, async (req) => {
-    const userId = principal(req).userId;
-    const order = await deps.call(req, 'order.get', { orderId: req.params.id, userId });
-    // the order service filters by userId already; checked again so a user can never read another's order
-    ownedOrNotFound(order, userId, `order ${req.params.id}`);
+    const order = await ownOrder(deps, req, principal(req).userId, req.params.id);
     return ok(orderDetail004(order, deps.fmt()));
   });
 }

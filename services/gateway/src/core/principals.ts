@@ -4,7 +4,7 @@
 // refused within the TTL at most.
 import type { PrincipalResult } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import type { JwksVerifier, Principal } from '../jwt.js';
+import type { JwksVerifier, Principal } from './jwt.js';
 
 export interface PrincipalCacheOptions {
   /** auth.principal */

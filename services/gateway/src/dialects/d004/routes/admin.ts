@@ -1,9 +1,11 @@
 // Platform additions for admins: station board and configuration, pile switching, the shared clock, reports.
 import { STATION_SETTING_ALIASES, type StationSettingAlias } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import { ok, type Api, type RouteDeps } from '../context.js';
+import type { Api } from '../../../core/context.js';
+import { TAG, type RouteDeps } from '../context.js';
+import { ok } from '../envelope.js';
 import { boardView, clockView, pileView, reportView, stationConfigView } from '../format.js';
-import { parseTime, powerWFromKw, reportPeriod } from '../parse.js';
+import { parseTime, powerWFromKw, reportPeriod } from '../../../core/parse.js';
 import {
   Board,
   ClockAdvanceBody,
@@ -50,14 +52,14 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
 
   api.get('/admin/stations/:stationId/board', {
     onRequest: deps.admin,
-    schema: { tags: ['admin'], summary: 'the live station: piles with their queues, waiting area, fault queue', security, params: StationPath, response: responses(Board) },
+    schema: { tags: [TAG], summary: 'the live station: piles with their queues, waiting area, fault queue', security, params: StationPath, response: responses(Board) },
     config: { resource: 'station' },
   }, async (req) => ok(boardView(await deps.call(req, 'scheduler.board', { stationId: req.params.stationId }), deps.fmt())));
 
   api.put('/admin/stations/:stationId/config', {
     onRequest: deps.admin,
     schema: {
-      tags: ['admin'],
+      tags: [TAG],
       summary: 'change the station (refused while cars are queued); powers in kW',
       security,
       params: StationPath,
@@ -73,7 +75,7 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
   api.post('/admin/piles/:pileNo/status', {
     onRequest: deps.admin,
     schema: {
-      tags: ['admin'],
+      tags: [TAG],
       summary: 'switch a pile on/off or report a fault / repair',
       security,
       params: PilePath,
@@ -89,13 +91,13 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
 
   api.get('/admin/clock', {
     onRequest: deps.admin,
-    schema: { tags: ['admin'], summary: 'the platform clock', security, response: responses(ClockView) },
+    schema: { tags: [TAG], summary: 'the platform clock', security, response: responses(ClockView) },
     config: { resource: 'clock' },
   }, async (req) => ok(clockView(await deps.call(req, 'scheduler.clockGet', {}), deps.fmt())));
 
   api.put('/admin/clock', {
     onRequest: deps.admin,
-    schema: { tags: ['admin'], summary: 'set the clock mode (real | scaled | manual), time and speed', security, body: ClockSetBody, response: responses(ClockView) },
+    schema: { tags: [TAG], summary: 'set the clock mode (real | scaled | manual), time and speed', security, body: ClockSetBody, response: responses(ClockView) },
     config: { resource: 'clock' },
   }, async (req) => {
     const { mode, time, speed } = req.body;
@@ -108,7 +110,7 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
   api.post('/admin/clock/advance', {
     onRequest: deps.admin,
     schema: {
-      tags: ['admin'],
+      tags: [TAG],
       summary: 'move the clock forward to a time or by seconds; every completion due on the way happens at its own instant',
       security,
       body: ClockAdvanceBody,
@@ -125,7 +127,7 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
   api.get('/admin/reports', {
     onRequest: deps.admin,
     schema: {
-      tags: ['admin'],
+      tags: [TAG],
       summary: 'per-pile report for a day, week or month: sessions, duration, kWh, energy fee, service fee, total (by session end)',
       security,
       querystring: ReportsQuery,

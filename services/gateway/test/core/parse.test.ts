@@ -1,8 +1,8 @@
 // The edge's parsing on its own (parse.ts): kWh and kW to the platform's integers, times and local days in the
 // station's zone, report periods.
 import t from 'tap';
-import { energyWmsFromKwh, localDayRange, parseTime, powerWFromKw, reportPeriod } from '../src/parse.js';
-import { T0 } from './support/fixtures.js';
+import { energyWmsFromKwh, localDayRange, parseTime, powerWFromKw, reportPeriod } from '../../src/core/parse.js';
+import { T0 } from '../support/fixtures.js';
 
 const tz = 'Asia/Shanghai';
 

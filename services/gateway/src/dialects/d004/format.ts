@@ -1,41 +1,11 @@
-// Pure edge formatting: exact integers inside (Wms, fen, epoch ms, W) -> the numbers and strings /api shows
-// (kWh and yuan rounded half-up to two decimals, ISO 8601 times with offset, UPPER state names, document 004's
-// numeric codes). No I/O, unit-tested on its own.
+// Document 004's views: the contracts' shapes -> what /api shows (UPPER state names, document 004's numeric codes,
+// its field names), with the shared units of core/units.ts. No I/O, unit-tested on its own.
 import type { Bill, BoardResult, Report, CarView, ChargeMode, OrderState, OrderView, PileState, PileView, QueueEntryView, StationConfig } from '@voltq/contracts';
 import { formatIso } from '@voltq/kit';
-import { formatKwh, formatYuan } from '@voltq/tariff';
-import type { ReportPeriod } from './parse.js';
+import type { ReportPeriod } from '../../core/parse.js';
+import { iso, kw, kwh, seconds, yuan, type FormatContext } from '../../core/units.js';
 
-export interface FormatContext {
-  /** IANA zone of the times shown */
-  timeZone: string;
-  /** platform clock now (running sessions' charging time) */
-  nowMs: number;
-}
-
-/** fen -> yuan as a JSON number with at most two decimals: 1350 -> 13.5 */
-export function yuan(fen: number): number {
-  return Number(formatYuan(fen));
-}
-
-/** Wms -> kWh as a JSON number, half-up to two decimals: 108_000_000_000 -> 30 */
-export function kwh(energyWms: number): number {
-  return Number(formatKwh(energyWms));
-}
-
-/** W -> kW, exact (watts are integers, so three decimals at most) */
-export function kw(powerW: number): number {
-  return powerW / 1000;
-}
-
-export function iso(ms: number | undefined, timeZone: string): string | null {
-  return ms === undefined ? null : formatIso(ms, timeZone);
-}
-
-/** ms -> whole seconds, half-up */
-export function seconds(ms: number): number {
-  return Math.floor((ms + 500) / 1000);
-}
+export type { FormatContext };
 
 // ---- states: the contracts' words -> /api's (the only place they meet) ----
 

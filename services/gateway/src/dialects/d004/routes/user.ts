@@ -1,10 +1,14 @@
 // Document 004 users (register, login, info) and the platform's admin login. Logins and registrations run under
 // the failed-attempt limits (domain/rate-limit.ts): 429 / 9006 with Retry-After.
 import type { LoginResult } from '@voltq/contracts';
-import { ok, principal, type Api, type RouteDeps } from '../context.js';
+import { principal, type Api } from '../../../core/context.js';
+import { TAG, type RouteDeps } from '../context.js';
+import { adminLogin, login, register } from '../../../core/use-cases.js';
+import { ok } from '../envelope.js';
 import { Type } from '@sinclair/typebox';
-import { carView, iso, numericUserId } from '../format.js';
-import { energyWmsFromKwh } from '../parse.js';
+import { iso } from '../../../core/units.js';
+import { carView, numericUserId } from '../format.js';
+import { energyWmsFromKwh } from '../../../core/parse.js';
 import { AdminToken, CarBody, CarIdPath, CarView, LoginBody, Login004, RegisterBody, UpdateProfileBody, UserInfo004, responses } from '../schemas.js';
 
 /** Balance and points belong to billing's accounts, which have no RPC yet: 004 shows 0. */
@@ -14,24 +18,24 @@ function login004(result: LoginResult) {
 
 export function userRoutes(api: Api, deps: RouteDeps): void {
   api.post('/user/register', {
-    schema: { tags: ['users'], summary: 'register (and log in)', body: RegisterBody, response: responses(Login004) },
+    schema: { tags: [TAG], summary: 'register (and log in)', body: RegisterBody, response: responses(Login004) },
     config: { resource: 'register' },
   }, async (req, reply) => {
-    const result = await deps.logins.attempt(req, reply, 'register', req.body.username, () => deps.call(req, 'auth.register', req.body));
+    const result = await register(deps, req, reply, req.body);
     return ok(login004(result), '注册成功');
   });
 
   api.post('/user/login', {
-    schema: { tags: ['users'], summary: 'log in with username and password', body: LoginBody, response: responses(Login004) },
+    schema: { tags: [TAG], summary: 'log in with username and password', body: LoginBody, response: responses(Login004) },
     config: { resource: 'login' },
   }, async (req, reply) => {
-    const result = await deps.logins.attempt(req, reply, 'login', req.body.username, () => deps.call(req, 'auth.login', req.body));
+    const result = await login(deps, req, reply, req.body);
     return ok(login004(result), '登录成功');
   });
 
   api.get('/user/info', {
     onRequest: deps.user,
-    schema: { tags: ['users'], summary: 'the caller', security: [{ bearerAuth: [] }], response: responses(UserInfo004) },
+    schema: { tags: [TAG], summary: 'the caller', security: [{ bearerAuth: [] }], response: responses(UserInfo004) },
     config: { resource: 'user' },
   }, async (req) => {
     const info = await deps.call(req, 'auth.userInfo', { userId: principal(req).userId });
@@ -53,7 +57,7 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
 
   api.put('/user/update', {
     onRequest: deps.user,
-    schema: { tags: ['users'], summary: "update the caller's profile", security: [{ bearerAuth: [] }], body: UpdateProfileBody, response: responses(Type.Null()) },
+    schema: { tags: [TAG], summary: "update the caller's profile", security: [{ bearerAuth: [] }], body: UpdateProfileBody, response: responses(Type.Null()) },
     config: { resource: 'user' },
   }, async (req) => {
     await deps.call(req, 'auth.updateProfile', { ...req.body, userId: principal(req).userId });
@@ -62,7 +66,7 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
 
   api.get('/user/cars', {
     onRequest: deps.user,
-    schema: { tags: ['users'], summary: "the caller's cars", security: [{ bearerAuth: [] }], response: responses(Type.Array(CarView)) },
+    schema: { tags: [TAG], summary: "the caller's cars", security: [{ bearerAuth: [] }], response: responses(Type.Array(CarView)) },
     config: { resource: 'car' },
   }, async (req) => {
     const { items } = await deps.call(req, 'auth.listCars', { userId: principal(req).userId });
@@ -71,7 +75,7 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
 
   api.post('/user/cars', {
     onRequest: deps.user,
-    schema: { tags: ['users'], summary: 'add a car (plate unique per user)', security: [{ bearerAuth: [] }], body: CarBody, response: responses(CarView) },
+    schema: { tags: [TAG], summary: 'add a car (plate unique per user)', security: [{ bearerAuth: [] }], body: CarBody, response: responses(CarView) },
     config: { resource: 'car' },
   }, async (req) => {
     const { plate, carId, capacityKwh } = req.body;
@@ -86,15 +90,15 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
 
   api.delete('/user/cars/:carId', {
     onRequest: deps.user,
-    schema: { tags: ['users'], summary: 'remove a car', security: [{ bearerAuth: [] }], params: CarIdPath, response: responses(CarView) },
+    schema: { tags: [TAG], summary: 'remove a car', security: [{ bearerAuth: [] }], params: CarIdPath, response: responses(CarView) },
     config: { resource: 'car' },
   }, async (req) => ok(carView(await deps.call(req, 'auth.removeCar', { userId: principal(req).userId, carId: req.params.carId }), deps.fmt())));
 
   api.post('/admin/login', {
-    schema: { tags: ['admin'], summary: 'admin log in', body: LoginBody, response: responses(AdminToken) },
+    schema: { tags: [TAG], summary: 'admin log in', body: LoginBody, response: responses(AdminToken) },
     config: { resource: 'login' },
   }, async (req, reply) => {
-    const result = await deps.logins.attempt(req, reply, 'login', req.body.username, () => deps.call(req, 'auth.adminLogin', req.body));
+    const result = await adminLogin(deps, req, reply, req.body);
     return ok({ token: result.token }, '登录成功');
   });
 }

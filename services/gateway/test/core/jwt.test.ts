@@ -4,7 +4,7 @@ import t from 'tap';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { JWT_AUDIENCE, JWT_ISSUER, type Jwks } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import { bearerToken, JwksVerifier } from '../src/jwt.js';
+import { bearerToken, JwksVerifier } from '../../src/core/jwt.js';
 
 async function keyPair() {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });

@@ -3,8 +3,8 @@
 import t from 'tap';
 import type { PrincipalResult } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import type { Principal } from '../../src/jwt.js';
-import { LiveTokenVerifier, PrincipalCache } from '../../src/domain/principals.js';
+import type { Principal } from '../../src/core/jwt.js';
+import { LiveTokenVerifier, PrincipalCache } from '../../src/core/principals.js';
 
 function setup(ttlMs = 30_000, maxEntries = 3) {
   let now = 1_000_000;

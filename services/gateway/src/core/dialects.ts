@@ -1,0 +1,39 @@
+// Which dialect owns a URL, and the failure body each dialect answers with. The answers given outside any dialect's
+// plugin (fastify's refusals before routing, an unknown path, an error on a path no route owns) ask the dialect that
+// owns the URL's prefix for its shape, so an app gets its own document's error shape even there. A new dialect adds
+// its prefixes here (one entry each) and its column of core/errors.ts; its plugin answers its own routes.
+import type { ApiError, Dialect } from './errors.js';
+
+/** URL prefixes -> the dialect that owns them (whole path segments; the longest prefix wins). */
+export const DIALECT_PREFIXES: readonly { readonly prefix: string; readonly dialect: Dialect }[] = [
+  { prefix: '/api', dialect: 'd004' },
+  // d000 … d003 and ws add their prefixes here
+];
+
+/** The dialect of a URL no prefix names (a client with a wrong base path): 004, the platform's own. */
+export const DEFAULT_DIALECT: Dialect = 'd004';
+
+/** The dialect owning `url` (path and query; the query is ignored). */
+export function dialectOfUrl(url: string, prefixes = DIALECT_PREFIXES): Dialect {
+  const path = url.split('?')[0] ?? '';
+  let best: { prefix: string; dialect: Dialect } | undefined;
+  for (const entry of prefixes) {
+    const owns = path === entry.prefix || path.startsWith(entry.prefix.endsWith('/') ? entry.prefix : `${entry.prefix}/`);
+    if (owns && (!best || entry.prefix.length > best.prefix.length)) best = entry;
+  }
+  return best?.dialect ?? DEFAULT_DIALECT;
+}
+
+/** Each dialect's failure envelope: 004 `{code, message, data}` (`data.reason`: the station's refusal code),
+ * 000/001/003 `{code: -1, msg}`, 002 `{code, msg}` with its non-zero code. */
+export const FAILURE_BODIES: { readonly [D in Dialect]: (answer: ApiError) => Record<string, unknown> } = {
+  d004: (a) => ({ code: a.code, message: a.message, data: a.reason ? { reason: a.reason } : null }),
+  d000: (a) => ({ code: a.code, msg: a.message }),
+  d001: (a) => ({ code: a.code, msg: a.message }),
+  d002: (a) => ({ code: a.code, msg: a.message }),
+  d003: (a) => ({ code: a.code, msg: a.message }),
+};
+
+export function failureBody(dialect: Dialect, answer: ApiError): Record<string, unknown> {
+  return FAILURE_BODIES[dialect](answer);
+}
