@@ -7,6 +7,7 @@ import { LiveTokenVerifier, PrincipalCache } from './domain/principals.js';
 import { LoginThrottle } from './domain/rate-limit.js';
 import { gatewayHttpOptions, hasGatewayHttpOptions } from './edge.js';
 import { registerHandlers } from './handlers.js';
+import { startPushes } from './dialects/ws/index.js';
 import { JwksVerifier } from './jwt.js';
 import { AttemptLimiter } from './store/rate-limit.js';
 
@@ -54,6 +55,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
       addressWindowMs: config.loginAddressWindowMs,
     }, config.trustedProxyHops),
   });
+  await startPushes(ctx, new LiveTokenVerifier(verifier, principals)); // GET /api/ws and the push hub (same JWKS and principal cache)
 }
 
 /** Everything runService needs to run the gateway (tests: `runService({ ...gatewayService, env, exit: false })`). */
