@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError, type ServiceContext } from '@voltq/kit';
 import type { GatewayConfig } from '../../config.js';
 import { PushHub, PUSH_CLOSE, type PushSocket } from '../../core/push-hub.js';
+import { numericUserId } from '../../format.js';
 import { bearerToken, type Principal } from '../../jwt.js';
 
 /** frames from the client are not read: anything larger than this closes the socket (1009) */
@@ -57,7 +58,7 @@ export async function wsDialect(app: FastifyInstance, opts: WsDialectOptions): P
     schema: {
       tags: ['ws'],
       summary: "WebSocket of pushes: the caller's order and session changes ({type, order}); admins also board changes ({type: 'board', ...})",
-      description: 'Token in `Authorization: Bearer <token>` or the query parameter `token`. Refused: close 4401 (bad, missing or expired token) or 1013 (try again). ' +
+      description: 'The first frame, once the token is accepted: `{type: \'subscribed\', userId, role}`. Token in `Authorization: Bearer <token>` or the query parameter `token`. Refused: close 4401 (bad, missing or expired token) or 1013 (try again). ' +
         'A socket that does not read its pushes is closed with 4408. See docs/api/004.md "Pushes".',
       querystring: { type: 'object', properties: { token: { type: 'string' } } },
     },
@@ -77,7 +78,10 @@ export async function wsDialect(app: FastifyInstance, opts: WsDialectOptions): P
     }
     opts.verifier.verify(token).then(
       (who) => {
-        if (!closed) detach = opts.hub.attach(pushSocket(socket), who);
+        if (closed) return;
+        detach = opts.hub.attach(pushSocket(socket), who);
+        // the first frame: the token was accepted and pushes flow from now on
+        socket.send(JSON.stringify({ type: 'subscribed', userId: numericUserId(who.userId), role: who.role }));
       },
       (err: unknown) => {
         const { code, reason } = refusal(err);
