@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError, type ServiceContext } from '@voltq/kit';
 import type { GatewayConfig } from '../../config.js';
 import { PushHub, PUSH_CLOSE, type PushSocket } from '../../core/push-hub.js';
+import { PLATFORM_CODES } from '../../errors.js';
 import { numericUserId } from '../../format.js';
 import { bearerToken, type Principal } from '../../jwt.js';
 
@@ -53,8 +54,9 @@ function closeSocket(socket: WebSocket, code: number, reason: string): void {
 
 /** The scoped plugin: `GET /ws` under its prefix. */
 export async function wsDialect(app: FastifyInstance, opts: WsDialectOptions): Promise<void> {
-  app.get('/ws', {
-    websocket: true,
+  app.route({
+    method: 'GET',
+    url: '/ws',
     schema: {
       tags: ['ws'],
       summary: "WebSocket of pushes: the caller's order and session changes ({type, order}); admins also board changes ({type: 'board', ...})",
@@ -62,33 +64,38 @@ export async function wsDialect(app: FastifyInstance, opts: WsDialectOptions): P
         'A socket that does not read its pushes is closed with 4408. See docs/api/004.md "Pushes".',
       querystring: { type: 'object', properties: { token: { type: 'string' } } },
     },
-  }, (socket, req) => {
-    // listeners first: the handler's async part must not miss a close
-    let detach: (() => void) | undefined;
-    let closed = false;
-    socket.on('close', () => {
-      closed = true;
-      detach?.();
-    });
-    socket.on('error', () => undefined); // 'close' follows
-    const token = tokenOf(req);
-    if (!token) {
-      closeSocket(socket, PUSH_CLOSE.unauthorized, 'unauthorized: missing token: send Authorization: Bearer <token> or ?token=');
-      return;
-    }
-    opts.verifier.verify(token).then(
-      (who) => {
-        if (closed) return;
-        detach = opts.hub.attach(pushSocket(socket), who);
-        // the first frame: the token was accepted and pushes flow from now on
-        socket.send(JSON.stringify({ type: 'subscribed', userId: numericUserId(who.userId), role: who.role }));
-      },
-      (err: unknown) => {
-        const { code, reason } = refusal(err);
-        if (code !== PUSH_CLOSE.unauthorized) req.log.warn({ err: (err as Error).message }, 'a push socket could not be checked');
-        closeSocket(socket, code, reason);
-      },
-    );
+    // a plain GET (no upgrade); with `handler` + `wsHandler` the route stays in the OpenAPI document
+    // (`websocket: true` would hide it)
+    handler: async (_req, reply) =>
+      reply.code(426).header('upgrade', 'websocket').send({ code: PLATFORM_CODES.badRequest, message: 'GET /api/ws is a WebSocket: send Upgrade: websocket', data: null }),
+    wsHandler: (socket, req) => {
+      // listeners first: the handler's async part must not miss a close
+      let detach: (() => void) | undefined;
+      let closed = false;
+      socket.on('close', () => {
+        closed = true;
+        detach?.();
+      });
+      socket.on('error', () => undefined); // 'close' follows
+      const token = tokenOf(req);
+      if (!token) {
+        closeSocket(socket, PUSH_CLOSE.unauthorized, 'unauthorized: missing token: send Authorization: Bearer <token> or ?token=');
+        return;
+      }
+      opts.verifier.verify(token).then(
+        (who) => {
+          if (closed) return;
+          detach = opts.hub.attach(pushSocket(socket), who);
+          // the first frame: the token was accepted and pushes flow from now on
+          socket.send(JSON.stringify({ type: 'subscribed', userId: numericUserId(who.userId), role: who.role }));
+        },
+        (err: unknown) => {
+          const { code, reason } = refusal(err);
+          if (code !== PUSH_CLOSE.unauthorized) req.log.warn({ err: (err as Error).message }, 'a push socket could not be checked');
+          closeSocket(socket, code, reason);
+        },
+      );
+    },
   });
 }
 

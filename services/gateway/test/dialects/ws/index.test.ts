@@ -125,3 +125,15 @@ t.test('bad, missing and expired tokens, and a deleted account, are refused with
   }
   t.match((await cases[3]![1].closed).reason, /expired/);
 });
+
+t.test('the OpenAPI document names the socket', async (t) => {
+  const spec = (await httpB.inject({ url: '/docs/json' })).json();
+  t.ok(spec.paths['/api/ws']?.get, 'GET /api/ws');
+  t.same(spec.paths['/api/ws'].get.tags, ['ws']);
+});
+
+t.test('a plain GET (no upgrade) is told to upgrade, in the API shape', async (t) => {
+  const res = await httpB.inject({ url: '/api/ws' });
+  t.equal(res.statusCode, 426);
+  t.same(res.json(), { code: 9001, message: 'GET /api/ws is a WebSocket: send Upgrade: websocket', data: null });
+});
