@@ -8,6 +8,7 @@ import { LiveTokenVerifier, PrincipalCache } from './core/principals.js';
 import { LoginThrottle } from './domain/rate-limit.js';
 import { gatewayHttpOptions, hasGatewayHttpOptions } from './edge.js';
 import { registerHandlers } from './handlers.js';
+import { startPushes } from './dialects/ws/index.js';
 import { AttemptLimiter } from './store/rate-limit.js';
 
 export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<void> {
@@ -54,6 +55,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
       addressWindowMs: config.loginAddressWindowMs,
     }, config.trustedProxyHops),
   });
+  await startPushes(ctx, new LiveTokenVerifier(verifier, principals)); // GET /api/ws and the push hub (same JWKS and principal cache)
 }
 
 /** Everything runService needs to run the gateway (tests: `runService({ ...gatewayService, env, exit: false })`). */
