@@ -12,6 +12,7 @@
 // the counters themselves are in Redis (store/rate-limit.ts).
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { usernameKey } from '@voltq/contracts';
 import { DomainError, isDomainError } from '@voltq/kit';
 
 export interface Bucket {
@@ -73,7 +74,8 @@ export function retryAfterSeconds(ms: number): number {
 
 /** The two buckets of an attempt, the address first (a limited address stops there), then the username's. */
 export function loginBuckets(ns: string, door: Door, username: string, address: string, limits: LoginLimits): [Bucket, Bucket] {
-  const account = createHash('sha256').update(username, 'utf8').digest('base64url');
+  // the account as auth finds it (case and surrounding blanks ignored): `Alice` and ` alice` share one bucket
+  const account = createHash('sha256').update(usernameKey(username), 'utf8').digest('base64url');
   return [
     { key: `${ns}:rl:${door}:addr:${address}`, limit: limits.addressMaxFailures, windowMs: limits.addressWindowMs },
     { key: `${ns}:rl:${door}:acct:${account}`, limit: limits.accountMaxFailures, windowMs: limits.accountWindowMs },

@@ -52,6 +52,9 @@ t.test('pure parts: what counts, the header value, the keys', async (t) => {
   t.match(acct, { key: /^voltq:rl:login:acct:[\w-]{43}$/, limit: 5, windowMs: 900_000 });
   t.notMatch(acct.key, /alice/, 'no username in Redis');
   t.not(loginBuckets('voltq', 'register', 'alice', '10.0.0.1', limits)[1].key, acct.key, 'registration counts apart');
+  for (const spelling of ['ALICE', ' Alice ', 'aLiCe']) {
+    t.equal(loginBuckets('voltq', 'login', spelling, '10.0.0.1', limits)[1].key, acct.key, `"${spelling}" is the same account (auth ignores case): the same bucket`);
+  }
 });
 
 t.test('LoginThrottle: failures count, a success starts the account over, other errors are given back', async (t) => {
