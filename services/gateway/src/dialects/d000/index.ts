@@ -7,6 +7,7 @@ import { TOKEN_PLACE, type RouteDeps } from './context.js';
 import { errorHandler } from './envelope.js';
 import { addFormParser } from './form.js';
 import { accountRoutes } from './routes/account.js';
+import { chargeRoutes } from './routes/charge.js';
 
 function assertClosedSchemas(route: { method: string | string[]; url: string; schema?: Record<string, unknown> }): void {
   for (const part of ['body', 'querystring', 'params'] as const) {
@@ -25,5 +26,6 @@ export async function d000(http: FastifyInstance, core: CoreDeps): Promise<void>
     api.setErrorHandler(errorHandler);
     api.addHook('onRoute', assertClosedSchemas);
     accountRoutes(api, deps);
+    chargeRoutes(api, deps);
   });
 }

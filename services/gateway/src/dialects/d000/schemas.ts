@@ -41,3 +41,24 @@ export const DetailAnswer = envelope({
 /** 000 documents only HTTP 200; refusals are `{code: -1, msg}` in a 200 too. */
 export const Failure = Type.Object({ code: Type.Integer(), msg: Type.String() });
 export const responses = <T extends TSchema>(ok: T) => ({ 200: Type.Union([ok, Failure]) });
+
+const Mode = Type.Union([Type.Literal('fast'), Type.Literal('slow')]);
+
+/** apply (000:241): both needed to queue (the table marks them optional; a request without them is refused, -1). */
+export const ApplyBody = Type.Object({ mode: Mode, quantity: FormNumber }, { additionalProperties: false });
+/** modify (000:326): either or both. */
+export const ModifyBody = Type.Object({ mode: Type.Optional(Mode), quantity: Type.Optional(FormNumber) }, { additionalProperties: false });
+
+export const QueueNumberAnswer = envelope({ data: Type.Optional(Type.String()) });
+export const PlainAnswer = envelope({});
+export const InfoAnswer = envelope({
+  data: Type.Optional(Type.Object({
+    user_id: Type.String(),
+    charging_type: Type.String(),
+    request_power: Type.Number(),
+    queue_num: Type.String(),
+    time_duration: Type.Integer(),
+    created_at: Type.String(),
+    state: Type.Boolean(),
+  })),
+});

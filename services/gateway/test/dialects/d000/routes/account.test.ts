@@ -3,10 +3,10 @@
 import t from 'tap';
 import { rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
-import { startServiceHarness } from '../../../../../test/support/service-harness.js';
-import { gatewayService } from '../../../src/main.js';
-import { serveFakeAuth } from '../../support/fake-auth.js';
-import { serveFakes } from '../../support/fakes.js';
+import { startServiceHarness } from '../../../../../../test/support/service-harness.js';
+import { gatewayService } from '../../../../src/main.js';
+import { serveFakeAuth } from '../../../support/fake-auth.js';
+import { serveFakes } from '../../../support/fakes.js';
 
 const h = await startServiceHarness({
   label: 'gwd000',
