@@ -8,6 +8,7 @@ import { errorHandler } from './envelope.js';
 import { addFormParser } from './form.js';
 import { accountRoutes } from './routes/account.js';
 import { chargeRoutes } from './routes/charge.js';
+import { logRoutes } from './routes/log.js';
 
 function assertClosedSchemas(route: { method: string | string[]; url: string; schema?: Record<string, unknown> }): void {
   for (const part of ['body', 'querystring', 'params'] as const) {
@@ -27,5 +28,6 @@ export async function d000(http: FastifyInstance, core: CoreDeps): Promise<void>
     api.addHook('onRoute', assertClosedSchemas);
     accountRoutes(api, deps);
     chargeRoutes(api, deps);
+    logRoutes(api, deps);
   });
 }

@@ -62,3 +62,23 @@ export const InfoAnswer = envelope({
     state: Type.Boolean(),
   })),
 });
+
+/** `num` (000:428, default 10), bounded as every list (DESIGN.md): at most 200. */
+export const LogQuery = Type.Object({
+  token: Type.Optional(Type.String({ maxLength: 4096 })),
+  num: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 10 })),
+}, { additionalProperties: false });
+
+export const LogAnswer = envelope({
+  log: Type.Optional(Type.Array(Type.Object({
+    record_id: Type.Integer(),
+    request_id: Type.Integer(),
+    charging_station_id: Type.Integer(),
+    start_time: Type.String(),
+    end_time: Type.String(),
+    actual_power: Type.String(),
+    service_fee: Type.String(),
+    charging_fee: Type.String(),
+    total_fee: Type.String(),
+  }))),
+});
