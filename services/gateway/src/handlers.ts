@@ -10,6 +10,7 @@ import { dialectOfUrl, failureBody } from './core/dialects.js';
 import { errorColumn, PLATFORM_CODES, toDialectError } from './core/errors.js';
 import type { JwksVerifier } from './core/jwt.js';
 import { d000 } from './dialects/d000/index.js';
+import { d003 } from './dialects/d003/index.js';
 import { d004 } from './dialects/d004/index.js';
 import type { LoginThrottle } from './domain/rate-limit.js';
 import { installEdge } from './edge.js';
@@ -54,7 +55,7 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
       info: { title: 'VoltQ API', version: '1.0.0', description: errorCodesDescription() },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       // one tag per document (each dialect tags its operations with its number; /docs groups by them)
-      tags: [{ name: '000', description: 'document 000 (the car-owner app: /u/*, /user/*)' }, { name: '004', description: 'document 004 (/api/user/*, /api/orders, /api/order/{id}) and the platform additions under /api' }],
+      tags: [{ name: '000', description: 'document 000 (the car-owner app: /u/*, /user/*)' }, { name: '003', description: 'document 003 (the admin app: /a/login, /admin/charge/*)' }, { name: '004', description: 'document 004 (/api/user/*, /api/orders, /api/order/{id}) and the platform additions under /api' }],
     },
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
@@ -87,5 +88,6 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
 
   // One line per dialect (each a scoped plugin under its own prefix; d000-d003 and ws go here).
   await d000(http, core);
+  await d003(http, core);
   await d004(http, core);
 }

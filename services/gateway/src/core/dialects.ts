@@ -9,7 +9,9 @@ export const DIALECT_PREFIXES: readonly { readonly prefix: string; readonly dial
   { prefix: '/api', dialect: 'd004' },
   { prefix: '/u', dialect: 'd000' },
   { prefix: '/user', dialect: 'd000' },
-  // d001 … d003 and ws add their prefixes here
+  { prefix: '/a', dialect: 'd003' },
+  { prefix: '/admin/charge', dialect: 'd003' },
+  // d001, d002 and ws add their prefixes here
 ];
 
 /** The dialect of a URL no prefix names (a client with a wrong base path): 004, the platform's own. */
