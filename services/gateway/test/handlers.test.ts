@@ -36,8 +36,9 @@ async function ask(method: 'GET' | 'POST' | 'PUT', url: string, payload?: string
 
 t.test('every unknown path answers in the API shape with 9004, inside /api and outside', async (t) => {
   for (const [method, url] of [
-    ['GET', '/u/login'],
-    ['POST', '/user/login'],
+    // paths no dialect owns (/u and /user are document 000's now: their refusals are 000's, tested in dialects/d000)
+    ['GET', '/v/login'],
+    ['POST', '/users/login'],
     ['GET', '/'],
     ['GET', '/api/nope'],
     ['PUT', '/api/queue/requests/current?x=1'],
@@ -113,8 +114,9 @@ t.test("the docs say what each chargedKwh counts: the user's whole request, the 
 
 t.test('the OpenAPI document tags every operation with its document: 004 for /api', async (t) => {
   const doc = (await http.inject({ method: 'GET', url: '/docs/json' })).json() as { tags: { name: string }[]; paths: Record<string, Record<string, { tags?: string[] }>> };
-  t.same(doc.tags.map((tag) => tag.name), ['004']);
+  t.same(doc.tags.map((tag) => tag.name), ['000', '003', '004']);
   const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
   t.ok(operations.length > 20, 'every route is described');
-  for (const { path, method, op } of operations) t.same(op.tags, path.startsWith('/api/') ? ['004'] : op.tags, `${method} ${path}`);
+  const tagOf = (path: string) => (path.startsWith('/api/') ? '004' : /^\/(u|user)\//.test(path) ? '000' : /^\/(a|admin\/charge)\//.test(path) ? '003' : undefined);
+  for (const { path, method, op } of operations) t.same(op.tags, tagOf(path) ? [tagOf(path)] : op.tags, `${method} ${path}`);
 });

@@ -7,9 +7,13 @@ import type { ApiError, Dialect } from './errors.js';
 /** URL prefixes -> the dialect that owns them (whole path segments; the longest prefix wins). */
 export const DIALECT_PREFIXES: readonly { readonly prefix: string; readonly dialect: Dialect }[] = [
   { prefix: '/api', dialect: 'd004' },
+  { prefix: '/u', dialect: 'd000' },
+  { prefix: '/user', dialect: 'd000' },
   { prefix: '/login', dialect: 'd001' },
   { prefix: '/register', dialect: 'd001' },
-  // d000 … d003 and ws add their prefixes here
+  { prefix: '/a', dialect: 'd003' },
+  { prefix: '/admin/charge', dialect: 'd003' },
+  // d002 and ws add their prefixes here
 ];
 
 /** The dialect of a URL no prefix names (a client with a wrong base path): 004, the platform's own. */
