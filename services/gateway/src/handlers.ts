@@ -9,6 +9,7 @@ import { roleGuard, rpcCaller, type CoreDeps } from './core/context.js';
 import { dialectOfUrl, failureBody } from './core/dialects.js';
 import { errorColumn, PLATFORM_CODES, toDialectError } from './core/errors.js';
 import type { JwksVerifier } from './core/jwt.js';
+import { d002 } from './dialects/d002/index.js';
 import { d004 } from './dialects/d004/index.js';
 import type { LoginThrottle } from './domain/rate-limit.js';
 import { installEdge } from './edge.js';
@@ -53,7 +54,7 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
       info: { title: 'VoltQ API', version: '1.0.0', description: errorCodesDescription() },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       // one tag per document (each dialect tags its operations with its number; /docs groups by them)
-      tags: [{ name: '004', description: 'document 004 (/api/user/*, /api/orders, /api/order/{id}) and the platform additions under /api' }],
+      tags: [{ name: '002', description: 'document 002 (/client/*, /admin/login, /admin/index/*)' }, { name: '004', description: 'document 004 (/api/user/*, /api/orders, /api/order/{id}) and the platform additions under /api' }],
     },
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
@@ -85,5 +86,6 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
   };
 
   // One line per dialect (each a scoped plugin under its own prefix; d000-d003 and ws go here).
+  await d002(http, core);
   await d004(http, core);
 }

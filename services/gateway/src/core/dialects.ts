@@ -7,6 +7,8 @@ import type { ApiError, Dialect } from './errors.js';
 /** URL prefixes -> the dialect that owns them (whole path segments; the longest prefix wins). */
 export const DIALECT_PREFIXES: readonly { readonly prefix: string; readonly dialect: Dialect }[] = [
   { prefix: '/api', dialect: 'd004' },
+  { prefix: '/client', dialect: 'd002' },
+  { prefix: '/admin', dialect: 'd002' },
   // d000 … d003 and ws add their prefixes here
 ];
 
