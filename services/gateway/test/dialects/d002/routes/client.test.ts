@@ -24,7 +24,8 @@ async function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, op
   });
   return { status: res.statusCode, body: res.json() };
 }
-const refused = (t: Tap.Test, a: Answer, what: string) => {
+type Asserts = Pick<typeof t, 'equal' | 'not' | 'type'>;
+const refused = (t: Asserts, a: Answer, what: string) => {
   t.equal(a.status, 200, `${what}: HTTP 200`);
   t.not(a.body.code, 0, `${what}: non-zero code`);
   t.type(a.body.msg, 'string', `${what}: msg`);
