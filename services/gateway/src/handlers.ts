@@ -52,7 +52,7 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
     openapi: {
       openapi: '3.0.3',
       info: { title: 'VoltQ API', version: '1.0.0', description: errorCodesDescription() },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, token: { type: 'apiKey', in: 'header', name: 'token' } } },
       // one tag per document (each dialect tags its operations with its number; /docs groups by them)
       tags: [{ name: '002', description: 'document 002 (/client/*, /admin/login, /admin/index/*)' }, { name: '004', description: 'document 004 (/api/user/*, /api/orders, /api/order/{id}) and the platform additions under /api' }],
     },

@@ -144,3 +144,10 @@ t.test('admin login and a user on admin routes', async (t) => {
   const bad = await http.inject({ method: 'POST', url: '/client/login', headers: { 'content-type': 'application/json' }, payload: '{bad' });
   t.equal(bad.json().code !== 0 && typeof bad.json().msg === 'string', true, 'malformed JSON in 002 shape');
 });
+
+t.test('OpenAPI documents 002 under its tag', async (t) => {
+  const res = await http.inject({ url: '/docs/json' });
+  t.equal(res.statusCode, 200, res.body.slice(0, 300));
+  const spec = res.json();
+  t.equal(spec.paths?.['/client/index/order']?.post?.tags?.[0], '002');
+});
