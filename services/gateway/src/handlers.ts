@@ -11,6 +11,7 @@ import { errorColumn, PLATFORM_CODES, toDialectError } from './core/errors.js';
 import type { JwksVerifier } from './core/jwt.js';
 import { d000 } from './dialects/d000/index.js';
 import { d001 } from './dialects/d001/index.js';
+import { d002 } from './dialects/d002/index.js';
 import { d003 } from './dialects/d003/index.js';
 import { d004 } from './dialects/d004/index.js';
 import type { LoginThrottle } from './domain/rate-limit.js';
@@ -54,11 +55,12 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
     openapi: {
       openapi: '3.0.3',
       info: { title: 'VoltQ API', version: '1.0.0', description: errorCodesDescription() },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, token: { type: 'apiKey', in: 'header', name: 'token' } } },
       // one tag per document (each dialect tags its operations with its number; /docs groups by them)
       tags: [
         { name: '000', description: 'document 000 (the car-owner app: /u/*, /user/*)' },
         { name: '001', description: 'document 001 (the older car-owner app): /login, /register by query parameters' },
+        { name: '002', description: 'document 002 (/client/*, /admin/login, /admin/index/*)' },
         { name: '003', description: 'document 003 (the admin app: /a/login, /admin/charge/*)' },
         { name: '004', description: 'document 004 (/api/user/*, /api/orders, /api/order/{id}) and the platform additions under /api' },
       ],
@@ -95,6 +97,7 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
   // One line per dialect (each a scoped plugin under its own prefix; d000-d003 and ws go here).
   await d000(http, core);
   await d001(http, core);
+  await d002(http, core);
   await d003(http, core);
   await d004(http, core);
 }

@@ -13,7 +13,9 @@ export const DIALECT_PREFIXES: readonly { readonly prefix: string; readonly dial
   { prefix: '/register', dialect: 'd001' },
   { prefix: '/a', dialect: 'd003' },
   { prefix: '/admin/charge', dialect: 'd003' },
-  // d002 and ws add their prefixes here
+  { prefix: '/client', dialect: 'd002' },
+  { prefix: '/admin', dialect: 'd002' },
+  // ws and further dialects add their prefixes here
 ];
 
 /** The dialect of a URL no prefix names (a client with a wrong base path): 004, the platform's own. */

@@ -103,6 +103,22 @@ export function serveFakes(bus: Bus): Fakes {
     const items = [...bills.values()].filter((b) => (p.userId === undefined || b.userId === p.userId) && (p.orderId === undefined || b.orderId === p.orderId));
     return { items: items.slice((p.pageNum - 1) * p.pageSize, p.pageNum * p.pageSize), total: items.length, pageNum: p.pageNum, pageSize: p.pageSize };
   });
+  // billing's ledger: a balance per user, one credit per (user, requestId) as billing.recharge promises
+  const balances = new Map<string, number>();
+  const recharges = new Map<string, { amountFen: number; entryId: string; createdAt: number; balanceAfterFen: number }>();
+  serve('billing.recharge', (p) => {
+    const key = `${p.userId}|${p.requestId}`;
+    let made = recharges.get(key);
+    if (made && made.amountFen !== p.amountFen) throw new DomainError('CONFLICT', 'requestId used with another amount');
+    if (!made) {
+      const balanceAfterFen = (balances.get(p.userId) ?? 0) + p.amountFen;
+      balances.set(p.userId, balanceAfterFen);
+      made = { amountFen: p.amountFen, entryId: `e-${recharges.size + 1}`, createdAt: T0, balanceAfterFen };
+      recharges.set(key, made);
+    }
+    return { entry: { ...made, userId: p.userId, kind: 'recharge', cause: `recharge:${p.requestId}` }, balanceFen: balances.get(p.userId) ?? 0 };
+  });
+  serve('billing.balance', (p) => ({ userId: p.userId, balanceFen: balances.get(p.userId) ?? 0 }));
   serve('billing.report', (p) => ({
     rows: [
       { pileNo: 'F1', sessions: 2, durationMs: 4_800_000, energyWms: 40 * KWH, energyFeeFen: 2350, serviceFeeFen: 3200, totalFen: 5550 },

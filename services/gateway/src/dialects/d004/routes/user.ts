@@ -6,7 +6,7 @@ import { TAG, type RouteDeps } from '../context.js';
 import { adminLogin, login, register } from '../../../core/use-cases.js';
 import { ok } from '../envelope.js';
 import { Type } from '@sinclair/typebox';
-import { iso } from '../../../core/units.js';
+import { iso, yuan } from '../../../core/units.js';
 import { carView, numericUserId } from '../format.js';
 import { energyWmsFromKwh } from '../../../core/parse.js';
 import { AdminToken, CarBody, CarIdPath, CarView, LoginBody, Login004, RegisterBody, UpdateProfileBody, UserInfo004, responses } from '../schemas.js';
@@ -38,7 +38,8 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
     schema: { tags: [TAG], summary: 'the caller', security: [{ bearerAuth: [] }], response: responses(UserInfo004) },
     config: { resource: 'user' },
   }, async (req) => {
-    const info = await deps.call(req, 'auth.userInfo', { userId: principal(req).userId });
+    const userId = principal(req).userId;
+    const [info, balance] = await Promise.all([deps.call(req, 'auth.userInfo', { userId }), deps.call(req, 'billing.balance', { userId })]);
     return ok({
       userId: numericUserId(info.userId),
       openId: '',
@@ -49,7 +50,8 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
       province: info.province ?? '',
       city: info.city ?? '',
       language: info.language ?? '',
-      balance: 0,
+      // billing's ledger (document 002's recharges credit it)
+      balance: yuan(balance.balanceFen),
       points: 0,
       lastLoginTime: iso(info.lastLoginAt, deps.timeZone),
     });

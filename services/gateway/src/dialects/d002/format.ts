@@ -1,0 +1,75 @@
+// 002's views: modes F/T, states in capitals, times `YYYY-MM-DD HH:mm:ss` in the station's zone, yuan and kWh.
+import type { CarView, ChargeMode, OrderView } from '@voltq/contracts';
+import { DomainError } from '@voltq/kit';
+import { kwh, yuan } from '../../core/units.js';
+
+export const MODE_002 = { fast: 'F', slow: 'T' } as const satisfies Record<ChargeMode, string>;
+export function modeFrom002(mode: string): ChargeMode {
+  if (mode === 'F') return 'fast';
+  if (mode === 'T') return 'slow';
+  throw new DomainError('VALIDATION', 'mode must be F (fast) or T (slow)');
+}
+
+/** 002's order states; a cancelled or refused order and one in the fault queue have no word in 002: decided below. */
+const STATE_002: Record<OrderView['state'], string> = {
+  waiting: 'WAITING',
+  dispatched: 'DISPATCHED',
+  charging: 'CHARGING',
+  'fault-queued': 'FAULT_QUEUED',
+  finished: 'FINISHED',
+  cancelled: 'CANCELLED',
+  refused: 'CANCELLED',
+};
+
+/** `xxxx-xx-xx xx:xx:xx` in the zone; '' when the moment has not happened. */
+export function time002(ms: number | undefined, timeZone: string): string {
+  if (ms === undefined) return '';
+  // sv-SE writes ISO-like local date and time: 2025-01-02 10:00:00
+  return new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms);
+}
+
+/** 002's car: `name` is the plate; `power_current` is not kept by the platform (0). */
+export function car002(c: CarView, userId: string) {
+  return { car_id: c.carId, user_id: userId, name: c.plate ?? '', power_capacity: kwh(c.capacityWms ?? 0), power_current: 0 };
+}
+
+/** The integer of a queue number (F3 -> 3); 0 before the order has one. */
+function number002(queueNo: string | undefined): number {
+  const digits = /(\d+)$/.exec(queueNo ?? '');
+  return digits ? Number(digits[1]) : 0;
+}
+
+export function order002(o: OrderView, timeZone: string) {
+  const chargedKwh = kwh(o.requestChargedWms);
+  return {
+    id: o.orderId,
+    user_id: o.userId,
+    car_id: o.carId ?? '',
+    mode: MODE_002[o.mode],
+    apply_kwh: kwh(o.energyWms),
+    charge_kwh: chargedKwh,
+    state: STATE_002[o.state],
+    // the average energy price of the order: energy fee / kWh charged (0 before any energy)
+    charge_price: chargedKwh > 0 ? Math.round((yuan(o.energyFeeFen) / chargedKwh) * 100) / 100 : 0,
+    service_price: yuan(o.serviceFeeFen),
+    fee: yuan(o.requestFeeFen),
+    create_time: time002(o.createdAt, timeZone),
+    // the platform keeps no separate dispatch moment: the first session's start stands for it
+    dispatch_time: time002(o.startedAt, timeZone),
+    charge_id: o.pileNo ?? '',
+    start_time: time002(o.startedAt, timeZone),
+    finish_time: time002(o.endedAt, timeZone),
+    number: number002(o.queueNo),
+    front_cars: o.position ?? 0,
+  };
+}
+
+/** A yuan amount as 002 sends it (a string, at most two decimals) in fen; VALIDATION otherwise. */
+export function fenFromYuanText(text: string | undefined, maxFen: number): number {
+  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec((text ?? '').trim());
+  if (!match) throw new DomainError('VALIDATION', 'amount must be yuan with at most two decimals, e.g. 10.50');
+  const fen = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+  if (fen <= 0) throw new DomainError('VALIDATION', 'amount must be more than 0');
+  if (fen > maxFen) throw new DomainError('VALIDATION', `amount must be at most ${maxFen / 100} yuan`);
+  return fen;
+}
