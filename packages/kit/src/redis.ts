@@ -67,6 +67,8 @@ export interface RedisGenerationOptions {
   log?: Logger;
   /** how often the key is read (one GET); default 1000 */
   checkMs?: number;
+  /** how long check() waits for that read before answering false; default 1000 */
+  readTimeoutMs?: number;
   /** counts the losses noticed (`voltq_redis_data_losses_total`) */
   metrics?: Pick<Metrics, 'redisDataLosses'>;
 }
@@ -127,7 +129,12 @@ export class RedisGeneration {
     this.checking ??= this.checkNow().finally(() => {
       this.checking = undefined;
     });
-    return this.checking;
+    // a read sent just as the connection died waits for the reconnect (ioredis resends it): not in sync meanwhile,
+    // and no caller hangs on it (a test once waited a minute here for the server it was about to restart)
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([this.checking, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.opts.readTimeoutMs ?? 1000)))]).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   /** Resolves once no rebuild is running (for tests and for callers that must wait). */
