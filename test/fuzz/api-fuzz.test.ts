@@ -143,7 +143,8 @@ const spec = (await call('GET', '/docs/json')).json as {
   paths: Record<string, Record<string, { parameters?: Param[]; requestBody?: { content?: Record<string, { schema: JsonSchema }> }; security?: unknown[] }>>;
 };
 const routes: Route[] = Object.entries(spec.paths)
-  .filter(([path]) => path.startsWith('/api/'))
+  // /api/ws is a WebSocket (an HTTP GET gets 426): its refusals are tested in the gateway's dialects/ws tests
+  .filter(([path]) => path.startsWith('/api/') && path !== '/api/ws')
   .flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => {
       const secured = (op.security ?? []).length > 0;
@@ -570,7 +571,8 @@ async function run(c: Case): Promise<void> {
 const strayCase: fc.Arbitrary<Case> = fc
   .tuple(
     fc.constantFrom<Method>('GET', 'POST', 'PUT', 'PATCH', 'DELETE'),
-    fc.constantFrom('/api/', '/', '/api/user/', '/u/', '/api/admin/'),
+    // /v/ is no dialect's prefix (the others answer in their own shape, tested with each dialect)
+    fc.constantFrom('/api/', '/', '/api/user/', '/v/', '/api/admin/'),
     fc.oneof(fc.webSegment(), fc.constantFrom(...BAD_ESCAPES), fc.integer({ min: 1, max: 6000 }).map((n) => 'y'.repeat(n))),
     fc.option(fc.constantFrom('{"role":"admin"}', '{', 'x'), { nil: undefined }),
     fc.constantFrom(undefined, 'x', adminToken),
