@@ -36,6 +36,15 @@ export interface TokenPlace {
   missing: string;
 }
 
+/** A token in the query parameter `token` (documents 000, 001, 003); the query is never logged. */
+export const QUERY_TOKEN_PLACE: TokenPlace = {
+  read: (req) => {
+    const token = (req.query as Record<string, unknown> | undefined)?.token;
+    return typeof token === 'string' && token.length > 0 ? token : undefined;
+  },
+  missing: 'missing token: send it as the query parameter token',
+};
+
 /** The guards of one dialect: any valid token / an admin token, read where the dialect reads it. */
 export interface Guards {
   user: Guard;

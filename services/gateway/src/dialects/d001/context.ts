@@ -1,15 +1,8 @@
 // What 001's routes get: core's deps plus the guards reading 001's token place (the query's `token`).
-import type { FastifyRequest } from 'fastify';
-import type { CoreDeps, Guards, TokenPlace } from '../../core/context.js';
+import { QUERY_TOKEN_PLACE, type CoreDeps, type Guards } from '../../core/context.js';
 
-/** 001 reads its token from the query parameter `token` (001:155, 001:221, 001:278); never logged. */
-export const TOKEN_PLACE: TokenPlace = {
-  read: (req: FastifyRequest) => {
-    const given = (req.query as Record<string, unknown> | undefined)?.token;
-    return typeof given === 'string' && given !== '' ? given : undefined;
-  },
-  missing: 'missing token: send ?token=',
-};
+/** 001 reads its token from the query parameter `token` (001:155, 001:221, 001:278). */
+export const TOKEN_PLACE = QUERY_TOKEN_PLACE;
 
 export type RouteDeps = CoreDeps & Guards;
 
