@@ -7,6 +7,15 @@ const SECRET_KEYS = ['password', 'token', 'secret', 'authorization', 'accessToke
 // fast-redact needs explicit depths; three levels cover log objects like { req: { headers: { authorization } } }.
 const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]);
 
+/** A URL's query string may hold a token or a password (documents 000, 001, 003 put them there): never logged. */
+function withoutQuery(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const at = value.indexOf('?');
+  return at < 0 ? value : `${value.slice(0, at)}?[redacted]`;
+}
+// top-level `url` and `path`, e.g. @fastify/websocket's "no websocket handler" line logs `{ path: req.url }`
+const URL_SERIALIZERS = { url: withoutQuery, path: withoutQuery };
+
 export interface LoggerOptions {
   service: string;
   level?: string;
@@ -19,6 +28,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     base: { service: opts.service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: URL_SERIALIZERS,
     formatters: { level: (label: string) => ({ level: label }) },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);

@@ -68,6 +68,13 @@ t.test('logger: JSON with service and correlation id, secrets redacted', async (
   t.equal(rec.user.name, 'ann');
   t.equal(rec.req.headers.authorization, '[redacted]');
   t.notMatch(lines[0]!, /p1|t1|Bearer/);
+  log.info({ url: '/user/log?token=tok-1&num=3', path: '/user/charge?token=tok-2' }, 'request');
+  log.info({ url: '/api/user/info' }, 'plain');
+  const [withQuery, plain] = lines.slice(1).map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.equal(withQuery!.url, '/user/log?[redacted]', 'a query string is never logged');
+  t.equal(withQuery!.path, '/user/charge?[redacted]');
+  t.equal(plain!.url, '/api/user/info', 'a URL without a query is logged as it is');
+  t.notMatch(lines.join(''), /tok-1|tok-2/);
 });
 
 t.test('clock math', async (t) => {
