@@ -2,6 +2,7 @@
 // every dialect (in the shape of the dialect owning the URL's prefix), core (RPC, guards, formatting context, the
 // login limiter: core/) and every dialect's scoped plugin (dialects/).
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Bus, type Clock } from '@voltq/kit';
@@ -9,11 +10,13 @@ import { roleGuard, rpcCaller, type CoreDeps } from './core/context.js';
 import { dialectOfUrl, failureBody } from './core/dialects.js';
 import { errorColumn, PLATFORM_CODES, toDialectError } from './core/errors.js';
 import type { JwksVerifier } from './core/jwt.js';
+import type { PushHub } from './core/push-hub.js';
 import { d000 } from './dialects/d000/index.js';
 import { d001 } from './dialects/d001/index.js';
 import { d002 } from './dialects/d002/index.js';
 import { d003 } from './dialects/d003/index.js';
 import { d004 } from './dialects/d004/index.js';
+import { MAX_CLIENT_FRAME_BYTES, wsDialect } from './dialects/ws/index.js';
 import type { LoginThrottle } from './domain/rate-limit.js';
 import { installEdge } from './edge.js';
 
@@ -27,6 +30,8 @@ export interface HandlerDeps {
   clockRpcTimeoutMs: number;
   /** limits failed logins and registrations per account and address */
   logins: Pick<LoginThrottle, 'attempt'>;
+  /** this replica's push hub: /api/ws attaches sockets to it, 001's /user/charge subscribes to a user's events */
+  pushes: Pick<PushHub, 'attach' | 'subscribe'>;
 }
 
 function errorCodesDescription(): string {
@@ -67,6 +72,8 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
     },
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
+  // one WebSocket server for every dialect's sockets (before the routes that upgrade)
+  await http.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES } });
 
   // Every path answers in the shape of the dialect owning its prefix (core/dialects.ts), also outside every
   // dialect (a client with a wrong base path reads 004's 9004 like any other, not fastify's own 404); an error on
@@ -94,10 +101,12 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
     logins: opts.logins,
   };
 
-  // One line per dialect (each a scoped plugin under its own prefix; d000-d003 and ws go here).
+  // One line per dialect (each a scoped plugin under its own prefix).
+  const sockets = { hub: opts.pushes, verifier: opts.verifier };
   await d000(http, core);
-  await d001(http, core);
+  await d001(http, core, sockets);
   await d002(http, core);
   await d003(http, core);
   await d004(http, core);
+  await http.register(wsDialect, { prefix: '/api', ...sockets });
 }

@@ -1,6 +1,6 @@
 // gateway: /api (document 004 + platform additions) with OpenAPI at /docs; verifies JWTs, calls services by RPC.
 // The wiring: the JWKS (fetched from auth at start, retried until it answers; readiness waits for it), the token
-// subjects' existence check, the login limiter and /api. `node src/main.ts` runs it; tests import the descriptor.
+// subjects' existence check, the login limiter, the push hub and every dialect. `node src/main.ts` runs it; tests import the descriptor.
 import { runIfMain, type RunServiceOptions, type ServiceContext } from '@voltq/kit';
 import { configSchema, type GatewayConfig } from './config.js';
 import { JwksVerifier } from './core/jwt.js';
@@ -8,7 +8,7 @@ import { LiveTokenVerifier, PrincipalCache } from './core/principals.js';
 import { LoginThrottle } from './domain/rate-limit.js';
 import { gatewayHttpOptions, hasGatewayHttpOptions } from './edge.js';
 import { registerHandlers } from './handlers.js';
-import { startPushes } from './dialects/ws/index.js';
+import { startPushHub } from './dialects/ws/index.js';
 import { AttemptLimiter } from './store/rate-limit.js';
 
 export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<void> {
@@ -39,6 +39,7 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
     now: Date.now,
   });
 
+  const pushes = await startPushHub(ctx);
   await registerHandlers(http, {
     bus,
     clock,
@@ -54,8 +55,8 @@ export async function startGateway(ctx: ServiceContext<GatewayConfig>): Promise<
       addressMaxFailures: config.loginAddressMaxFailures,
       addressWindowMs: config.loginAddressWindowMs,
     }, config.trustedProxyHops),
+    pushes,
   });
-  await startPushes(ctx, new LiveTokenVerifier(verifier, principals)); // GET /api/ws and the push hub (same JWKS and principal cache)
 }
 
 /** Everything runService needs to run the gateway (tests: `runService({ ...gatewayService, env, exit: false })`). */

@@ -22,6 +22,8 @@ await registerHandlers(http, {
   billWaitMs: 100,
   clockRpcTimeoutMs: 1000,
   logins: { attempt: (_req, _reply, _door, _username, run) => run() },
+  // no socket is opened here
+  pushes: { attach: () => () => undefined, subscribe: () => () => undefined },
 });
 t.teardown(() => http.close());
 

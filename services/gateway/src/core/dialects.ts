@@ -4,18 +4,24 @@
 // its prefixes here (one entry each) and its column of core/errors.ts; its plugin answers its own routes.
 import type { ApiError, Dialect } from './errors.js';
 
-/** URL prefixes -> the dialect that owns them (whole path segments; the longest prefix wins). */
-export const DIALECT_PREFIXES: readonly { readonly prefix: string; readonly dialect: Dialect }[] = [
+/**
+ * URL prefixes -> the dialect that owns them (whole path segments; the longest prefix wins). `exact`: that path
+ * only (001's `/user/charge` and `/user/log` sit inside 000's `/user`, whose `/user/charge/apply` and
+ * `/user/log/get` stay 000's).
+ */
+export const DIALECT_PREFIXES: readonly { readonly prefix: string; readonly dialect: Dialect; readonly exact?: boolean }[] = [
   { prefix: '/api', dialect: 'd004' },
   { prefix: '/u', dialect: 'd000' },
   { prefix: '/user', dialect: 'd000' },
+  { prefix: '/user/charge', dialect: 'd001', exact: true },
+  { prefix: '/user/log', dialect: 'd001', exact: true },
+  { prefix: '/user/lognew', dialect: 'd001', exact: true },
   { prefix: '/login', dialect: 'd001' },
   { prefix: '/register', dialect: 'd001' },
   { prefix: '/a', dialect: 'd003' },
   { prefix: '/admin/charge', dialect: 'd003' },
   { prefix: '/client', dialect: 'd002' },
   { prefix: '/admin', dialect: 'd002' },
-  // ws and further dialects add their prefixes here
 ];
 
 /** The dialect of a URL no prefix names (a client with a wrong base path): 004, the platform's own. */
@@ -24,9 +30,9 @@ export const DEFAULT_DIALECT: Dialect = 'd004';
 /** The dialect owning `url` (path and query; the query is ignored). */
 export function dialectOfUrl(url: string, prefixes = DIALECT_PREFIXES): Dialect {
   const path = url.split('?')[0] ?? '';
-  let best: { prefix: string; dialect: Dialect } | undefined;
+  let best: (typeof prefixes)[number] | undefined;
   for (const entry of prefixes) {
-    const owns = path === entry.prefix || path.startsWith(entry.prefix.endsWith('/') ? entry.prefix : `${entry.prefix}/`);
+    const owns = path === entry.prefix || (!entry.exact && path.startsWith(entry.prefix.endsWith('/') ? entry.prefix : `${entry.prefix}/`));
     if (owns && (!best || entry.prefix.length > best.prefix.length)) best = entry;
   }
   return best?.dialect ?? DEFAULT_DIALECT;

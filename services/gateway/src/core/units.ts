@@ -33,3 +33,23 @@ export function iso(ms: number | undefined, timeZone: string): string | null {
 export function seconds(ms: number): number {
   return Math.floor((ms + 500) / 1000);
 }
+
+const LOCAL_TIME = new Map<string, Intl.DateTimeFormat>();
+
+/** `YYYY-MM-DD HH:mm:ss` in the zone (documents 001 and 002 show times so); '' when the moment has not happened. */
+export function localTime(ms: number | undefined, timeZone: string): string {
+  if (ms === undefined) return '';
+  let format = LOCAL_TIME.get(timeZone);
+  if (!format) {
+    // sv-SE writes ISO-like local date and time: 2025-01-02 10:00:00
+    format = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    LOCAL_TIME.set(timeZone, format);
+  }
+  return format.format(ms);
+}
+
+/** ms -> hours as a JSON number, half-up to two decimals: 5_400_000 -> 1.5 */
+export function hours(ms: number): number {
+  // hundredths of an hour are 36 000 ms: round in integers, divide once
+  return Math.floor((ms + 18_000) / 36_000) / 100;
+}

@@ -1,6 +1,5 @@
 // Which dialect owns a URL (core/dialects.ts), and that the answers given outside every dialect's plugin (fastify's
-// refusals before routing) take the shape of the dialect owning the URL's prefix. Only 004 exists yet: a new
-// dialect is one DIALECT_PREFIXES entry, which the fake table below stands in for.
+// refusals before routing) take the shape of the dialect owning the URL's prefix.
 import t from 'tap';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_DIALECT, DIALECT_PREFIXES, dialectOfUrl, failureBody, FAILURE_BODIES } from '../../src/core/dialects.js';
@@ -12,9 +11,14 @@ t.test('prefixes: whole segments, the longest wins, 004 for a path no dialect ow
   t.equal(dialectOfUrl('/api'), 'd004');
   t.equal(dialectOfUrl('/apix/orders'), DEFAULT_DIALECT, 'a prefix is a whole path segment');
   t.equal(dialectOfUrl('/nowhere'), 'd004');
-  const table = [...DIALECT_PREFIXES, { prefix: '/user', dialect: 'd000' as const }, { prefix: '/user/log', dialect: 'd001' as const }];
-  t.equal(dialectOfUrl('/user/charge/apply', table), 'd000', 'one entry makes a new dialect own its prefix');
-  t.equal(dialectOfUrl('/user/log?x=1', table), 'd001', 'the longest prefix wins');
+  t.equal(dialectOfUrl('/user/charge/apply'), 'd000', "000's charge calls under /user");
+  t.equal(dialectOfUrl('/user/charge?token=x'), 'd001', "001's socket: an exact path inside 000's /user");
+  t.equal(dialectOfUrl('/user/log?num=3'), 'd001');
+  t.equal(dialectOfUrl('/user/log/get'), 'd000', 'an exact entry does not own the paths below it');
+  t.equal(dialectOfUrl('/admin/charge/queue'), 'd003', 'the longest prefix wins');
+  t.equal(dialectOfUrl('/admin/index/manage'), 'd002');
+  const table = [...DIALECT_PREFIXES, { prefix: '/v', dialect: 'd001' as const }];
+  t.equal(dialectOfUrl('/v/x', table), 'd001', 'one entry makes a dialect own its prefix');
   t.equal(dialectOfUrl('/api/user/info', table), 'd004');
 });
 

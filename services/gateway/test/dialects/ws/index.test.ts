@@ -1,7 +1,6 @@
 // GET /api/ws over real sockets: two gateway replicas on one namespace (any replica holds any socket), fake auth
 // (real tokens) and fake order/scheduler servers on the test's bus; the platform's events are published on that bus.
 import t from 'tap';
-import WebSocket from 'ws';
 import { rpcSchemas, type MessagePayload, type MessageType } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../../../test/support/service-harness.js';
@@ -9,6 +8,7 @@ import { PUSH_CLOSE } from '../../../src/core/push-hub.js';
 import { gatewayService } from '../../../src/main.js';
 import { serveFakeAuth } from '../../support/fake-auth.js';
 import { serveFakes } from '../../support/fakes.js';
+import { openSocket, type Client } from '../../support/ws-client.js';
 
 const h = await startServiceHarness({
   label: 'gwws',
@@ -29,33 +29,10 @@ async function post(url: string, body: unknown, token?: string): Promise<any> {
 }
 const register = async (username: string): Promise<{ token: string; userId: number }> => post('/api/user/register', { username, password: `${username}-password` });
 
-interface Client {
-  frames: any[];
-  closed: Promise<{ code: number; reason: string }>;
-  /** resolves with the first frame (already received or to come) that matches */
-  next(match: (frame: any) => boolean, timeoutMs?: number): Promise<any>;
-  ws: WebSocket;
-}
-
 function connect(address: string, opts: { token?: string; header?: boolean } = {}): Client {
-  const url = new URL('/api/ws', address.replace(/^http/, 'ws'));
+  const url = new URL('/api/ws', address);
   if (opts.token && !opts.header) url.searchParams.set('token', opts.token);
-  const ws = new WebSocket(url, opts.token && opts.header ? { headers: { authorization: `Bearer ${opts.token}` } } : {});
-  const frames: any[] = [];
-  ws.on('message', (data) => frames.push(JSON.parse(String(data))));
-  ws.on('error', () => undefined);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  const next = async (match: (frame: any) => boolean, timeoutMs = 5000) => {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const found = frames.find(match);
-      if (found) return found;
-      if (Date.now() > until) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  t.teardown(() => ws.terminate());
-  return { frames, closed, next, ws };
+  return openSocket(url, opts.token && opts.header ? { authorization: `Bearer ${opts.token}` } : {});
 }
 
 /** A socket the gateway accepted (its first frame says so). */
@@ -129,7 +106,7 @@ t.test('bad, missing and expired tokens, and a deleted account, are refused with
 t.test('the OpenAPI document names the socket', async (t) => {
   const spec = (await httpB.inject({ url: '/docs/json' })).json();
   t.ok(spec.paths['/api/ws']?.get, 'GET /api/ws');
-  t.same(spec.paths['/api/ws'].get.tags, ['ws']);
+  t.same(spec.paths['/api/ws'].get.tags, ['004'], 'a platform addition of document 004');
 });
 
 t.test('a plain GET (no upgrade) is told to upgrade, in the API shape', async (t) => {
