@@ -1,5 +1,5 @@
-// 002's views: modes F/T, states in capitals, times `YYYY-MM-DD HH:mm:ss` in the station's zone, yuan and kWh.
-import type { CarView, ChargeMode, OrderView } from '@voltq/contracts';
+// 002's views: modes F/T, states in capitals, times `YYYY-MM-DD HH:mm:ss` in the station's zone, yuan, kWh, hours.
+import type { CarView, ChargeMode, OrderView, PileState, PileView, QueueEntryView, QueueState, ReportRow } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { kwh, yuan } from '../../core/units.js';
 
@@ -72,4 +72,54 @@ export function fenFromYuanText(text: string | undefined, maxFen: number): numbe
   if (fen <= 0) throw new DomainError('VALIDATION', 'amount must be more than 0');
   if (fen > maxFen) throw new DomainError('VALIDATION', `amount must be at most ${maxFen / 100} yuan`);
   return fen;
+}
+
+/** ms -> hours as a JSON number, half-up to two decimals (002's `wait_time`, `total_charge_duration`): 4_800_000 -> 1.33 */
+export function hours(ms: number): number {
+  return Math.floor((ms + 18_000) / 36_000) / 100;
+}
+
+/** 002's pile states (002:197): a pile that lost its connection is FAULT, as rule 5 treats it. */
+const PILE_STATE_002: Record<PileState, string> = { idle: 'REST', charging: 'WORK', off: 'OFF', fault: 'FAULT', offline: 'FAULT' };
+
+/** 002's car states in a place (002:214); a car of the fault queue: FAULT_QUEUED, as the order view says. */
+const PLACE_STATE_002: Record<QueueState, string> = {
+  waiting: 'WAITING',
+  dispatched: 'DISPATCHED',
+  charging: 'CHARGING',
+  'fault-queued': 'FAULT_QUEUED',
+  finished: 'FINISHED',
+  cancelled: 'CANCELLED',
+};
+
+/** A car place (CarBlock, 002:1512): `number` the queue number (F3), `name` and `power_capacity` the car's (auth). */
+export function carBlock002(e: QueueEntryView, car: CarView | undefined) {
+  return {
+    number: e.queueNo,
+    car_id: e.carId ?? '',
+    user_id: e.userId,
+    name: car?.plate ?? '',
+    power_capacity: kwh(car?.capacityWms ?? 0),
+    power_current: 0,
+    apply_kwh: kwh(e.energyWms),
+    wait_time: hours(e.waitingMs ?? 0),
+    state: PLACE_STATE_002[e.state],
+  };
+}
+
+/** A pile's head (Charge, 002:1564): `id` and `name` its number. */
+export function pileHead002(p: PileView) {
+  return { id: p.pileNo, name: p.pileNo, mode: MODE_002[p.mode], state: PILE_STATE_002[p.state] };
+}
+
+/** A pile's totals from billing's report row (none: the pile has no bill yet). */
+export function pileTotals002(row: ReportRow | undefined) {
+  return {
+    total_charge: kwh(row?.energyWms ?? 0),
+    total_charge_times: row?.sessions ?? 0,
+    total_charge_duration: hours(row?.durationMs ?? 0),
+    total_charge_fee: yuan(row?.energyFeeFen ?? 0),
+    total_charge_service: yuan(row?.serviceFeeFen ?? 0),
+    total_fee: yuan(row?.totalFen ?? 0),
+  };
 }

@@ -34,3 +34,10 @@ export const OrderBody = Closed({ car_id: Id, mode: Mode, apply_kwh: ApplyKwh })
 export const OrderPatchBody = Closed({ id: Id, mode: Type.Optional(Mode), apply_kwh: Type.Optional(ApplyKwh) });
 export const OrderRefBody = Closed({ id: Id });
 export const RechargeQuery = Closed({ amount: Type.Optional(Type.String({ maxLength: 32 })) });
+/** A pile id as 002 shows it (`charge_array[].id`: F1, T2 …). */
+const PileId = Type.String({ minLength: 1, maxLength: 32, description: 'pile id, e.g. F1' });
+export const PileQuery = Closed({ charge_id: PileId });
+export const ManageBody = Closed({
+  mode: Type.String({ enum: ['SWITCHON', 'SWITCHOFF'] }),
+  switch_array: Type.Array(PileId, { maxItems: 200, description: 'pile ids of the station' }),
+});

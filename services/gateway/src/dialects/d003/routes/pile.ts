@@ -1,9 +1,13 @@
-// 003's admin login (003:34) and pile switch (003:200): `on`/`off`/`repair` go to scheduler.pileStatus (switching
-// off or to repair a busy pile runs rule 5); `offline` has no platform state and is refused (docs/api/003.md).
+// 003's admin login (003:34), one pile's queue (003:86), every pile's state and totals (003:139) and the pile switch
+// (003:192): `on`/`off`/`repair` go to scheduler.pileStatus (switching off or to repair a busy pile runs rule 5);
+// `offline` has no platform state and is refused (docs/api/003.md). Piles have integer ids (core/numeric-ids.ts).
+import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { DomainError } from '@voltq/kit';
+import type { CarView, PileState, QueueEntryView } from '@voltq/contracts';
+import { DomainError, isDomainError } from '@voltq/kit';
 import type { Api } from '../../../core/context.js';
-import { pileNoOfNumericId } from '../../../core/numeric-ids.js';
+import { numericPileId, pileNoOfNumericId } from '../../../core/numeric-ids.js';
+import { kwh, seconds } from '../../../core/units.js';
 import { adminLogin } from '../../../core/use-cases.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { ok } from '../envelope.js';
@@ -16,8 +20,47 @@ const SetQuery = Type.Object({
   id: Type.Integer({ minimum: 1 }),
   status: Type.Union([Type.Literal('on'), Type.Literal('off'), Type.Literal('repair'), Type.Literal('offline')]),
 }, { additionalProperties: false });
+const Token = Type.Optional(Type.String({ maxLength: 4096 }));
+const QueueQuery = Type.Object({ token: Token, id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+const TokenOnly = Type.Object({ token: Token }, { additionalProperties: false });
+const QueueAnswer = Type.Object({
+  code: Type.Integer(),
+  msg: Type.String(),
+  data: Type.Array(Type.Object({ user_id: Type.String(), battery_capacity: Type.Number(), request_quantity: Type.Number(), waiting_time: Type.Integer() })),
+});
+const StatusAnswer = Type.Object({
+  code: Type.Integer(),
+  msg: Type.String(),
+  data: Type.Array(Type.Object({
+    charging_station_id: Type.Integer(),
+    status: Type.String(),
+    total_charging_times: Type.Integer(),
+    total_charging_power: Type.Number(),
+    total_charging_duration: Type.Number(),
+  })),
+});
+
+/** 003's words for a pile state (003:185 lists on/off/repair): a faulty or offline pile needs repair. */
+const STATUS_003: Record<PileState, 'on' | 'off' | 'repair'> = { idle: 'on', charging: 'on', off: 'off', fault: 'repair', offline: 'repair' };
+
+/** ms -> hours, half-up to two decimals (the unit of 002's durations): 4_800_000 -> 1.33 */
+function hours(ms: number): number {
+  return Math.floor((ms + 18_000) / 36_000) / 100;
+}
 
 export function pileRoutes(api: Api, deps: RouteDeps): void {
+  const board = (req: FastifyRequest) => deps.call(req, 'scheduler.board', { stationId: deps.defaultStationId });
+  /** A queued car's car (auth), undefined for a request without one or a car auth no longer has. */
+  const carOf = async (req: FastifyRequest, e: QueueEntryView): Promise<CarView | undefined> => {
+    if (e.carId === undefined) return undefined;
+    try {
+      return await deps.call(req, 'auth.getCar', { userId: e.userId, carId: e.carId });
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  };
+
   api.post('/a/login', {
     schema: { tags: [TAG], summary: 'admin log in -> token', body: LoginBody, response: responses(Type.Object({ code: Type.Integer(), msg: Type.String(), token: Type.String() })) },
     config: { resource: 'login' },
@@ -37,5 +80,47 @@ export function pileRoutes(api: Api, deps: RouteDeps): void {
     if (!pileNo) throw new DomainError('NOT_FOUND', `no pile ${id}`, { resource: 'pile' });
     await deps.call(req, 'scheduler.pileStatus', { stationId: deps.defaultStationId, pileNo, status });
     return ok('设置成功');
+  });
+
+  api.get('/admin/charge/queue', {
+    onRequest: deps.admin,
+    schema: { tags: [TAG], summary: "one pile's cars, head first", querystring: QueueQuery, response: responses(QueueAnswer) },
+    config: { resource: 'pile' },
+  }, async (req) => {
+    const { id } = req.query;
+    const pileNo = pileNoOfNumericId(id);
+    const pile = pileNo === undefined ? undefined : (await board(req)).piles.find((p) => p.pileNo === pileNo);
+    if (!pile) throw new DomainError('NOT_FOUND', `no pile ${id}`, { resource: 'pile' });
+    const cars = await Promise.all(pile.queue.map((e) => carOf(req, e)));
+    return ok('获取成功', {
+      data: pile.queue.map((e, i) => ({
+        user_id: e.userId,
+        battery_capacity: kwh(cars[i]?.capacityWms ?? 0),
+        request_quantity: kwh(e.energyWms),
+        waiting_time: seconds(e.waitingMs ?? 0),
+      })),
+    });
+  });
+
+  api.get('/admin/charge/status/get', {
+    onRequest: deps.admin,
+    schema: { tags: [TAG], summary: "every pile's state and totals", querystring: TokenOnly, response: responses(StatusAnswer) },
+    config: { resource: 'station' },
+  }, async (req) => {
+    const b = await board(req);
+    const report = await deps.call(req, 'billing.report', { stationId: deps.defaultStationId, fromMs: 0, toMs: b.timeMs + 1 });
+    const rows = new Map(report.rows.map((r) => [r.pileNo, r]));
+    return ok('获取成功', {
+      data: b.piles.map((p) => {
+        const row = rows.get(p.pileNo);
+        return {
+          charging_station_id: numericPileId(p.pileNo),
+          status: STATUS_003[p.state],
+          total_charging_times: row?.sessions ?? 0,
+          total_charging_power: kwh(row?.energyWms ?? 0),
+          total_charging_duration: hours(row?.durationMs ?? 0),
+        };
+      }),
+    });
   });
 }
