@@ -1,7 +1,7 @@
 // The RPC sequences every dialect runs the same way, so a dialect parses its input, calls one of these and shapes
 // the result; it never re-sequences RPCs. Inputs are the platform's units (Wms, epoch ms); outputs the contracts'.
 import type { FastifyRequest } from 'fastify';
-import type { Bill, ChargeMode, LoginParams, LoginResult, OrderState, OrderView, RegisterParams, RegisterResult } from '@voltq/contracts';
+import type { Bill, BoardResult, CarView, ChargeMode, LoginParams, LoginResult, OrderState, OrderView, QueueEntryView, RegisterParams, RegisterResult, ReportRow } from '@voltq/contracts';
 import { isDomainError, ownedOrNotFound } from '@voltq/kit';
 import type { CoreDeps } from './context.js';
 
@@ -120,4 +120,33 @@ export function login(deps: Pick<CoreDeps, 'call' | 'logins'>, req: FastifyReque
 /** An admin's login under the same limits. */
 export function adminLogin(deps: Pick<CoreDeps, 'call' | 'logins'>, req: FastifyRequest, reply: Reply, params: LoginParams): Promise<LoginResult> {
   return deps.logins.attempt(req, reply, 'login', params.username, () => deps.call(req, 'auth.adminLogin', params));
+}
+
+/** The configured station's board (piles with their queues, the waiting area, the fault queue). */
+export function stationBoard(deps: Pick<CoreDeps, 'call' | 'defaultStationId'>, req: FastifyRequest): Promise<BoardResult> {
+  return deps.call(req, 'scheduler.board', { stationId: deps.defaultStationId });
+}
+
+/** Every bill of the station (or one pile) up to the board's instant, summed per pile number (billing.report). */
+export async function pileTotals(deps: Pick<CoreDeps, 'call' | 'defaultStationId'>, req: FastifyRequest, board: BoardResult, pileNo?: string): Promise<Map<string, ReportRow>> {
+  const report = await deps.call(req, 'billing.report', { stationId: deps.defaultStationId, fromMs: 0, toMs: board.timeMs + 1, ...(pileNo !== undefined ? { pileNo } : {}) });
+  return new Map(report.rows.map((r) => [r.pileNo, r]));
+}
+
+/** The key of a queued car in carsOf's answer. */
+export const carKey = (e: Pick<QueueEntryView, 'userId' | 'carId'>): string => `${e.userId}|${e.carId ?? ''}`;
+
+/** The cars of queued requests (plate, capacity), asked of auth once each; a car auth no longer has: absent. */
+export async function carsOf(deps: Deps, req: FastifyRequest, entries: readonly QueueEntryView[]): Promise<Map<string, CarView>> {
+  const refs = new Map<string, { userId: string; carId: string }>();
+  for (const e of entries) if (e.carId !== undefined) refs.set(carKey(e), { userId: e.userId, carId: e.carId });
+  const found = await Promise.all([...refs].map(async ([key, ref]) => {
+    try {
+      return [key, await deps.call(req, 'auth.getCar', ref)] as const;
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  }));
+  return new Map(found.filter((x) => x !== undefined));
 }

@@ -1,7 +1,7 @@
 // 002's views: modes F/T, states in capitals, times `YYYY-MM-DD HH:mm:ss` in the station's zone, yuan, kWh, hours.
 import type { CarView, ChargeMode, OrderView, PileState, PileView, QueueEntryView, QueueState, ReportRow } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import { kwh, yuan } from '../../core/units.js';
+import { hours, kwh, localTime, yuan } from '../../core/units.js';
 
 export const MODE_002 = { fast: 'F', slow: 'T' } as const satisfies Record<ChargeMode, string>;
 export function modeFrom002(mode: string): ChargeMode {
@@ -21,12 +21,6 @@ const STATE_002: Record<OrderView['state'], string> = {
   refused: 'CANCELLED',
 };
 
-/** `xxxx-xx-xx xx:xx:xx` in the zone; '' when the moment has not happened. */
-export function time002(ms: number | undefined, timeZone: string): string {
-  if (ms === undefined) return '';
-  // sv-SE writes ISO-like local date and time: 2025-01-02 10:00:00
-  return new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms);
-}
 
 /** 002's car: `name` is the plate; `power_current` is not kept by the platform (0). */
 export function car002(c: CarView, userId: string) {
@@ -53,12 +47,12 @@ export function order002(o: OrderView, timeZone: string) {
     charge_price: chargedKwh > 0 ? Math.round((yuan(o.energyFeeFen) / chargedKwh) * 100) / 100 : 0,
     service_price: yuan(o.serviceFeeFen),
     fee: yuan(o.requestFeeFen),
-    create_time: time002(o.createdAt, timeZone),
+    create_time: localTime(o.createdAt, timeZone),
     // the platform keeps no separate dispatch moment: the first session's start stands for it
-    dispatch_time: time002(o.startedAt, timeZone),
+    dispatch_time: localTime(o.startedAt, timeZone),
     charge_id: o.pileNo ?? '',
-    start_time: time002(o.startedAt, timeZone),
-    finish_time: time002(o.endedAt, timeZone),
+    start_time: localTime(o.startedAt, timeZone),
+    finish_time: localTime(o.endedAt, timeZone),
     number: number002(o.queueNo),
     front_cars: o.position ?? 0,
   };
@@ -72,11 +66,6 @@ export function fenFromYuanText(text: string | undefined, maxFen: number): numbe
   if (fen <= 0) throw new DomainError('VALIDATION', 'amount must be more than 0');
   if (fen > maxFen) throw new DomainError('VALIDATION', `amount must be at most ${maxFen / 100} yuan`);
   return fen;
-}
-
-/** ms -> hours as a JSON number, half-up to two decimals (002's `wait_time`, `total_charge_duration`): 4_800_000 -> 1.33 */
-export function hours(ms: number): number {
-  return Math.floor((ms + 18_000) / 36_000) / 100;
 }
 
 /** 002's pile states (002:197): a pile that lost its connection is FAULT, as rule 5 treats it. */

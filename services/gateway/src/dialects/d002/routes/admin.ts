@@ -2,13 +2,14 @@
 // pile's report (002:229) and its cars (002:366). The board is scheduler.board of the configured station; a pile's
 // totals are billing's bills of that pile since the platform began (billing.report, as `GET /api/admin/reports`).
 import type { FastifyRequest } from 'fastify';
-import type { BoardResult, CarView, PileView, QueueEntryView, ReportRow } from '@voltq/contracts';
+import type { BoardResult, CarView, PileView, QueueEntryView } from '@voltq/contracts';
 import { DomainError, isDomainError } from '@voltq/kit';
 import type { Api } from '../../../core/context.js';
-import { adminLogin } from '../../../core/use-cases.js';
+import { adminLogin, carKey, carsOf, pileTotals, stationBoard } from '../../../core/use-cases.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { ok } from '../envelope.js';
-import { carBlock002, pileHead002, pileTotals002, time002 } from '../format.js';
+import { localTime } from '../../../core/units.js';
+import { carBlock002, pileHead002, pileTotals002 } from '../format.js';
 import { LoginBody, ManageBody, PileQuery } from '../schemas.js';
 
 const security = [{ token: [] }];
@@ -20,33 +21,15 @@ function alreadySwitched(pile: PileView, status: 'on' | 'off'): boolean {
 }
 
 export function adminRoutes(api: Api, deps: RouteDeps): void {
-  const board = (req: FastifyRequest) => deps.call(req, 'scheduler.board', { stationId: deps.defaultStationId });
+  const board = (req: FastifyRequest) => stationBoard(deps, req);
   const pileOf = (b: BoardResult, id: string): PileView => {
     const pile = b.piles.find((p) => p.pileNo === id);
     if (!pile) throw new DomainError('NOT_FOUND', `no pile ${id} at this station`, { resource: 'pile' });
     return pile;
   };
-  /** Every bill of the station (or one pile) up to the board's instant, by pile number. */
-  const totals = async (req: FastifyRequest, b: BoardResult, pileNo?: string): Promise<Map<string, ReportRow>> => {
-    const report = await deps.call(req, 'billing.report', { stationId: deps.defaultStationId, fromMs: 0, toMs: b.timeMs + 1, ...(pileNo !== undefined ? { pileNo } : {}) });
-    return new Map(report.rows.map((r) => [r.pileNo, r]));
-  };
-  /** The cars of the entries (plate and capacity), asked of auth once each; a car auth no longer has: none. */
-  const carsOf = async (req: FastifyRequest, entries: QueueEntryView[]): Promise<Map<string, CarView>> => {
-    const keys = new Map<string, { userId: string; carId: string }>();
-    for (const e of entries) if (e.carId !== undefined) keys.set(`${e.userId}|${e.carId}`, { userId: e.userId, carId: e.carId });
-    const found = await Promise.all([...keys].map(async ([key, ref]) => {
-      try {
-        return [key, await deps.call(req, 'auth.getCar', ref)] as const;
-      } catch (err) {
-        if (isDomainError(err) && err.code === 'NOT_FOUND') return undefined;
-        throw err;
-      }
-    }));
-    return new Map(found.filter((x) => x !== undefined));
-  };
+  const totals = (req: FastifyRequest, b: BoardResult, pileNo?: string) => pileTotals(deps, req, b, pileNo);
   const blocks = (entries: QueueEntryView[], cars: Map<string, CarView>) =>
-    entries.map((e) => carBlock002(e, e.carId !== undefined ? cars.get(`${e.userId}|${e.carId}`) : undefined));
+    entries.map((e) => carBlock002(e, cars.get(carKey(e))));
 
   api.post('/admin/login', { schema: { tags: [TAG], summary: 'admin log in', body: LoginBody }, config: { resource: 'login' } }, async (req, reply) => {
     const result = await adminLogin(deps, req, reply, { username: req.body.account, password: req.body.password });
@@ -63,7 +46,7 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
     const b = await board(req);
     // the fault queue is served before the waiting area (rule 5): its cars come first among the waiting ones
     const waiting = [...b.faultQueue, ...b.waitingArea];
-    const [rows, cars] = await Promise.all([totals(req, b), carsOf(req, [...b.piles.flatMap((p) => p.queue), ...waiting])]);
+    const [rows, cars] = await Promise.all([totals(req, b), carsOf(deps, req, [...b.piles.flatMap((p) => p.queue), ...waiting])]);
     return ok({
       id: b.stationId,
       name: b.stationId,
@@ -102,7 +85,7 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
     const b = await board(req);
     const pile = pileOf(b, req.query.charge_id);
     const rows = await totals(req, b, pile.pileNo);
-    return ok({ ...pileHead002(pile), ...pileTotals002(rows.get(pile.pileNo)), time: time002(b.timeMs, deps.timeZone) });
+    return ok({ ...pileHead002(pile), ...pileTotals002(rows.get(pile.pileNo)), time: localTime(b.timeMs, deps.timeZone) });
   });
 
   api.get('/admin/index/charge', {
@@ -111,6 +94,6 @@ export function adminRoutes(api: Api, deps: RouteDeps): void {
     config: { resource: 'pile' },
   }, async (req) => {
     const pile = pileOf(await board(req), req.query.charge_id);
-    return ok({ ...pileHead002(pile), car_blocks: blocks(pile.queue, await carsOf(req, pile.queue)) });
+    return ok({ ...pileHead002(pile), car_blocks: blocks(pile.queue, await carsOf(deps, req, pile.queue)) });
   });
 }

@@ -1,14 +1,13 @@
 // 003's admin login (003:34), one pile's queue (003:86), every pile's state and totals (003:139) and the pile switch
 // (003:192): `on`/`off`/`repair` go to scheduler.pileStatus (switching off or to repair a busy pile runs rule 5);
 // `offline` has no platform state and is refused (docs/api/003.md). Piles have integer ids (core/numeric-ids.ts).
-import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { CarView, PileState, QueueEntryView } from '@voltq/contracts';
-import { DomainError, isDomainError } from '@voltq/kit';
+import type { PileState } from '@voltq/contracts';
+import { DomainError } from '@voltq/kit';
 import type { Api } from '../../../core/context.js';
 import { numericPileId, pileNoOfNumericId } from '../../../core/numeric-ids.js';
-import { kwh, seconds } from '../../../core/units.js';
-import { adminLogin } from '../../../core/use-cases.js';
+import { hours, kwh, seconds } from '../../../core/units.js';
+import { adminLogin, carKey, carsOf, pileTotals, stationBoard } from '../../../core/use-cases.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { ok } from '../envelope.js';
 
@@ -43,24 +42,7 @@ const StatusAnswer = Type.Object({
 /** 003's words for a pile state (003:185 lists on/off/repair): a faulty or offline pile needs repair. */
 const STATUS_003: Record<PileState, 'on' | 'off' | 'repair'> = { idle: 'on', charging: 'on', off: 'off', fault: 'repair', offline: 'repair' };
 
-/** ms -> hours, half-up to two decimals (the unit of 002's durations): 4_800_000 -> 1.33 */
-function hours(ms: number): number {
-  return Math.floor((ms + 18_000) / 36_000) / 100;
-}
-
 export function pileRoutes(api: Api, deps: RouteDeps): void {
-  const board = (req: FastifyRequest) => deps.call(req, 'scheduler.board', { stationId: deps.defaultStationId });
-  /** A queued car's car (auth), undefined for a request without one or a car auth no longer has. */
-  const carOf = async (req: FastifyRequest, e: QueueEntryView): Promise<CarView | undefined> => {
-    if (e.carId === undefined) return undefined;
-    try {
-      return await deps.call(req, 'auth.getCar', { userId: e.userId, carId: e.carId });
-    } catch (err) {
-      if (isDomainError(err) && err.code === 'NOT_FOUND') return undefined;
-      throw err;
-    }
-  };
-
   api.post('/a/login', {
     schema: { tags: [TAG], summary: 'admin log in -> token', body: LoginBody, response: responses(Type.Object({ code: Type.Integer(), msg: Type.String(), token: Type.String() })) },
     config: { resource: 'login' },
@@ -89,13 +71,13 @@ export function pileRoutes(api: Api, deps: RouteDeps): void {
   }, async (req) => {
     const { id } = req.query;
     const pileNo = pileNoOfNumericId(id);
-    const pile = pileNo === undefined ? undefined : (await board(req)).piles.find((p) => p.pileNo === pileNo);
+    const pile = pileNo === undefined ? undefined : (await stationBoard(deps, req)).piles.find((p) => p.pileNo === pileNo);
     if (!pile) throw new DomainError('NOT_FOUND', `no pile ${id}`, { resource: 'pile' });
-    const cars = await Promise.all(pile.queue.map((e) => carOf(req, e)));
+    const cars = await carsOf(deps, req, pile.queue);
     return ok('获取成功', {
-      data: pile.queue.map((e, i) => ({
+      data: pile.queue.map((e) => ({
         user_id: e.userId,
-        battery_capacity: kwh(cars[i]?.capacityWms ?? 0),
+        battery_capacity: kwh(cars.get(carKey(e))?.capacityWms ?? 0),
         request_quantity: kwh(e.energyWms),
         waiting_time: seconds(e.waitingMs ?? 0),
       })),
@@ -107,9 +89,8 @@ export function pileRoutes(api: Api, deps: RouteDeps): void {
     schema: { tags: [TAG], summary: "every pile's state and totals", querystring: TokenOnly, response: responses(StatusAnswer) },
     config: { resource: 'station' },
   }, async (req) => {
-    const b = await board(req);
-    const report = await deps.call(req, 'billing.report', { stationId: deps.defaultStationId, fromMs: 0, toMs: b.timeMs + 1 });
-    const rows = new Map(report.rows.map((r) => [r.pileNo, r]));
+    const b = await stationBoard(deps, req);
+    const rows = await pileTotals(deps, req, b);
     return ok('获取成功', {
       data: b.piles.map((p) => {
         const row = rows.get(p.pileNo);
