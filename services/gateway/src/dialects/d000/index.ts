@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { correlate, type Api, type CoreDeps } from '../../core/context.js';
 import { TOKEN_PLACE, type RouteDeps } from './context.js';
 import { errorHandler } from './envelope.js';
-import { addFormParser } from './form.js';
+import { addFormParser } from '../../core/form.js';
 import { accountRoutes } from './routes/account.js';
 import { chargeRoutes } from './routes/charge.js';
 import { logRoutes } from './routes/log.js';

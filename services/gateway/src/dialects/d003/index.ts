@@ -6,21 +6,14 @@ import { correlate, type Api, type CoreDeps } from '../../core/context.js';
 import { TOKEN_PLACE, type RouteDeps } from './context.js';
 import { errorHandler } from './envelope.js';
 import { pileRoutes } from './routes/pile.js';
-import { parseForm } from './form.js';
-import { BODY_LIMIT_BYTES } from '../../edge.js';
+import { addFormParser } from '../../core/form.js';
 
 /** Registers 003 at `/a/login` and `/admin/charge/*`. */
 export async function d003(http: FastifyInstance, core: CoreDeps): Promise<void> {
   const deps: RouteDeps = { ...core, ...core.guards(TOKEN_PLACE) };
   await http.register(async (scope) => {
     const api = scope.withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
-      try {
-        done(null, parseForm(body as string));
-      } catch (err) {
-        done(err as Error, undefined);
-      }
-    });
+    addFormParser(scope);
     api.addHook('onRequest', correlate);
     api.setErrorHandler(errorHandler);
     pileRoutes(api, deps);

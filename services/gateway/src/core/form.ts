@@ -1,7 +1,8 @@
-// 000 sends its bodies as form data (000:248 "模式和充电方式需要为form-data"): application/x-www-form-urlencoded is
-// read in 000's scope only (edge.ts reads JSON everywhere). Repeated keys are refused (a field is one value).
+// Form bodies for the dialects that send them: 000 (000:248 "模式和充电方式需要为form-data") and 003's login (the
+// YAML key/value example, 003:44). application/x-www-form-urlencoded is read in those dialects' scopes only (edge.ts
+// reads JSON everywhere). Repeated keys are refused (a field is one value).
 import type { FastifyInstance } from 'fastify';
-import { BODY_LIMIT_BYTES, EdgeError } from '../../edge.js';
+import { BODY_LIMIT_BYTES, EdgeError } from '../edge.js';
 
 export function parseForm(text: string): Record<string, string> {
   const out: Record<string, string> = {};
