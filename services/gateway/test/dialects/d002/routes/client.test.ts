@@ -104,14 +104,17 @@ t.test('the current order', async (t) => {
   t.type((await call('GET', '/client/index/order?mode=HISTORY', { token: alice })).body.data, Array);
 });
 
-t.test('a full waiting area', async (t) => {
-  // the fakes answer WAITING_AREA_FULL for the station 'full'; 002 has no station field, so the refusal is checked
-  // through the error table: the d002 column answers it with a non-zero code
-  const { toDialectError } = await import('../../../../src/core/errors.js');
-  const { DomainError } = await import('@voltq/kit');
-  const answer = toDialectError('d002', new DomainError('WAITING_AREA_FULL', 'the waiting area is full'), 'order');
-  t.equal(answer.status, 200);
-  t.not(answer.code, 0);
+t.test('a full waiting area: a non-zero code that says so, nothing stored', async (t) => {
+  // a gateway whose station is 'full' (the fakes answer WAITING_AREA_FULL for it)
+  const full = h.add(await runService({ ...gatewayService, env: h.env({ DEFAULT_STATION_ID: 'full' }), exit: false })).ctx.http;
+  const token = (await call('POST', '/client/register', { body: { account: 'fay@example.com', password: 'fay-pass-1', name: 'Fay' } })).body.data.token as string;
+  await call('POST', '/client/index/car', { token, body: { name: 'ZJ-F001', power_capacity: 60 } });
+  const carId = (await call('GET', '/client/index/car', { token })).body.data[0].car_id as string;
+  const orders = fakes.orders.size;
+  const res = await full.inject({ method: 'POST', url: '/client/index/order', headers: { token }, payload: { car_id: carId, mode: 'F', apply_kwh: 10 } });
+  t.equal(res.statusCode, 200);
+  t.match(res.json(), { code: 1, msg: /full/ });
+  t.equal(fakes.orders.size, orders, 'no order stored');
 });
 
 t.test('recharge and balance (002 and 004)', async (t) => {
