@@ -8,7 +8,7 @@ import { PUSH_CLOSE } from '../../../src/core/push-hub.js';
 import { gatewayService } from '../../../src/main.js';
 import { serveFakeAuth } from '../../support/fake-auth.js';
 import { serveFakes } from '../../support/fakes.js';
-import { openSocket, type Client } from '../../support/ws-client.js';
+import { openSocket, type Client } from '../../../../../test/support/ws-client.js';
 
 const h = await startServiceHarness({
   label: 'gwws',

@@ -32,8 +32,12 @@ export function chargeRoutes(api: Api, deps: RouteDeps): void {
     schema: { tags: [TAG], summary: 'apply for a charge -> the queue number (F… / T…)', querystring: TokenQuery, body: ApplyBody, response: responses(QueueNumberAnswer) },
     config: { resource: 'station' },
   }, async (req) => {
+    const userId = principal(req).userId;
+    // 000 knows one car per user (its register's license_plate, /user/detail's car): the request is for that car
+    const car = (await deps.call(req, 'auth.userInfo', { userId })).cars[0];
     const order = await requestCharge(deps, req, {
-      userId: principal(req).userId,
+      userId,
+      ...(car ? { carId: car.carId } : {}),
       mode: req.body.mode,
       energyWms: energyWmsFromKwh(formNumber(req.body.quantity), 'quantity'),
     });

@@ -56,6 +56,16 @@ t.test('apply, info, modify, cancel on the live request', async (t) => {
   t.match(await call('GET', '/user/charge/info', alice), { code: -1 }, 'no live request any more');
 });
 
+t.test("the request is for the user's car (register's license_plate); a user without one asks without a car", async (t) => {
+  const withCar = (await call('POST', '/u/register', undefined, { username: 'cara', password: 'cara-pw1', email: 'cara@example.com', license_plate: 'ZJ-C001', battery_capcity: '60' })).token as string;
+  t.equal((await call('POST', '/user/charge/apply', withCar, { mode: 'fast', quantity: '10' })).code, 200);
+  t.equal(fakes.last('order.request')?.carId, 'ZJ-C001', "the car /user/detail shows");
+  t.equal((await call('POST', '/user/charge/cancel', withCar)).code, 200);
+  t.equal((await call('POST', '/user/charge/apply', bob, { mode: 'fast', quantity: '10' })).code, 200);
+  t.equal(fakes.last('order.request')?.carId, undefined, 'no car: none named');
+  t.equal((await call('POST', '/user/charge/cancel', bob)).code, 200);
+});
+
 t.test('a JSON body is read too', async (t) => {
   const res = await http.inject({ method: 'POST', url: `/user/charge/apply?token=${bob}`, payload: { mode: 'slow', quantity: 7.5 } });
   t.match(res.json(), { code: 200, data: /^T/ });

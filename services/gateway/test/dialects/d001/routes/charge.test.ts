@@ -11,7 +11,7 @@ import { gatewayService } from '../../../../src/main.js';
 import { serveFakeAuth } from '../../../support/fake-auth.js';
 import { serveFakes } from '../../../support/fakes.js';
 import { bill, KWH, T0 } from '../../../support/fixtures.js';
-import { openSocket, type Client } from '../../../support/ws-client.js';
+import { openSocket, type Client } from '../../../../../../test/support/ws-client.js';
 
 const h = await startServiceHarness({
   label: 'gwd001c',
