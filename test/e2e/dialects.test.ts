@@ -245,7 +245,7 @@ t.test('(3) a pile switched off through 003 stops and bills its car, sends it on
     return piles?.find((p) => p.id === `F${pileId}`)?.state === 'OFF' && moved ? { piles, moved } : undefined;
   }, 15_000);
   t.match(board.piles.find((p) => p.id === `F${pileId}`), { state: 'OFF', car_blocks: [] }, "002's board: the pile is off and empty");
-  t.match(board.moved, { state: 'CHARGING' }, 'the car charges on the other fast pile (rule 5)');
+  t.match(board.moved, { state: 'WORK', car_blocks: [{ user_id: carOwner.userId, state: 'CHARGING' }] }, 'the car charges on the other fast pile (rule 5)');
   const status = await call('GET', '/admin/charge/status/get', { query: { token: admin003 } });
   t.match(status.body.data.find((p: { charging_station_id: number }) => p.charging_station_id === pileId), { status: 'off' }, "003's status says off");
 
