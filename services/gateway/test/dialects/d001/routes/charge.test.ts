@@ -165,6 +165,17 @@ t.test('refused openings: a -1 frame, then the close', async (t) => {
   t.equal(fakes.count('order.request'), requests, 'nothing was requested');
 });
 
+t.test('a full waiting area: the opening is refused with a -1 frame that says so, nothing stored', async (t) => {
+  // a gateway whose station is 'full' (the fakes answer WAITING_AREA_FULL for it)
+  const full = h.add(await runService({ ...gatewayService, env: h.env({ DEFAULT_STATION_ID: 'full' }), exit: false }));
+  const token = await register('fay001');
+  const orders = fakes.orders.size;
+  const c = openSocket(`${full.address}/user/charge?${new URLSearchParams({ token, mode: 'fast', quantity: '10' }).toString()}`);
+  t.equal((await c.closed).code, CHARGE_CLOSE.refused);
+  t.match(c.frames, [{ code: -1, type: 'queued', msg: /full/ }]);
+  t.equal(fakes.orders.size, orders, 'no order stored');
+});
+
 t.test('a plain GET is told to upgrade; OpenAPI names the socket under 001', async (t) => {
   const res = await http.inject({ url: '/user/charge' });
   t.equal(res.statusCode, 426);
