@@ -1,5 +1,5 @@
 // 002's views: modes F/T, states in capitals, times `YYYY-MM-DD HH:mm:ss` in the station's zone, yuan, kWh, hours.
-import type { CarView, ChargeMode, OrderView, PileState, PileView, QueueEntryView, QueueState, ReportRow } from '@voltq/contracts';
+import type { CarView, ChargeMode, OrderView, PileState, PileView, QueueEntryView, ReportRow } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { hours, kwh, localTime, yuan } from '../../core/units.js';
 
@@ -71,17 +71,10 @@ export function fenFromYuanText(text: string | undefined, maxFen: number): numbe
 /** 002's pile states (002:197): a pile that lost its connection is FAULT, as rule 5 treats it. */
 const PILE_STATE_002: Record<PileState, string> = { idle: 'REST', charging: 'WORK', off: 'OFF', fault: 'FAULT', offline: 'FAULT' };
 
-/** 002's car states in a place (002:214); a car of the fault queue: FAULT_QUEUED, as the order view says. */
-const PLACE_STATE_002: Record<QueueState, string> = {
-  waiting: 'WAITING',
-  dispatched: 'DISPATCHED',
-  charging: 'CHARGING',
-  'fault-queued': 'FAULT_QUEUED',
-  finished: 'FINISHED',
-  cancelled: 'CANCELLED',
-};
-
-/** A car place (CarBlock, 002:1512): `number` the queue number (F3), `name` and `power_capacity` the car's (auth). */
+/**
+ * A car place (CarBlock, 002:1512): `number` the queue number (F3), `name` and `power_capacity` the car's (auth);
+ * `state` (002:214) as the order view says it (a car of the fault queue: FAULT_QUEUED).
+ */
 export function carBlock002(e: QueueEntryView, car: CarView | undefined) {
   return {
     number: e.queueNo,
@@ -92,7 +85,7 @@ export function carBlock002(e: QueueEntryView, car: CarView | undefined) {
     power_current: 0,
     apply_kwh: kwh(e.energyWms),
     wait_time: hours(e.waitingMs ?? 0),
-    state: PLACE_STATE_002[e.state],
+    state: STATE_002[e.state],
   };
 }
 

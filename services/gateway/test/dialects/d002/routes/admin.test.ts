@@ -8,6 +8,7 @@ import { startServiceHarness } from '../../../../../../test/support/service-harn
 import { gatewayService } from '../../../../src/main.js';
 import { serveFakeAuth } from '../../../support/fake-auth.js';
 import { serveFakes } from '../../../support/fakes.js';
+import { client002, refused002 } from '../../../support/d002-client.js';
 import { board as fixtureBoard } from '../../../support/fixtures.js';
 
 const h = await startServiceHarness({ label: 'gw002a', busName: 'gateway-d002-admin-test', queues: Object.keys(rpcSchemas).map((m) => `rpc.${m}`) });
@@ -16,17 +17,8 @@ await serveFakeAuth(h.bus, { adminUser: 'admin', adminPassword: 'admin-pass-1' }
 const fakes = serveFakes(h.bus);
 const http = h.add(await runService({ ...gatewayService, env: h.env({ TIME_ZONE: 'Asia/Shanghai' }), exit: false })).ctx.http;
 
-interface Answer { status: number; body: { code: number; msg: string; data?: any } }
-async function call(method: 'GET' | 'POST', url: string, opts: { token?: string; body?: unknown } = {}): Promise<Answer> {
-  const res = await http.inject({ method, url, headers: opts.token ? { token: opts.token } : {}, ...(opts.body !== undefined ? { payload: opts.body as object } : {}) });
-  return { status: res.statusCode, body: res.json() };
-}
-type Asserts = Pick<typeof t, 'equal' | 'not' | 'type'>;
-const refused = (t: Asserts, a: Answer, what: string) => {
-  t.equal(a.status, 200, `${what}: HTTP 200`);
-  t.not(a.body.code, 0, `${what}: non-zero code`);
-  t.type(a.body.msg, 'string', `${what}: msg`);
-};
+const call = client002(http);
+const refused = refused002;
 
 const admin = (await call('POST', '/admin/login', { body: { account: 'admin', password: 'admin-pass-1' } })).body.data.token as string;
 // the fake board's charging car on F1 is user 2's (no car); its waiting car is user 3's car V2: register them in order

@@ -6,6 +6,7 @@ import { startServiceHarness } from '../../../../../../test/support/service-harn
 import { gatewayService } from '../../../../src/main.js';
 import { serveFakeAuth } from '../../../support/fake-auth.js';
 import { serveFakes } from '../../../support/fakes.js';
+import { client002, refused002 } from '../../../support/d002-client.js';
 
 const h = await startServiceHarness({ label: 'gw002', busName: 'gateway-d002-test', queues: Object.keys(rpcSchemas).map((m) => `rpc.${m}`) });
 t.teardown(() => h.close());
@@ -14,22 +15,8 @@ const fakes = serveFakes(h.bus);
 const gateway = h.add(await runService({ ...gatewayService, env: h.env({ BILL_WAIT_MS: '500' }), exit: false }));
 const http = gateway.ctx.http;
 
-interface Answer { status: number; body: { code: number | string; msg: string; data?: any } }
-async function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const res = await http.inject({
-    method,
-    url,
-    headers: { ...(opts.token ? { token: opts.token } : {}), ...(opts.headers ?? {}) },
-    ...(opts.body !== undefined ? { payload: opts.body as object } : {}),
-  });
-  return { status: res.statusCode, body: res.json() };
-}
-type Asserts = Pick<typeof t, 'equal' | 'not' | 'type'>;
-const refused = (t: Asserts, a: Answer, what: string) => {
-  t.equal(a.status, 200, `${what}: HTTP 200`);
-  t.not(a.body.code, 0, `${what}: non-zero code`);
-  t.type(a.body.msg, 'string', `${what}: msg`);
-};
+const call = client002(http);
+const refused = refused002;
 
 const reg = await call('POST', '/client/register', { body: { account: 'alice@example.com', password: 'alice-pass', name: 'Alice' } });
 const alice = reg.body.data.token as string;
