@@ -22,6 +22,11 @@ const SessionRef = {
   stationId: Id,
   pileNo: Type.String(),
   queueNo: Type.String(),
+  /**
+   * The tariff the station was bound to when the session started (billing prices the session with the version of
+   * that tariff in force at its start); absent: the tariff `default`.
+   */
+  tariffId: Type.Optional(Id),
 };
 
 export const SessionStarted = Type.Object({
