@@ -143,6 +143,18 @@ export const PrincipalResult = Type.Object({
 export type PrincipalResult = Static<typeof PrincipalResult>;
 export const CarList = Type.Object({ items: Type.Array(CarView) });
 
+/**
+ * An RFID card: the OCPP idTag a pile reads (IdToken, CiString20: at most 20 printable characters, compared without
+ * case). A card belongs to one user; a session started with it at a pile is that user's.
+ */
+export const CardId = Type.String({ minLength: 1, maxLength: 20, pattern: '^[\\x21-\\x7E]+$', description: 'RFID card id (OCPP idTag)' });
+export const CardView = Type.Object({ cardId: CardId, createdAt: EpochMs() });
+export type CardView = Static<typeof CardView>;
+export const CardRefParams = Type.Object({ userId: Id, cardId: CardId }, { additionalProperties: false });
+export const CardList = Type.Object({ items: Type.Array(CardView) });
+export const CardOwnerParams = Type.Object({ cardId: CardId }, { additionalProperties: false });
+export const CardOwner = Type.Object({ cardId: CardId, userId: Id });
+
 /** A JSON Web Key Set: the public keys that verify auth's tokens (by `kid`). */
 export const Jwks = Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) });
 export type Jwks = Static<typeof Jwks>;
@@ -177,4 +189,14 @@ export const authRpc = {
   'auth.removeCar': { params: CarRefParams, result: CarView },
   /** NOT_FOUND unless the car belongs to the user; CONFLICT "car exists" when the new plate is another car's of the user. */
   'auth.updateCar': { params: UpdateCarParams, result: CarView },
+  /**
+   * Cards of a user. CONFLICT "card exists" (resource card) when another user holds the card (whatever its case);
+   * the user's own card again answers that card (a retry).
+   */
+  'auth.addCard': { params: CardRefParams, result: CardView },
+  'auth.listCards': { params: UserRefParams, result: CardList },
+  /** NOT_FOUND unless the card belongs to the user. */
+  'auth.removeCard': { params: CardRefParams, result: CardView },
+  /** Whose card this is (a session started with it at a pile): NOT_FOUND for a card no user holds. */
+  'auth.cardOwner': { params: CardOwnerParams, result: CardOwner },
 } as const satisfies Record<string, RpcSchemaPair>;

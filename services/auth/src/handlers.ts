@@ -25,5 +25,9 @@ export async function registerHandlers({ bus, accounts, keys }: AuthDeps): Promi
     bus.serve('auth.getCar', async (params) => accounts.getCar(params.userId, params.carId)),
     bus.serve('auth.removeCar', async (params) => accounts.removeCar(params.userId, params.carId)),
     bus.serve('auth.updateCar', async (params) => accounts.updateCar(params)),
+    bus.serve('auth.addCard', async (params) => accounts.addCard(params.userId, params.cardId)),
+    bus.serve('auth.listCards', async (params) => ({ items: await accounts.listCards(params.userId) })),
+    bus.serve('auth.removeCard', async (params) => accounts.removeCard(params.userId, params.cardId)),
+    bus.serve('auth.cardOwner', async (params) => accounts.cardOwner(params.cardId)),
   ]);
 }

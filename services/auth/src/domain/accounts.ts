@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import {
   normalizeUsername,
   usernameKey,
+  type CardView,
   type CarView,
   type ChangePasswordParams,
   type LoginResult,
@@ -16,7 +17,7 @@ import {
 } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { hashPassword, needsRehash, randomPassword, verifyPassword, type ScryptParams } from './passwords.js';
-import { carUpdate, carView, isEmail, profileUpdate, userInfo, type CarRecord, type UserRecord } from './profile.js';
+import { cardKeyOf, carUpdate, carView, isEmail, profileUpdate, userInfo, type CardRecord, type CarRecord, type UserRecord } from './profile.js';
 import type { SigningKeys } from './tokens.js';
 
 /**
@@ -48,6 +49,12 @@ export interface AccountStore {
   removeCar(userId: string, carId: string): Promise<CarRecord | undefined>;
   /** the car after the change, undefined when the user has no such car; CONFLICT 'car exists' for a taken plate */
   updateCar(userId: string, carId: string, set: Partial<Pick<CarRecord, 'plate' | 'capacityWms'>>): Promise<CarRecord | undefined>;
+  /** CONFLICT 'card exists' when a card with its cardKey is stored (any user's) */
+  insertCard(card: CardRecord): Promise<void>;
+  cardsOf(userId: string): Promise<CardRecord[]>;
+  cardByKey(cardKey: string): Promise<CardRecord | undefined>;
+  /** the removed card; undefined when the user holds no card with this key */
+  removeCard(userId: string, cardKey: string): Promise<CardRecord | undefined>;
 }
 
 export interface AccountsOptions {
@@ -66,6 +73,12 @@ const BAD_CREDENTIALS = 'wrong username or password';
 function userNotFound(userId: string): DomainError {
   return new DomainError('NOT_FOUND', `user ${userId} not found`, { resource: 'user' });
 }
+
+function cardNotFound(cardId: string): DomainError {
+  return new DomainError('NOT_FOUND', `card ${cardId} not found`, { resource: 'card' });
+}
+
+const cardView = (c: CardRecord): CardView => ({ cardId: c.cardId, createdAt: c.createdAt });
 
 function carNotFound(carId: string): DomainError {
   return new DomainError('NOT_FOUND', `car ${carId} not found`, { resource: 'car' });
@@ -235,5 +248,37 @@ export class Accounts {
       : await this.store.car(params.userId, params.carId);
     if (!car) throw carNotFound(params.carId);
     return carView(car);
+  }
+
+  /** Binds a card to the user: another user's card is CONFLICT; the user's own again answers it (a retry). */
+  async addCard(userId: string, cardId: string): Promise<CardView> {
+    if (!(await this.store.userExists(userId))) throw userNotFound(userId);
+    const card: CardRecord = { cardId, cardKey: cardKeyOf(cardId), userId, createdAt: this.opts.now() };
+    try {
+      await this.store.insertCard(card);
+      return cardView(card);
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === 'CONFLICT')) throw err;
+      const held = await this.store.cardByKey(card.cardKey);
+      if (held?.userId === userId) return cardView(held);
+      throw err;
+    }
+  }
+
+  async listCards(userId: string): Promise<CardView[]> {
+    return (await this.store.cardsOf(userId)).map(cardView);
+  }
+
+  async removeCard(userId: string, cardId: string): Promise<CardView> {
+    const card = await this.store.removeCard(userId, cardKeyOf(cardId));
+    if (!card) throw cardNotFound(cardId);
+    return cardView(card);
+  }
+
+  /** Whose card it is (however the pile spells it). */
+  async cardOwner(cardId: string): Promise<{ cardId: string; userId: string }> {
+    const card = await this.store.cardByKey(cardKeyOf(cardId));
+    if (!card) throw cardNotFound(cardId);
+    return { cardId: card.cardId, userId: card.userId };
   }
 }

@@ -18,6 +18,19 @@ export function isEmail(value: unknown): value is string {
 }
 
 /** A car as stored in `cars`. */
+/** A user's RFID card: `cardKey` (the id in capitals) is unique, as OCPP compares idTags without case. */
+export interface CardRecord {
+  cardId: string;
+  cardKey: string;
+  userId: string;
+  createdAt: number;
+}
+
+/** The key two spellings of one card share (OCPP IdToken is case-insensitive). */
+export function cardKeyOf(cardId: string): string {
+  return cardId.toUpperCase();
+}
+
 export interface CarRecord {
   carId: string;
   userId: string;

@@ -1,9 +1,9 @@
-// Users and cars in MongoDB: auth's AccountStore. User ids come from the `counters` collection ({_id: 'userId'}).
+// Users, cars and cards in MongoDB: auth's AccountStore. User ids come from the `counters` collection ({_id: 'userId'}).
 import type { Connection } from 'mongoose';
 import { usernameKey, type Role } from '@voltq/contracts';
 import { DomainError, isDuplicateKey, MongoCounters } from '@voltq/kit';
 import type { AccountStore } from '../domain/accounts.js';
-import type { CarRecord, UserRecord } from '../domain/profile.js';
+import type { CardRecord, CarRecord, UserRecord } from '../domain/profile.js';
 import type { AuthModels } from './models.js';
 
 export class MongoAccountStore implements AccountStore {
@@ -108,5 +108,26 @@ export class MongoAccountStore implements AccountStore {
       if (isDuplicateKey(err)) throw new DomainError('CONFLICT', 'car exists', { resource: 'car' });
       throw err;
     }
+  }
+
+  async insertCard(card: CardRecord): Promise<void> {
+    try {
+      await this.models.Card.create(card);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new DomainError('CONFLICT', 'card exists', { resource: 'card' });
+      throw err;
+    }
+  }
+
+  async cardsOf(userId: string): Promise<CardRecord[]> {
+    return this.models.Card.find({ userId }, { _id: 0 }).sort({ createdAt: 1 }).lean<CardRecord[]>();
+  }
+
+  async cardByKey(cardKey: string): Promise<CardRecord | undefined> {
+    return (await this.models.Card.findOne({ cardKey }, { _id: 0 }).lean<CardRecord>()) ?? undefined;
+  }
+
+  async removeCard(userId: string, cardKey: string): Promise<CardRecord | undefined> {
+    return (await this.models.Card.findOneAndDelete({ userId, cardKey }, { projection: { _id: 0 } }).lean<CardRecord>()) ?? undefined;
   }
 }

@@ -1,10 +1,10 @@
-// MongoDB collections owned by auth: users (and admins, by role) and cars; their fields come from the contracts'
-// UserInfo and CarView, plus what only the store has (the password hash, the owner of a car).
+// MongoDB collections owned by auth: users (and admins, by role), cars and cards; their fields come from the
+// contracts' UserInfo, CarView and CardView, plus what only the store has (the password hash, the owner, the card key).
 import { Type } from '@sinclair/typebox';
 import { Schema, type Connection, type Model } from 'mongoose';
-import { CarView, UserInfo } from '@voltq/contracts';
+import { CardView, CarView, UserInfo } from '@voltq/contracts';
 import { mongooseFields } from '@voltq/kit';
-import type { CarRecord, UserRecord } from '../domain/profile.js';
+import type { CardRecord, CarRecord, UserRecord } from '../domain/profile.js';
 
 const userSchema = new Schema<UserRecord>(
   mongooseFields(Type.Omit(UserInfo, ['cars']), {
@@ -35,9 +35,21 @@ const carSchema = new Schema<CarRecord>(
 carSchema.index({ carId: 1 }, { unique: true });
 carSchema.index({ userId: 1, plate: 1 }, { unique: true });
 
+const cardSchema = new Schema<CardRecord>(
+  mongooseFields(CardView, {
+    cardKey: { type: String, required: true },
+    userId: { type: String, required: true },
+  }),
+  { versionKey: false, collection: 'cards' },
+);
+// a card belongs to one user, however it is spelt
+cardSchema.index({ cardKey: 1 }, { unique: true });
+cardSchema.index({ userId: 1, createdAt: 1 });
+
 export interface AuthModels {
   User: Model<UserRecord>;
   Car: Model<CarRecord>;
+  Card: Model<CardRecord>;
 }
 
 /** Compiles the models on `conn` and waits until their unique indexes exist (uniqueness relies on them). */
@@ -45,7 +57,8 @@ export async function authModels(conn: Connection): Promise<AuthModels> {
   const models: AuthModels = {
     User: (conn.models.User as Model<UserRecord> | undefined) ?? conn.model<UserRecord>('User', userSchema),
     Car: (conn.models.Car as Model<CarRecord> | undefined) ?? conn.model<CarRecord>('Car', carSchema),
+    Card: (conn.models.Card as Model<CardRecord> | undefined) ?? conn.model<CardRecord>('Card', cardSchema),
   };
-  await Promise.all([models.User.init(), models.Car.init()]);
+  await Promise.all([models.User.init(), models.Car.init(), models.Card.init()]);
   return models;
 }

@@ -100,6 +100,7 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
   const tokenTtlSeconds = opts.tokenTtlSeconds ?? 24 * 3600;
   const users = new Map<string, FakeUser>();
   const cars: FakeCar[] = [];
+  const cards = new Map<string, { cardId: string; userId: string; createdAt: number }>();
   let lastUserId = 0;
 
   const { privateKey, publicKey } = await generateKeyPair(JWT_ALG, { crv: 'Ed25519', extractable: true });
@@ -260,6 +261,22 @@ export async function serveFakeAuth(bus: Bus, opts: FakeAuthOptions): Promise<Fa
       return user ? { userId, exists: true, role: user.role } : { userId, exists: false };
     }),
     bus.serve('auth.jwks', async () => structuredClone(jwks)),
+    // cards as auth keeps them: one owner per card, whatever its case
+    bus.serve('auth.addCard', async ({ userId, cardId }) => {
+      userOf(userId);
+      const held = cards.get(cardId.toUpperCase());
+      if (held && held.userId !== userId) throw new DomainError('CONFLICT', 'card exists', { resource: 'card' });
+      const card = held ?? { cardId, userId, createdAt: now() };
+      cards.set(cardId.toUpperCase(), card);
+      return { cardId: card.cardId, createdAt: card.createdAt };
+    }),
+    bus.serve('auth.listCards', async ({ userId }) => ({ items: [...cards.values()].filter((c) => c.userId === userId).map((c) => ({ cardId: c.cardId, createdAt: c.createdAt })) })),
+    bus.serve('auth.removeCard', async ({ userId, cardId }) => {
+      const held = cards.get(cardId.toUpperCase());
+      if (!held || held.userId !== userId) throw new DomainError('NOT_FOUND', `card ${cardId} not found`, { resource: 'card' });
+      cards.delete(cardId.toUpperCase());
+      return { cardId: held.cardId, createdAt: held.createdAt };
+    }),
     bus.serve('auth.addCar', async (params) => addCar(params)),
     bus.serve('auth.listCars', async ({ userId }) => ({ items: cars.filter((c) => c.userId === userId).map(carView) })),
     bus.serve('auth.getCar', async ({ userId, carId }) => carView(cars[carIndex(userId, carId)]!)),

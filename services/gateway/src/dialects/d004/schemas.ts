@@ -87,6 +87,11 @@ export const CarBody = Closed({
   capacityKwh: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: 'battery capacity' })),
 });
 export const CarIdPath = Closed({ carId: Id });
+/** An RFID card: the OCPP idTag a pile reads (at most 20 printable characters). */
+const CardIdText = Type.String({ minLength: 1, maxLength: 20, pattern: '^[\\x21-\\x7E]+$', description: 'RFID card id (OCPP idTag)' });
+export const CardBody = Closed({ cardId: CardIdText });
+export const CardIdPath = Closed({ cardId: CardIdText });
+export const CardView004 = Type.Object({ cardId: Type.String(), createdAt: IsoTime });
 export const CarView = Type.Object({ carId: Type.String(), plate: Type.String(), capacityKwh: Nullable(Kwh), createdAt: Nullable(IsoTime) });
 export const AdminToken = Type.Object({ token: Type.String({ description: 'JWT with role admin' }) });
 

@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { iso, yuan } from '../../../core/units.js';
 import { carView, numericUserId } from '../format.js';
 import { energyWmsFromKwh } from '../../../core/parse.js';
-import { AdminToken, CarBody, CarIdPath, CarView, LoginBody, Login004, RegisterBody, UpdateProfileBody, UserInfo004, responses } from '../schemas.js';
+import { AdminToken, CarBody, CarIdPath, CarView, CardBody, CardIdPath, CardView004, LoginBody, Login004, RegisterBody, UpdateProfileBody, UserInfo004, responses } from '../schemas.js';
 
 /** Balance and points belong to billing's accounts, which have no RPC yet: 004 shows 0. */
 function login004(result: LoginResult) {
@@ -95,6 +95,26 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
     schema: { tags: [TAG], summary: 'remove a car', security: [{ bearerAuth: [] }], params: CarIdPath, response: responses(CarView) },
     config: { resource: 'car' },
   }, async (req) => ok(carView(await deps.call(req, 'auth.removeCar', { userId: principal(req).userId, carId: req.params.carId }), deps.fmt())));
+
+  // RFID cards (DESIGN.md "Platform additions"): a session a pile starts with one is its owner's
+  const cardView = (c: { cardId: string; createdAt: number }) => ({ cardId: c.cardId, createdAt: iso(c.createdAt, deps.timeZone) ?? '' });
+  api.get('/user/cards', {
+    onRequest: deps.user,
+    schema: { tags: [TAG], summary: "the caller's RFID cards, oldest first", security: [{ bearerAuth: [] }], response: responses(Type.Array(CardView004)) },
+    config: { resource: 'card' },
+  }, async (req) => ok((await deps.call(req, 'auth.listCards', { userId: principal(req).userId })).items.map(cardView)));
+
+  api.post('/user/cards', {
+    onRequest: deps.user,
+    schema: { tags: [TAG], summary: "bind an RFID card (another user's card: 9005)", security: [{ bearerAuth: [] }], body: CardBody, response: responses(CardView004) },
+    config: { resource: 'card' },
+  }, async (req) => ok(cardView(await deps.call(req, 'auth.addCard', { userId: principal(req).userId, cardId: req.body.cardId }))));
+
+  api.delete('/user/cards/:cardId', {
+    onRequest: deps.user,
+    schema: { tags: [TAG], summary: 'unbind a card', security: [{ bearerAuth: [] }], params: CardIdPath, response: responses(CardView004) },
+    config: { resource: 'card' },
+  }, async (req) => ok(cardView(await deps.call(req, 'auth.removeCard', { userId: principal(req).userId, cardId: req.params.cardId }))));
 
   api.post('/admin/login', {
     schema: { tags: [TAG], summary: 'admin log in', body: LoginBody, response: responses(AdminToken) },
