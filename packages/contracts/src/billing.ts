@@ -46,12 +46,15 @@ export const billingMessages = {
 
 /** With userId, a bill of another user is NOT_FOUND (users see only their own). */
 export const GetBillParams = Type.Object({ billId: Id, userId: Type.Optional(Id) });
-/** Newest first (by session end). */
+/** Newest first (by session end); fromMs/toMs bound the session's end (inclusive, exclusive). */
 export const ListBillsParams = Type.Object({
   userId: Type.Optional(Id),
   orderId: Type.Optional(Id),
   sessionId: Type.Optional(Id),
   stationId: Type.Optional(Id),
+  /** the session ended in [fromMs, toMs) */
+  fromMs: Type.Optional(EpochMs()),
+  toMs: Type.Optional(EpochMs()),
   ...PageParams,
 });
 export const BillList = Page(Bill);

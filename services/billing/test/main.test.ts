@@ -101,6 +101,9 @@ t.test('every ended session is billed, even 0 kWh; an order\'s bills are listed 
   const page2 = await h.bus.call('billing.listBills', { orderId, pageNum: 2, pageSize: 2 });
   t.equal(page1.total, 3);
   t.same([...page1.items, ...page2.items].map((b) => b.sessionId), [last.sessionId, empty.sessionId, first.sessionId]);
+  const window = await h.bus.call('billing.listBills', { orderId, fromMs: at('06:40'), toMs: at('07:20'), pageNum: 1, pageSize: 10 });
+  t.same(window.items.map((b) => b.sessionId).sort(), [first.sessionId, empty.sessionId].sort(), 'sessions that ended in [06:40, 07:20): the 07:20 end is out');
+  t.equal(window.total, 2);
 });
 
 t.test('billing.sessionBill waits a little for a bill that is on its way', async (t) => {

@@ -48,7 +48,10 @@ export class BillRepository {
   }
 
   async list(filter: RpcParams<'billing.listBills'>): Promise<{ items: Bill[]; total: number }> {
-    const q = definedFields(filter, ['userId', 'orderId', 'sessionId', 'stationId']);
+    const q: Record<string, unknown> = definedFields(filter, ['userId', 'orderId', 'sessionId', 'stationId']);
+    if (filter.fromMs !== undefined || filter.toMs !== undefined) {
+      q.endedAt = { ...(filter.fromMs !== undefined ? { $gte: filter.fromMs } : {}), ...(filter.toMs !== undefined ? { $lt: filter.toMs } : {}) };
+    }
     const { items, total } = await findPage(this.Bill, q, filter, { endedAt: -1, billId: -1 });
     return { items: items.map(toBill), total };
   }

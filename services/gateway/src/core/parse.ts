@@ -34,6 +34,20 @@ export function localDayRange(date: string, timeZone: string, field: string): { 
   return { fromMs: day.startOf('day').toMillis(), toMs: day.plus({ days: 1 }).startOf('day').toMillis() };
 }
 
+/**
+ * An operator's `from`/`to` filter -> [fromMs, toMs): each an ISO 8601 date-time (that instant) or a local date
+ * `YYYY-MM-DD` (from: the start of that day; to: the end of that day, so the day is included). VALIDATION when
+ * `from` is not before `to`.
+ */
+export function timeRange(from: string | undefined, to: string | undefined, timeZone: string): { fromMs?: number; toMs?: number } {
+  const isDate = (text: string) => /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const range: { fromMs?: number; toMs?: number } = {};
+  if (from !== undefined) range.fromMs = isDate(from) ? localDayRange(from, timeZone, 'from').fromMs : parseTime(from, timeZone, 'from');
+  if (to !== undefined) range.toMs = isDate(to) ? localDayRange(to, timeZone, 'to').toMs : parseTime(to, timeZone, 'to');
+  if (range.fromMs !== undefined && range.toMs !== undefined && range.fromMs >= range.toMs) throw new DomainError('VALIDATION', 'from must be before to');
+  return range;
+}
+
 export type ReportPeriod = 'day' | 'week' | 'month';
 
 const ONE = { day: { days: 1 }, week: { weeks: 1 }, month: { months: 1 } } as const;

@@ -225,6 +225,19 @@ export const BillsQuery = Closed({
 });
 
 // ---- admin ----
+/** GET /api/admin/bills and /api/admin/orders: every user's, filtered. */
+export const AdminListQuery = Closed({
+  stationId: Type.Optional(Id),
+  userId: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: "a user's id (as 004's userId)" })),
+  from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date-time, or YYYY-MM-DD (station-local, from that day on)' })),
+  to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date-time (exclusive), or YYYY-MM-DD (up to and including that day)' })),
+  pageNum: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+});
+/** An operator's list item: the user's view plus whose it is. */
+const OwnerField = Type.Object({ userId: Type.Integer() });
+export const AdminBillView = Type.Composite([BillView, OwnerField]);
+export const AdminOrderItem = Type.Composite([OrderListItem004, OwnerField]);
 export const StationPath = Closed({ stationId: Id });
 export const BoardEntry = Type.Object({
   orderId: Type.String(),

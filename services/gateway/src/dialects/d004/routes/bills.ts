@@ -1,10 +1,11 @@
-// Platform additions: the caller's bills (详单).
+// Platform additions: the caller's bills (详单), and every user's for operators (`GET /api/admin/bills`).
 import { principal, type Api } from '../../../core/context.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { listBills, ownBill } from '../../../core/use-cases.js';
+import { timeRange } from '../../../core/parse.js';
 import { ok } from '../envelope.js';
-import { billView, page004 } from '../format.js';
-import { BillIdPath, BillsQuery, BillView, Page004, responses } from '../schemas.js';
+import { billView, numericUserId, page004 } from '../format.js';
+import { AdminBillView, AdminListQuery, BillIdPath, BillsQuery, BillView, Page004, responses } from '../schemas.js';
 
 export function billRoutes(api: Api, deps: RouteDeps): void {
   const security = [{ bearerAuth: [] }];
@@ -28,5 +29,22 @@ export function billRoutes(api: Api, deps: RouteDeps): void {
     const page = await listBills(deps, req, { userId, pageNum, pageSize, ...(orderId !== undefined ? { orderId } : {}) });
     const fmt = deps.fmt();
     return ok(page004(page, (b) => billView(b, fmt)));
+  });
+
+  api.get('/admin/bills', {
+    onRequest: deps.admin,
+    schema: { tags: [TAG], summary: "every user's bills, newest first (by session end)", security, querystring: AdminListQuery, response: responses(Page004(AdminBillView)) },
+    config: { resource: 'bill' },
+  }, async (req) => {
+    const { stationId, userId, from, to, pageNum, pageSize } = req.query;
+    const page = await deps.call(req, 'billing.listBills', {
+      pageNum,
+      pageSize,
+      ...(stationId !== undefined ? { stationId } : {}),
+      ...(userId !== undefined ? { userId } : {}),
+      ...timeRange(from, to, deps.timeZone),
+    });
+    const fmt = deps.fmt();
+    return ok(page004(page, (b) => ({ ...billView(b, fmt), userId: numericUserId(b.userId) })));
   });
 }

@@ -1,13 +1,14 @@
-// Document 004 orders: the caller's order list and one order in full (fees and tier split from its bills).
+// Document 004 orders: the caller's order list and one order in full (fees and tier split from its bills); every
+// user's orders for operators (`GET /api/admin/orders`, a platform addition).
 import type { OrderState } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { principal, type Api } from '../../../core/context.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { listOrders, ownOrder } from '../../../core/use-cases.js';
 import { ok } from '../envelope.js';
-import { orderDetail004, orderListItem004, page004, statesFor004Status } from '../format.js';
-import { localDayRange } from '../../../core/parse.js';
-import { OrderDetail004, OrderIdParams, OrderListItem004, OrdersQuery, Page004, responses } from '../schemas.js';
+import { numericUserId, orderDetail004, orderListItem004, page004, statesFor004Status } from '../format.js';
+import { localDayRange, timeRange } from '../../../core/parse.js';
+import { AdminListQuery, AdminOrderItem, OrderDetail004, OrderIdParams, OrderListItem004, OrdersQuery, Page004, responses } from '../schemas.js';
 
 export function orderRoutes(api: Api, deps: RouteDeps): void {
   api.get('/orders', {
@@ -39,5 +40,23 @@ export function orderRoutes(api: Api, deps: RouteDeps): void {
   }, async (req) => {
     const order = await ownOrder(deps, req, principal(req).userId, req.params.id);
     return ok(orderDetail004(order, deps.fmt()));
+  });
+
+  api.get('/admin/orders', {
+    onRequest: deps.admin,
+    schema: { tags: [TAG], summary: "every user's orders, newest first (by creation)", security: [{ bearerAuth: [] }], querystring: AdminListQuery, response: responses(Page004(AdminOrderItem)) },
+    config: { resource: 'order' },
+  }, async (req) => {
+    const { stationId, userId, from, to, pageNum, pageSize } = req.query;
+    // every user's: order.list without a userId (the user routes always name the caller, core/use-cases.ts)
+    const page = await deps.call(req, 'order.list', {
+      pageNum,
+      pageSize,
+      ...(stationId !== undefined ? { stationId } : {}),
+      ...(userId !== undefined ? { userId } : {}),
+      ...timeRange(from, to, deps.timeZone),
+    });
+    const fmt = deps.fmt();
+    return ok(page004(page, (o) => ({ ...orderListItem004(o, fmt), userId: numericUserId(o.userId) })));
   });
 }
