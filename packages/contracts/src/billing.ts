@@ -95,6 +95,29 @@ export const Report = Type.Object({ rows: Type.Array(ReportRow) });
 export type Report = Static<typeof Report>;
 
 /**
+ * One user's charging statistics over [fromMs, toMs) (absent: unbounded), by when each session ended; `days` groups
+ * them by the session end's local date in `timeZone`, oldest first, days without a session left out.
+ */
+export const StatisticsParams = Type.Object({
+  userId: Id,
+  fromMs: Type.Optional(EpochMs({ description: 'inclusive' })),
+  toMs: Type.Optional(EpochMs({ description: 'exclusive' })),
+  timeZone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone of the days' }),
+}, { additionalProperties: false });
+export type StatisticsParams = Static<typeof StatisticsParams>;
+const StatisticsSums = {
+  sessions: Type.Integer({ minimum: 0 }),
+  energyWms: EnergyWms(),
+  totalFen: FeeFen(),
+};
+export const Statistics = Type.Object({
+  ...StatisticsSums,
+  durationMs: Type.Integer({ minimum: 0 }),
+  days: Type.Array(Type.Object({ date: Type.String({ description: 'YYYY-MM-DD' }), ...StatisticsSums })),
+});
+export type Statistics = Static<typeof Statistics>;
+
+/**
  * The most one recharge may credit: 100 000 yuan. Far above any charging session, low enough that a mistyped amount
  * (yuan sent as fen times 100) is refused, and that balances stay exact integers (2^53 fen is ~900 billion recharges).
  */
@@ -156,6 +179,8 @@ export const billingRpc = {
   'billing.listBills': { params: ListBillsParams, result: BillList },
   'billing.sessionBill': { params: SessionBillParams, result: Bill },
   'billing.report': { params: ReportParams, result: Report },
+  /** A user's sessions summed, and per local day (document 004's /api/statistics/charging). */
+  'billing.statistics': { params: StatisticsParams, result: Statistics },
   'billing.recharge': { params: RechargeParams, result: RechargeResult },
   'billing.balance': { params: BalanceParams, result: Balance },
   'billing.ledger': { params: LedgerParams, result: LedgerPage },

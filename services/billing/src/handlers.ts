@@ -4,6 +4,7 @@ import type { Tariff } from '@voltq/tariff';
 import { buildBill } from './domain/bill.js';
 import { causeOf, checkRechargeAmount, checkSameRequest } from './domain/ledger.js';
 import { sumByPile } from './domain/report.js';
+import { chargingStatistics } from './domain/statistics.js';
 import type { LedgerRepository } from './store/ledger.js';
 import type { BillRepository } from './store/repository.js';
 
@@ -57,6 +58,11 @@ export async function registerHandlers(deps: BillingDeps): Promise<void> {
   await bus.serve('billing.report', async (params) => {
     if (params.toMs <= params.fromMs) throw new DomainError('VALIDATION', 'the report period must end after it starts');
     return { rows: sumByPile(await repo.forReport(params)) };
+  });
+
+  await bus.serve('billing.statistics', async (params) => {
+    if (params.fromMs !== undefined && params.toMs !== undefined && params.toMs <= params.fromMs) throw new DomainError('VALIDATION', 'the period must end after it starts');
+    return chargingStatistics(await repo.forStatistics(params), params.timeZone);
   });
 
   await bus.serve('billing.sessionBill', async (params, { deadline }) => {

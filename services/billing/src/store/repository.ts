@@ -3,7 +3,14 @@ import { Types } from 'mongoose';
 import type { Bill, ReportParams } from '@voltq/contracts';
 import { definedFields, findPage, isDuplicateKey, MongoCounters, nextDailyNumber, outboxEntry, type DailyNumberSource, type Envelope, type RpcParams } from '@voltq/kit';
 import type { ReportBill } from '../domain/report.js';
+import type { StatisticsBill } from '../domain/statistics.js';
 import { toBill, type BillModel, type StoredBill } from './model.js';
+
+/** The filter of sessions that ended in [fromMs, toMs), either bound optional. */
+function endedWithin(range: { fromMs?: number | undefined; toMs?: number | undefined }): Record<string, unknown> {
+  if (range.fromMs === undefined && range.toMs === undefined) return {};
+  return { endedAt: { ...(range.fromMs !== undefined ? { $gte: range.fromMs } : {}), ...(range.toMs !== undefined ? { $lt: range.toMs } : {}) } };
+}
 
 export class BillRepository {
   private readonly billNos: DailyNumberSource;
@@ -49,11 +56,15 @@ export class BillRepository {
 
   async list(filter: RpcParams<'billing.listBills'>): Promise<{ items: Bill[]; total: number }> {
     const q: Record<string, unknown> = definedFields(filter, ['userId', 'orderId', 'sessionId', 'stationId']);
-    if (filter.fromMs !== undefined || filter.toMs !== undefined) {
-      q.endedAt = { ...(filter.fromMs !== undefined ? { $gte: filter.fromMs } : {}), ...(filter.toMs !== undefined ? { $lt: filter.toMs } : {}) };
-    }
+    Object.assign(q, endedWithin(filter));
     const { items, total } = await findPage(this.Bill, q, filter, { endedAt: -1, billId: -1 });
     return { items: items.map(toBill), total };
+  }
+
+  /** What a user's statistics read of their bills whose session ended in [fromMs, toMs) (absent: unbounded). */
+  async forStatistics(params: { userId: string; fromMs?: number; toMs?: number }): Promise<StatisticsBill[]> {
+    const q = { userId: params.userId, ...endedWithin(params) };
+    return this.Bill.find(q, { _id: 0, endedAt: 1, durationMs: 1, energyWms: 1, totalFen: 1 }).lean<StatisticsBill[]>();
   }
 
   /** The summed fields of a station's bills whose session ended in [fromMs, toMs), optionally of one pile. */

@@ -49,17 +49,25 @@ export function timeRange(from: string | undefined, to: string | undefined, time
 }
 
 export type ReportPeriod = 'day' | 'week' | 'month';
+/** The periods of 004's statistics ("this week", "this month", "this year") and the reports. */
+export type CalendarPeriod = ReportPeriod | 'year';
 
-const ONE = { day: { days: 1 }, week: { weeks: 1 }, month: { months: 1 } } as const;
+const ONE = { day: { days: 1 }, week: { weeks: 1 }, month: { months: 1 }, year: { years: 1 } } as const;
 
 /**
  * The report period holding local date `date` ('YYYY-MM-DD' in `timeZone`) -> [start, end) in epoch ms: the day,
- * the ISO week (Monday to Monday) or the calendar month. Local midnights, so a DST day is 23 or 25 hours.
+ * the ISO week (Monday to Monday), the calendar month or year. Local midnights, so a DST day is 23 or 25 hours.
  */
 export function reportPeriod(period: ReportPeriod, date: string, timeZone: string, field = 'date'): { fromMs: number; toMs: number } {
   const day = DateTime.fromFormat(date, 'yyyy-MM-dd', { zone: timeZone });
   if (!day.isValid) throw new DomainError('VALIDATION', `${field} must be a date YYYY-MM-DD, got ${JSON.stringify(date)}`);
   // luxon's weeks are ISO weeks (Monday first) unless locale weeks are asked for
   const start = day.startOf(period);
+  return { fromMs: start.toMillis(), toMs: start.plus(ONE[period]).toMillis() };
+}
+
+/** The report period holding the instant `nowMs` (e.g. "this week" on the platform clock). */
+export function periodHolding(period: CalendarPeriod, nowMs: number, timeZone: string): { fromMs: number; toMs: number } {
+  const start = DateTime.fromMillis(nowMs, { zone: timeZone }).startOf(period);
   return { fromMs: start.toMillis(), toMs: start.plus(ONE[period]).toMillis() };
 }

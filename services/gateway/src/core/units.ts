@@ -53,3 +53,8 @@ export function hours(ms: number): number {
   // hundredths of an hour are 36 000 ms: round in integers, divide once
   return Math.floor((ms + 18_000) / 36_000) / 100;
 }
+
+/** An exact integer sum over `count` items -> its average as an integer, half-up (0 for none): the unit stays. */
+export function averageOf(sum: number, count: number): number {
+  return count === 0 ? 0 : Math.floor((2 * sum + count) / (2 * count));
+}
