@@ -450,6 +450,7 @@ for (const u of users) {
   const count = (family: IdFamily) => [...u.ids].filter((id) => id.startsWith(`${family}:`)).length;
   if (count('orderNo') < 2 || count('billNo') < 1 || count('text') < 3) throw new Error(`${u.name}'s ids as 004 lists them: ${[...u.ids].join(', ')}`);
 }
+process.stdout.write(`# ids known: ${users.map((u) => `${u.name} ${u.ids.size}`).join(', ')}\n`);
 const initialDb = Object.fromEntries(await Promise.all(['users'].map(async (c) => [c, await mongo.db!.collection(c).find({}).toArray()] as const)));
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -578,7 +579,7 @@ const bodyIdsOf = (r: Route, ids: (field: string) => fc.Arbitrary<string>): Body
 
 /** A body as a form (000, 003 read them): every value as text. */
 function formOf(body: unknown): string {
-  return new URLSearchParams(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)])).toString();
+  return new URLSearchParams(Object.entries(body as Record<string, unknown>).map(([k, v]): [string, string] => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)])).toString();
 }
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -793,7 +794,7 @@ async function run(c: Case): Promise<void> {
     return;
   }
   const dialect = dialectOfUrl(c.req.path);
-  const key = `${dialect} ${c.aspect ?? 'any'} ${res.status}${failed(dialect, res) ? ' refused' : ''}`;
+  const key = `${dialect} ${c.aspect ?? (c.expect !== undefined ? 'stray' : 'any')} ${res.status}${failed(dialect, res) ? ' refused' : ''}`;
   seen[key] = (seen[key] ?? 0) + 1;
   if (serverFailure(dialect, res)) fail(c, res, '5xx');
   const shape = shapeProblem(dialect, c.req.path, res);
