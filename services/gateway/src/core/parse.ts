@@ -2,12 +2,18 @@
 // Schema validation has already checked types and ranges; these raise VALIDATION for what a schema cannot say.
 import { DateTime } from 'luxon';
 import { DomainError } from '@voltq/kit';
-import { kwhToWms } from '@voltq/tariff';
+import { kwhToWms, TariffError } from '@voltq/tariff';
 
-/** kWh (number) -> Wms, exact to the Wms for any figure with up to 8 decimals. */
+/** kWh (number) -> Wms, exact to the Wms for any figure with up to 8 decimals. A figure too large to hold in Wms
+ * (schemas without a maximum: 000's quantity, 002's apply_kwh and power_capacity) is a bad request, not an error. */
 export function energyWmsFromKwh(energyKwh: number, field = 'energyKwh'): number {
   if (!Number.isFinite(energyKwh) || energyKwh <= 0) throw new DomainError('VALIDATION', `${field} must be a positive number of kWh`);
-  return kwhToWms(energyKwh);
+  try {
+    return kwhToWms(energyKwh);
+  } catch (err) {
+    if (err instanceof TariffError) throw new DomainError('VALIDATION', `${field}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** kW -> whole W (kW figures have at most three decimals at the edge). */

@@ -10,6 +10,9 @@ t.test('edge parsing', async (t) => {
   t.equal(energyWmsFromKwh(7.5), 27_000_000_000);
   t.equal(energyWmsFromKwh(0.1), 360_000_000, 'decimal, not binary, 0.1');
   t.throws(() => energyWmsFromKwh(0), { code: 'VALIDATION' });
+  // a figure no schema bounds (002's power_capacity: 1e300) is a bad request, not an internal error
+  t.throws(() => energyWmsFromKwh(1e300, 'power_capacity'), { code: 'VALIDATION', message: /^power_capacity: / });
+  t.throws(() => energyWmsFromKwh(1e12, 'quantity'), { code: 'VALIDATION', message: /too large/ });
   t.equal(powerWFromKw(7.5, 'slowPowerKw'), 7500);
   t.equal(powerWFromKw(7.005, 'slowPowerKw'), 7005);
   t.throws(() => powerWFromKw(0.0001, 'x'), { code: 'VALIDATION' });
