@@ -155,6 +155,41 @@ export const CardList = Type.Object({ items: Type.Array(CardView) });
 export const CardOwnerParams = Type.Object({ cardId: CardId }, { additionalProperties: false });
 export const CardOwner = Type.Object({ cardId: CardId, userId: Id });
 
+/**
+ * The app's configuration document (document 004's `/api/config`), kept by auth and edited by operators: texts,
+ * notices and banners. What auth knows itself (the WeChat app id, the token lifetime) is answered beside it.
+ */
+export const APP_TEXT_FIELDS = ['appName', 'appVersion', 'companyName', 'contactPhone', 'contactEmail', 'serviceAgreement', 'privacyPolicy', 'aboutUs', 'helpCenter', 'faq'] as const;
+export type AppTextField = (typeof APP_TEXT_FIELDS)[number];
+const AppText = Type.String({ maxLength: 20_000 });
+export const AppNotice = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  title: Type.String({ maxLength: 200 }),
+  content: Type.String({ maxLength: 20_000 }),
+  publishTime: EpochMs(),
+}, { additionalProperties: false });
+export const AppBanner = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  imageUrl: Type.String({ maxLength: 2048 }),
+  linkUrl: Type.String({ maxLength: 2048 }),
+  title: Type.String({ maxLength: 200 }),
+}, { additionalProperties: false });
+export const AppConfigDocument = Type.Object({
+  ...(Object.fromEntries(APP_TEXT_FIELDS.map((k) => [k, AppText])) as Record<AppTextField, typeof AppText>),
+  noticeList: Type.Array(AppNotice, { maxItems: 100 }),
+  bannerList: Type.Array(AppBanner, { maxItems: 50 }),
+}, { additionalProperties: false });
+export type AppConfigDocument = Static<typeof AppConfigDocument>;
+export const AppConfig = Type.Composite([AppConfigDocument, Type.Object({
+  wechatAppId: Type.String(),
+  jwtExpiryInMinutes: Type.Integer({ minimum: 1 }),
+  updatedAt: Type.Optional(EpochMs()),
+})]);
+export type AppConfig = Static<typeof AppConfig>;
+/** A change of the document: absent fields stay; a list given replaces the list. */
+export const PutAppConfigParams = Type.Partial(AppConfigDocument, { additionalProperties: false });
+export type PutAppConfigParams = Static<typeof PutAppConfigParams>;
+
 /** A JSON Web Key Set: the public keys that verify auth's tokens (by `kid`). */
 export const Jwks = Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) });
 export type Jwks = Static<typeof Jwks>;
@@ -199,4 +234,7 @@ export const authRpc = {
   'auth.removeCard': { params: CardRefParams, result: CardView },
   /** Whose card this is (a session started with it at a pile): NOT_FOUND for a card no user holds. */
   'auth.cardOwner': { params: CardOwnerParams, result: CardOwner },
+  /** The app's configuration (defaults until an operator edits it). */
+  'auth.appConfig': { params: Type.Object({}, { additionalProperties: false }), result: AppConfig },
+  'auth.putAppConfig': { params: PutAppConfigParams, result: AppConfig },
 } as const satisfies Record<string, RpcSchemaPair>;

@@ -13,5 +13,7 @@ export const configSchema = serviceConfigSchema('auth', {
   voltqAdminUser: Type.String({ minLength: 1, maxLength: 64, default: 'admin' }),
   /** unset: a random password is generated for a new admin and printed once on stdout */
   voltqAdminPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  /** the WeChat mini-program's app id (document 004's `/api/config` shows it; the login uses it) */
+  wechatAppId: Type.String({ maxLength: 64, default: '' }),
 });
 export type AuthConfig = Static<typeof configSchema>;

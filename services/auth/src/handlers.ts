@@ -1,15 +1,21 @@
 // Auth's RPCs: each maps its params to one Accounts (or signing key) call.
 import type { Bus } from '@voltq/kit';
 import type { Accounts } from './domain/accounts.js';
+import { appConfigUpdate, appConfigView } from './domain/app-config.js';
+import type { AppConfigStore } from './store/app-config.js';
 import type { SigningKeys } from './domain/tokens.js';
 
 export interface AuthDeps {
   bus: Bus;
   accounts: Accounts;
   keys: SigningKeys;
+  appConfig: Pick<AppConfigStore, 'get' | 'set'>;
+  /** what `/api/config` shows beside the document */
+  own: { wechatAppId: string; tokenTtlSeconds: number };
+  now: () => number;
 }
 
-export async function registerHandlers({ bus, accounts, keys }: AuthDeps): Promise<void> {
+export async function registerHandlers({ bus, accounts, keys, appConfig, own, now }: AuthDeps): Promise<void> {
   // Awaited: the service is ready only once every RPC queue exists.
   await Promise.all([
     bus.serve('auth.register', async (params) => accounts.register(params)),
@@ -29,5 +35,7 @@ export async function registerHandlers({ bus, accounts, keys }: AuthDeps): Promi
     bus.serve('auth.listCards', async (params) => ({ items: await accounts.listCards(params.userId) })),
     bus.serve('auth.removeCard', async (params) => accounts.removeCard(params.userId, params.cardId)),
     bus.serve('auth.cardOwner', async (params) => accounts.cardOwner(params.cardId)),
+    bus.serve('auth.appConfig', async () => appConfigView(await appConfig.get(), own)),
+    bus.serve('auth.putAppConfig', async (params) => appConfigView(await appConfig.set(appConfigUpdate(params), now()), own)),
   ]);
 }

@@ -1,10 +1,11 @@
-// auth: users, admins, cars and credentials; issues the JWTs the gateway verifies. `node src/main.ts` runs it; a
+// auth: users, admins, cars, cards, credentials and the app's configuration document; issues the JWTs the gateway verifies. `node src/main.ts` runs it; a
 // test imports `authService` (or `authServiceWith` to catch the admin announcement) and runs it in-process.
 import { runIfMain, type RunServiceOptions } from '@voltq/kit';
 import { configSchema } from './config.js';
 import { Accounts } from './domain/accounts.js';
 import { registerHandlers } from './handlers.js';
 import { MongoAccountStore } from './store/accounts.js';
+import { AppConfigStore } from './store/app-config.js';
 import { authModels } from './store/models.js';
 import { loadSigningKeys } from './store/signing-keys.js';
 
@@ -36,7 +37,14 @@ export function authServiceWith({ announce = (line) => process.stdout.write(`${l
       if (admin.generatedPassword !== undefined) {
         announce(`VoltQ admin account created: username "${config.voltqAdminUser}" password "${admin.generatedPassword}" (shown once; set VOLTQ_ADMIN_PASSWORD to choose it)`);
       }
-      await registerHandlers({ bus, accounts, keys });
+      await registerHandlers({
+        bus,
+        accounts,
+        keys,
+        appConfig: new AppConfigStore(mongo),
+        own: { wechatAppId: config.wechatAppId, tokenTtlSeconds: config.tokenTtlSeconds },
+        now: () => clock.now(),
+      });
       log.info({ admin: config.voltqAdminUser, created: admin.created, kid: keys.keyId }, 'auth ready');
     },
   } satisfies RunServiceOptions<typeof configSchema>;

@@ -15,6 +15,7 @@ import { d000 } from './dialects/d000/index.js';
 import { d001 } from './dialects/d001/index.js';
 import { d002 } from './dialects/d002/index.js';
 import { d003 } from './dialects/d003/index.js';
+import { API_VERSION } from './dialects/d004/context.js';
 import { d004 } from './dialects/d004/index.js';
 import { MAX_CLIENT_FRAME_BYTES, wsDialect } from './dialects/ws/index.js';
 import type { LoginThrottle } from './domain/rate-limit.js';
@@ -59,7 +60,7 @@ export async function registerHandlers(http: FastifyInstance, opts: HandlerDeps)
   await http.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'VoltQ API', version: '1.0.0', description: errorCodesDescription() },
+      info: { title: 'VoltQ API', version: API_VERSION, description: errorCodesDescription() },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, token: { type: 'apiKey', in: 'header', name: 'token' } } },
       // one tag per document (each dialect tags its operations with its number; /docs groups by them)
       tags: [

@@ -13,3 +13,6 @@ export type RouteDeps = CoreDeps & Guards;
 
 /** The OpenAPI tag of 004's operations: the document's number, as every dialect tags its own. */
 export const TAG = '004';
+
+/** The API's version: the OpenAPI document's `info.version` and 004's `apiVersion` (004:944). */
+export const API_VERSION = '1.0.0';

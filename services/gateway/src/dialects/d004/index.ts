@@ -8,6 +8,7 @@ import { TOKEN_PLACE, type RouteDeps } from './context.js';
 import { errorHandler, fail } from './envelope.js';
 import { adminRoutes } from './routes/admin.js';
 import { billRoutes } from './routes/bills.js';
+import { configRoutes } from './routes/config.js';
 import { orderRoutes } from './routes/orders.js';
 import { queueRoutes } from './routes/queue.js';
 import { statisticsRoutes } from './routes/statistics.js';
@@ -47,6 +48,7 @@ export async function d004(http: FastifyInstance, core: CoreDeps): Promise<void>
       billRoutes(api, deps);
       adminRoutes(api, deps);
       statisticsRoutes(api, deps);
+      configRoutes(api, deps);
     },
     { prefix: PREFIX },
   );
