@@ -57,6 +57,8 @@ export const LoginResult = Type.Object({
   username: Username,
   role: Role,
   expiresAt: EpochMs({ description: 'real epoch ms (tokens expire by wall time, not the simulated clock)' }),
+  /** the user's WeChat openid, when they have one */
+  openId: Type.Optional(Type.String()),
 });
 export type LoginResult = Static<typeof LoginResult>;
 /** Registering logs the new user in (document 004 answers a token). */
@@ -85,6 +87,8 @@ export const UserInfo = Type.Object({
   city: Type.Optional(Type.String()),
   language: Type.Optional(Type.String()),
   cars: Type.Array(CarView),
+  /** the WeChat openid of a user who logged in through the mini-program (auth.wechatLogin) */
+  openId: Type.Optional(Type.String({ maxLength: 128 })),
   createdAt: EpochMs(),
   lastLoginAt: Type.Optional(EpochMs()),
 });
@@ -190,6 +194,24 @@ export type AppConfig = Static<typeof AppConfig>;
 export const PutAppConfigParams = Type.Partial(AppConfigDocument, { additionalProperties: false });
 export type PutAppConfigParams = Static<typeof PutAppConfigParams>;
 
+/**
+ * The mini-program's login (document 004's `/api/user/wechat/login`): `code` from wx.login, exchanged with WeChat's
+ * jscode2session for the user's openid; the first login creates the user, later ones update the profile given.
+ */
+export const WechatLoginParams = Type.Object({
+  code: Type.String({ minLength: 1, maxLength: 256 }),
+  profile: Type.Optional(Type.Object({
+    nickname: Type.Optional(Type.String({ maxLength: 64 })),
+    avatar: Type.Optional(Type.String({ maxLength: 1024 })),
+    gender: Type.Optional(Gender),
+    country: Type.Optional(Type.String({ maxLength: 64 })),
+    province: Type.Optional(Type.String({ maxLength: 64 })),
+    city: Type.Optional(Type.String({ maxLength: 64 })),
+    language: Type.Optional(Type.String({ maxLength: 32 })),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false });
+export type WechatLoginParams = Static<typeof WechatLoginParams>;
+
 /** A JSON Web Key Set: the public keys that verify auth's tokens (by `kid`). */
 export const Jwks = Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) });
 export type Jwks = Static<typeof Jwks>;
@@ -207,6 +229,11 @@ export const authRpc = {
    * by usernameKey, whichever case or blanks the caller typed.
    */
   'auth.login': { params: LoginParams, result: LoginResult },
+  /**
+   * The mini-program's login: UNAUTHORIZED (resource wechat) when WeChat refuses the code, UNAVAILABLE (resource
+   * wechat) when WeChat cannot be asked (not configured, unreachable); the answer carries the openId.
+   */
+  'auth.wechatLogin': { params: WechatLoginParams, result: LoginResult },
   /** As auth.login, for accounts with role admin. */
   'auth.adminLogin': { params: LoginParams, result: LoginResult },
   'auth.userInfo': { params: UserRefParams, result: UserInfo },

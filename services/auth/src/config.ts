@@ -15,5 +15,9 @@ export const configSchema = serviceConfigSchema('auth', {
   voltqAdminPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   /** the WeChat mini-program's app id (document 004's `/api/config` shows it; the login uses it) */
   wechatAppId: Type.String({ maxLength: 64, default: '' }),
+  /** its secret; unset: the WeChat login is refused as not configured */
+  wechatAppSecret: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  /** where jscode2session is asked: WeChat itself, or the sandbox scripts/start runs */
+  wechatApiBaseUrl: Type.String({ minLength: 1, maxLength: 512, default: 'https://api.weixin.qq.com' }),
 });
 export type AuthConfig = Static<typeof configSchema>;
