@@ -98,7 +98,7 @@ export function buildSandbox(opts: SandboxOptions): { app: FastifyInstance; orde
   app.setErrorHandler((err, req, reply) => {
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (req.url.startsWith('/pay/')) {
-      const code = status === 413 ? 'XML_FORMAT_ERROR' : 'SYSTEMERROR';
+      const code = status >= 400 && status < 500 ? 'XML_FORMAT_ERROR' : 'SYSTEMERROR';
       return reply.status(200).type('text/xml').send(`<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[${code}]]></return_msg><result_code><![CDATA[FAIL]]></result_code><err_code><![CDATA[${code}]]></err_code></xml>`);
     }
     return reply.status(status).send({ error: (err as Error).message });

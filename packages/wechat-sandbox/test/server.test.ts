@@ -29,9 +29,9 @@ async function merchantServer(answer: (n: number) => { status: number; body: str
 const SUCCESS = { status: 200, body: toXml({ return_code: 'SUCCESS', return_msg: 'OK' }) };
 const FAIL = { status: 200, body: toXml({ return_code: 'FAIL', return_msg: 'not now' }) };
 
-async function post(url: string, body: string): Promise<Record<string, string>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
-  t.equal(res.status, 200, 'v2 answers are HTTP 200');
+async function post(url: string, body: string, contentType = 'text/xml'): Promise<Record<string, string>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  if (res.status !== 200) throw new Error(`v2 answers are HTTP 200, not ${res.status}`);
   return { ...parseXml(await res.text()) };
 }
 /** A v2 call signed with `key` (default: the merchant's own). */
@@ -101,6 +101,7 @@ t.test('sandbox', async (t) => {
     const doctype = await post(`${sb.url}/pay/unifiedorder`, '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><mch_id>&e;</mch_id></xml>');
     t.equal(doctype.err_code, 'XML_FORMAT_ERROR');
     t.equal((await post(`${sb.url}/pay/unifiedorder`, '')).err_code, 'POST_DATA_EMPTY');
+    t.equal((await post(`${sb.url}/pay/unifiedorder`, '<xml></xml>', 'application/json')).err_code, 'XML_FORMAT_ERROR', 'XML sent as JSON');
     t.equal((await post(`${sb.url}/pay/orderquery`, `<xml><a><![CDATA[${'x'.repeat(70_000)}]]></a></xml>`)).return_code, 'FAIL', 'oversize body');
   });
 
