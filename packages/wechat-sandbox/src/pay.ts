@@ -174,6 +174,12 @@ export function codeUrl(code: string): string {
   return `weixin://wxpay/bizpayurl?pr=${code}`;
 }
 
+/** The sandbox page a payer "scans" a code_url to: `<sandbox url>/sandbox/pay?code=<pr>` (undefined: not a code_url). */
+export function payPageUrl(sandboxUrl: string, codeUrlText: string): string | undefined {
+  const m = /^weixin:\/\/wxpay\/bizpayurl\?pr=([\w-]+)$/.exec(codeUrlText);
+  return m ? `${sandboxUrl.replace(/\/+$/, '')}/sandbox/pay?code=${m[1]}` : undefined;
+}
+
 /** POST /pay/orderquery by transaction_id (preferred) or out_trade_no. */
 export function orderQuery(ctx: PayContext, raw: string): string {
   const c = checkCall(ctx, raw);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { nonceStr, parseXml, signed, toXml, verifySignature, type V2Params } from '@voltq/wechat-v2';
 import { startWechatSandbox, type WechatSandbox } from '../src/server.js';
+import { payPageUrl } from '../src/pay.js';
 import type { MerchantAccount } from '../src/accounts.js';
 
 const A: MerchantAccount = { appid: 'wxaaaaaaaaaaaaaaaa', mchId: '1900000001', key: 'a'.repeat(32), appSecret: 'secret-a' };
@@ -111,6 +112,10 @@ t.test('sandbox', async (t) => {
     const a = await call(sb, '/pay/unifiedorder', A, { ...order('VQ20260010', merchant.url, 2050), attach: 'order-17' });
     const code = codeOf(a.code_url!);
 
+    t.equal(payPageUrl(sb.url, a.code_url!), `${sb.url}/sandbox/pay?code=${code}`);
+    t.equal(payPageUrl(sb.url, 'https://example.com/'), undefined);
+    const json = (await (await fetch(payPageUrl(sb.url, a.code_url!)!, { headers: { accept: 'application/json' } })).json()) as Record<string, unknown>;
+    t.match(json, { out_trade_no: 'VQ20260010', total_fee: 2050, trade_state: 'NOTPAY' });
     const html = await (await fetch(`${sb.url}/sandbox/pay?code=${code}`)).text();
     t.match(html, '¥20.50');
     t.match(html, 'VQ20260010');
