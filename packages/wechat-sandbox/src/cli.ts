@@ -14,7 +14,12 @@ try {
   process.exit(2);
 }
 const port = Number(process.env.WECHAT_SANDBOX_PORT ?? 8091);
-const sandbox = await startWechatSandbox({ port, host: process.env.WECHAT_SANDBOX_HOST ?? '127.0.0.1', merchants, log: process.argv.includes('--log') });
+const sandbox = await startWechatSandbox({ port, host: process.env.WECHAT_SANDBOX_HOST ?? '127.0.0.1', merchants, log: process.argv.includes('--log') }).catch(
+  (err: Error) => {
+    console.error(`wechat-sandbox: ${err.message}`);
+    process.exit(2);
+  },
+);
 console.log(`wechat-sandbox listening on ${sandbox.url} (merchants: ${merchants.map((m) => `${m.mchId}/${m.appid}`).join(', ')})`);
 const stop = () => void sandbox.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
