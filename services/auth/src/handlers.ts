@@ -3,6 +3,7 @@ import type { Bus } from '@voltq/kit';
 import type { Accounts } from './domain/accounts.js';
 import { appConfigUpdate, appConfigView } from './domain/app-config.js';
 import type { AppConfigStore } from './store/app-config.js';
+import type { WechatClient } from './store/wechat.js';
 import type { SigningKeys } from './domain/tokens.js';
 
 export interface AuthDeps {
@@ -13,13 +14,16 @@ export interface AuthDeps {
   /** what `/api/config` shows beside the document */
   own: { wechatAppId: string; tokenTtlSeconds: number };
   now: () => number;
+  /** WeChat's jscode2session (store/wechat.ts) */
+  wechat: Pick<WechatClient, 'session'>;
 }
 
-export async function registerHandlers({ bus, accounts, keys, appConfig, own, now }: AuthDeps): Promise<void> {
+export async function registerHandlers({ bus, accounts, keys, appConfig, own, now, wechat }: AuthDeps): Promise<void> {
   // Awaited: the service is ready only once every RPC queue exists.
   await Promise.all([
     bus.serve('auth.register', async (params) => accounts.register(params)),
     bus.serve('auth.login', async (params) => accounts.login(params.username, params.password, 'user')),
+    bus.serve('auth.wechatLogin', async (params) => accounts.wechatLogin((await wechat.session(params.code)).openId, params.profile)),
     bus.serve('auth.adminLogin', async (params) => accounts.login(params.username, params.password, 'admin')),
     bus.serve('auth.userInfo', async (params) => accounts.userInfo(params.userId)),
     bus.serve('auth.updateProfile', async (params) => accounts.updateProfile(params)),

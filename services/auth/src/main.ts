@@ -6,6 +6,7 @@ import { Accounts } from './domain/accounts.js';
 import { registerHandlers } from './handlers.js';
 import { MongoAccountStore } from './store/accounts.js';
 import { AppConfigStore } from './store/app-config.js';
+import { WechatClient } from './store/wechat.js';
 import { authModels } from './store/models.js';
 import { loadSigningKeys } from './store/signing-keys.js';
 
@@ -44,6 +45,7 @@ export function authServiceWith({ announce = (line) => process.stdout.write(`${l
         appConfig: new AppConfigStore(mongo),
         own: { wechatAppId: config.wechatAppId, tokenTtlSeconds: config.tokenTtlSeconds },
         now: () => clock.now(),
+        wechat: new WechatClient({ baseUrl: config.wechatApiBaseUrl, appId: config.wechatAppId, appSecret: config.wechatAppSecret }),
       });
       log.info({ admin: config.voltqAdminUser, created: admin.created, kid: keys.keyId }, 'auth ready');
     },

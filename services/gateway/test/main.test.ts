@@ -67,7 +67,7 @@ t.test('document 004 users: register, login, info and their errors', async (t) =
   t.equal(reg.status, 200);
   t.equal(reg.body.code, 0);
   t.equal(reg.body.message, '注册成功');
-  t.match(reg.body.data, { userId: Number, openId: '', balance: 0, points: 0, token: String });
+  t.match(reg.body.data, { userId: Number, openId: `user_${reg.body.data.userId}`, balance: 0, points: 0, token: String });
   t.equal(typeof reg.body.data.userId, 'number');
 
   const dup = await api('POST', '/api/user/register', { body: { username: 'carol1', password: 'carol-password' } });

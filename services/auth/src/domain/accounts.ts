@@ -5,6 +5,7 @@ import {
   normalizeUsername,
   usernameKey,
   type CardView,
+  type ProfileField,
   type CarView,
   type ChangePasswordParams,
   type LoginResult,
@@ -19,6 +20,7 @@ import { DomainError } from '@voltq/kit';
 import { hashPassword, needsRehash, randomPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import { cardKeyOf, carUpdate, carView, isEmail, profileUpdate, userInfo, type CardRecord, type CarRecord, type UserRecord } from './profile.js';
 import type { SigningKeys } from './tokens.js';
+import { wechatUsername } from './wechat-login.js';
 
 /**
  * What accounts need kept: users and cars. Uniqueness (usernameKey, username, userId, carId, plate per user) is
@@ -39,6 +41,7 @@ export interface AccountStore {
    */
   userByName(username: string): Promise<UserRecord | undefined>;
   userById(userId: string): Promise<UserRecord | undefined>;
+  userByOpenId(openId: string): Promise<UserRecord | undefined>;
   roleOf(userId: string): Promise<Role | undefined>;
   /** false when there is no such user */
   updateUser(userId: string, set: Partial<UserRecord>): Promise<boolean>;
@@ -96,7 +99,7 @@ export class Accounts {
     this.dummyHash = hashPassword(randomUUID(), opts.scrypt);
   }
 
-  private async createAccount(params: RegisterParams, role: Role): Promise<UserRecord> {
+  private async createAccount(params: RegisterParams, role: Role, extra: Partial<Pick<UserRecord, 'openId' | ProfileField>> = {}): Promise<UserRecord> {
     const username = normalizeUsername(params.username);
     if (username === '') throw new DomainError('VALIDATION', 'username is empty');
     // Also checked here for callers that skipped the RPC schema: nothing is stored with a malformed e-mail.
@@ -118,6 +121,7 @@ export class Accounts {
     };
     if (params.phone !== undefined) user.phone = params.phone;
     if (params.email !== undefined) user.email = params.email;
+    Object.assign(user, extra);
     await this.store.insertUser(user);
     return user;
   }
@@ -127,7 +131,30 @@ export class Accounts {
       { userId: user.userId, username: user.username, role: user.role },
       this.opts.tokenTtlSeconds,
     );
-    return { token, userId: user.userId, username: user.username, role: user.role, expiresAt };
+    return { token, userId: user.userId, username: user.username, role: user.role, expiresAt, ...(user.openId !== undefined ? { openId: user.openId } : {}) };
+  }
+
+  /**
+   * The mini-program's login for the WeChat user `openId`: their account (its profile updated from `profile`), or
+   * a new one (username `wx_<openid>`, a password nobody knows: this account logs in through WeChat only).
+   */
+  async wechatLogin(openId: string, profile: Record<string, unknown> = {}): Promise<LoginResult> {
+    const set = profileUpdate(profile);
+    const known = await this.store.userByOpenId(openId);
+    if (known) {
+      await this.store.updateUser(known.userId, { ...set, lastLoginAt: this.opts.now() });
+      return this.issue(known);
+    }
+    const username = wechatUsername(openId);
+    try {
+      const user = await this.createAccount({ username, password: randomUUID() }, 'user', { ...set, openId });
+      return this.issue(user);
+    } catch (err) {
+      // the same user's first two logins at once: the other one created the account
+      const raced = err instanceof DomainError && err.code === 'CONFLICT' ? await this.store.userByOpenId(openId) : undefined;
+      if (raced) return this.issue(raced);
+      throw err;
+    }
   }
 
   async register(params: RegisterParams): Promise<LoginResult> {

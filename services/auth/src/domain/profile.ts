@@ -89,7 +89,7 @@ export function userInfo(user: UserRecord, cars: CarRecord[]): UserInfo {
     cars: cars.map(carView),
     createdAt: user.createdAt,
   };
-  for (const key of ['phone', 'email', 'country', 'province', 'city', 'language'] as const) {
+  for (const key of ['phone', 'email', 'country', 'province', 'city', 'language', 'openId'] as const) {
     if (user[key] !== undefined) info[key] = user[key];
   }
   if (user.lastLoginAt !== undefined) info.lastLoginAt = user.lastLoginAt;

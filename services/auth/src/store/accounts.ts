@@ -70,6 +70,10 @@ export class MongoAccountStore implements AccountStore {
     return (await this.models.User.findOne({ userId }).lean<UserRecord>()) ?? undefined;
   }
 
+  async userByOpenId(openId: string): Promise<UserRecord | undefined> {
+    return (await this.models.User.findOne({ openId }).lean<UserRecord>()) ?? undefined;
+  }
+
   async roleOf(userId: string): Promise<Role | undefined> {
     const user = await this.models.User.findOne({ userId }, { _id: 0, userId: 1, role: 1 }).lean<Pick<UserRecord, 'userId' | 'role'>>();
     return user?.role;

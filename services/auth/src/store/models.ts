@@ -23,6 +23,8 @@ userSchema.index({ userId: 1 }, { unique: true });
 userSchema.index({ username: 1 }, { unique: true });
 // one namespace of login names whatever their case: unique where set (older accounts get it at start)
 userSchema.index({ usernameKey: 1 }, { unique: true, partialFilterExpression: { usernameKey: { $type: 'string' } } });
+// one account per WeChat user (only those who logged in through WeChat have one)
+userSchema.index({ openId: 1 }, { unique: true, partialFilterExpression: { openId: { $type: 'string' } } });
 
 const carSchema = new Schema<CarRecord>(
   mongooseFields(CarView, {

@@ -47,6 +47,19 @@ export const RegisterBody = Closed({
   avatar: Type.Optional(Type.String({ maxLength: 1024 })),
   gender: Type.Optional(Type.Integer({ minimum: 0, maximum: 2, description: '0 unknown, 1 male, 2 female' })),
 });
+/** 004:47-59: wx.login's code and the profile the mini-program may pass (absent: a default one). */
+export const WechatLoginBody = Closed({
+  code: Type.String({ minLength: 1, maxLength: 256, description: "wx.login's code" }),
+  userInfo: Type.Optional(Closed({
+    nickName: Type.Optional(Type.String({ maxLength: 64 })),
+    avatarUrl: Type.Optional(Type.String({ maxLength: 1024 })),
+    gender: Type.Optional(Type.Integer({ minimum: 0, maximum: 2, description: '0 unknown, 1 male, 2 female' })),
+    country: Type.Optional(Type.String({ maxLength: 64 })),
+    province: Type.Optional(Type.String({ maxLength: 64 })),
+    city: Type.Optional(Type.String({ maxLength: 64 })),
+    language: Type.Optional(Type.String({ maxLength: 32 })),
+  })),
+});
 export const LoginBody = Closed({
   username: Type.String({ minLength: 1, maxLength: 64 }),
   password: Type.String({ minLength: 1, maxLength: 256 }),

@@ -1,6 +1,8 @@
 // Document 004 users (register, login, info) and the platform's admin login. Logins and registrations run under
 // the failed-attempt limits (domain/rate-limit.ts): 429 / 9006 with Retry-After.
+import type { FastifyRequest } from 'fastify';
 import type { LoginResult } from '@voltq/contracts';
+import { definedFields } from '@voltq/kit';
 import { principal, type Api } from '../../../core/context.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { adminLogin, login, register } from '../../../core/use-cases.js';
@@ -9,20 +11,42 @@ import { Type } from '@sinclair/typebox';
 import { iso, yuan } from '../../../core/units.js';
 import { carView, numericUserId } from '../format.js';
 import { energyWmsFromKwh } from '../../../core/parse.js';
-import { AdminToken, CarBody, CarIdPath, CarView, CardBody, CardIdPath, CardView004, LoginBody, Login004, RegisterBody, UpdateProfileBody, UserInfo004, responses } from '../schemas.js';
+import { AdminToken, WechatLoginBody, CarBody, CarIdPath, CarView, CardBody, CardIdPath, CardView004, LoginBody, Login004, RegisterBody, UpdateProfileBody, UserInfo004, responses } from '../schemas.js';
 
-/** Balance and points belong to billing's accounts, which have no RPC yet: 004 shows 0. */
-function login004(result: LoginResult) {
-  return { token: result.token, userId: numericUserId(result.userId), openId: '', balance: 0, points: 0 };
+/**
+ * 004's `openId` (004:78): the user's WeChat openid; "if the openid is empty the system makes a default one, in the
+ * form user_{userId}" (004:78), shown, not stored.
+ */
+function openIdOf(userId: string, openId: string | undefined): string {
+  return openId ?? `user_${numericUserId(userId)}`;
 }
 
 export function userRoutes(api: Api, deps: RouteDeps): void {
+  /** 004's login answer: the token, the user's ids and balance (billing's ledger); points are not kept (0). */
+  const login004 = async (req: FastifyRequest, result: LoginResult) => {
+    const { balanceFen } = await deps.call(req, 'billing.balance', { userId: result.userId });
+    return { token: result.token, userId: numericUserId(result.userId), openId: openIdOf(result.userId, result.openId), balance: yuan(balanceFen), points: 0 };
+  };
+
+  api.post('/user/wechat/login', {
+    schema: { tags: [TAG], summary: "the mini-program's login: WeChat's code (wx.login) -> a token; the first login creates the user", body: WechatLoginBody, response: responses(Login004) },
+    config: { resource: 'wechat' },
+  }, async (req) => {
+    const { code, userInfo } = req.body;
+    const profile = userInfo === undefined ? undefined : definedFields({
+      nickname: userInfo.nickName, avatar: userInfo.avatarUrl, gender: userInfo.gender,
+      country: userInfo.country, province: userInfo.province, city: userInfo.city, language: userInfo.language,
+    }, ['nickname', 'avatar', 'gender', 'country', 'province', 'city', 'language']);
+    const result = await deps.call(req, 'auth.wechatLogin', { code, ...(profile !== undefined ? { profile } : {}) });
+    return ok(await login004(req, result), '登录成功');
+  });
+
   api.post('/user/register', {
     schema: { tags: [TAG], summary: 'register (and log in)', body: RegisterBody, response: responses(Login004) },
     config: { resource: 'register' },
   }, async (req, reply) => {
     const result = await register(deps, req, reply, req.body);
-    return ok(login004(result), '注册成功');
+    return ok(await login004(req, result), '注册成功');
   });
 
   api.post('/user/login', {
@@ -30,7 +54,7 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
     config: { resource: 'login' },
   }, async (req, reply) => {
     const result = await login(deps, req, reply, req.body);
-    return ok(login004(result), '登录成功');
+    return ok(await login004(req, result), '登录成功');
   });
 
   api.get('/user/info', {
@@ -42,7 +66,7 @@ export function userRoutes(api: Api, deps: RouteDeps): void {
     const [info, balance] = await Promise.all([deps.call(req, 'auth.userInfo', { userId }), deps.call(req, 'billing.balance', { userId })]);
     return ok({
       userId: numericUserId(info.userId),
-      openId: '',
+      openId: openIdOf(info.userId, info.openId),
       nickname: info.nickname,
       avatar: info.avatar,
       gender: info.gender,
