@@ -4,4 +4,4 @@ export { createTariff, DEFAULT_TARIFF, DEFAULT_TARIFF_SPEC, localDayStartMs, TIE
 export type { ResolvedTariffSpec, ServiceFee, Tariff, TariffSpec, TariffTierSpec, TierName } from './tariff.js';
 export { feeForConstantPower, feeForIntervals, tierAt } from './fee.js';
 export type { FeeBreakdown, TierSplit } from './fee.js';
-export { formatKwh, formatYuan, kwhToWms, PRICE_SCALE, WMS_PER_KWH } from './units.js';
+export { formatKwh, formatYuan, kwhToWms, parsePrice, PRICE_SCALE, WMS_PER_KWH } from './units.js';
