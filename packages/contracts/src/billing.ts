@@ -201,8 +201,15 @@ export const TariffDocument = Type.Object({
 });
 export type TariffDocument = Static<typeof TariffDocument>;
 
+/** A tariff as billing answers it: the stored document and which of its versions is in force now (billing's clock). */
+export const TariffAnswer = Type.Composite([
+  TariffDocument,
+  Type.Object({ inForce: Type.String({ description: 'effectiveDate of the version in force now' }) }),
+]);
+export type TariffAnswer = Static<typeof TariffAnswer>;
+
 export const TariffsParams = Type.Object({});
-export const TariffList = Type.Object({ tariffs: Type.Array(TariffDocument, { description: 'by tariffId' }) });
+export const TariffList = Type.Object({ tariffs: Type.Array(TariffAnswer, { description: 'by tariffId' }) });
 export type TariffList = Static<typeof TariffList>;
 
 /**
@@ -232,5 +239,5 @@ export const billingRpc = {
   'billing.balance': { params: BalanceParams, result: Balance },
   'billing.ledger': { params: LedgerParams, result: LedgerPage },
   'billing.tariffs': { params: TariffsParams, result: TariffList },
-  'billing.putTariff': { params: PutTariffParams, result: TariffDocument },
+  'billing.putTariff': { params: PutTariffParams, result: TariffAnswer },
 } as const satisfies Record<string, RpcSchemaPair>;

@@ -3,7 +3,7 @@ import { DomainError, ownedOrNotFound, type Bus, type Clock, type Logger, type M
 import { buildBill } from './domain/bill.js';
 import { causeOf, checkRechargeAmount, checkSameRequest } from './domain/ledger.js';
 import { sumByPile } from './domain/report.js';
-import { defaultTariffDocument, putVersion, tariffForSession, tariffIdOf } from './domain/tariffs.js';
+import { answerOf, defaultTariffDocument, putVersion, tariffForSession, tariffIdOf } from './domain/tariffs.js';
 import type { LedgerRepository } from './store/ledger.js';
 import type { BillRepository } from './store/repository.js';
 import type { TariffRepository } from './store/tariffs.js';
@@ -87,9 +87,9 @@ export async function registerHandlers(deps: BillingDeps): Promise<void> {
     return { entry, balanceFen: (await ledger.balance(params.userId)).balanceFen };
   });
 
-  await bus.serve('billing.tariffs', async () => ({ tariffs: await tariffs.list() }));
+  await bus.serve('billing.tariffs', async () => ({ tariffs: (await tariffs.list()).map((doc) => answerOf(doc, clock.now())) }));
 
-  await bus.serve('billing.putTariff', async (params) => tariffs.update(params.tariffId, (existing) => putVersion(existing, params, clock.now())));
+  await bus.serve('billing.putTariff', async (params) => answerOf(await tariffs.update(params.tariffId, (existing) => putVersion(existing, params, clock.now())), clock.now()));
 
   await bus.serve('billing.balance', async (params) => ledger.balance(params.userId));
 

@@ -1,7 +1,7 @@
 // Tariff documents (DESIGN.md "Walk-up stations, sessions and payments"): pure. A tariff has versions by effective
 // date, each with one rule per pile type (five tiers' windows and prices, a service fee per kWh or a percentage of
 // the energy fee). Validation and pricing are @voltq/tariff's: a rule becomes a Tariff, nothing here prices.
-import type { PileType, PutTariffParams, SessionEnded, TariffDocument, TariffRule, TariffVersion, TariffWindow } from '@voltq/contracts';
+import type { PileType, PutTariffParams, SessionEnded, TariffAnswer, TariffDocument, TariffRule, TariffVersion, TariffWindow } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import { createTariff, DEFAULT_TARIFF_SPEC, localDayStartMs, PRICE_SCALE, TariffError, type Tariff, type TierName } from '@voltq/tariff';
 
@@ -120,6 +120,11 @@ export function versionAt(doc: TariffDocument, ms: number): TariffVersion {
   let found = doc.versions[0] as TariffVersion;
   for (const v of doc.versions) if (v.effectiveFrom <= ms && v.effectiveFrom >= found.effectiveFrom) found = v;
   return found;
+}
+
+/** The document as billing answers it: with the effective date of the version in force at `nowMs`. */
+export function answerOf(doc: TariffDocument, nowMs: number): TariffAnswer {
+  return { ...doc, inForce: versionAt(doc, nowMs).effectiveDate };
 }
 
 /** Document 004's pile type of a session: 2 for a slow one, 1 (fast) otherwise. */

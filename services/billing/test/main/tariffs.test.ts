@@ -43,6 +43,9 @@ t.test('a session naming a tariff is priced by it, by the version in force at it
   t.same(v1.versions.map((v) => v.effectiveDate), ['2026-01-01']);
   const v2 = await h.bus.call('billing.putTariff', put('w1', '2026-03-01', [flat(1, 8000, { servicePrice: 1000 }), flat(2, 4000, { serviceRate: 500_000 })]));
   t.same(v2.versions.map((v) => v.effectiveDate), ['2026-01-01', '2026-03-01'], 'a new date adds a version');
+  t.equal(v2.inForce, '2026-03-01', 'in force now: the newest version already started');
+  const future = await h.bus.call('billing.putTariff', put('w2', '2099-01-01', [flat(1, 1, { servicePrice: 1 }), flat(2, 1, { servicePrice: 1 })]));
+  t.equal(future.inForce, '2099-01-01', 'a tariff with only a future version: that one (it prices everything until then)');
   t.same((await h.bus.call('billing.tariffs', {})).tariffs.find((x) => x.tariffId === 'w1'), v2, 'listed as stored');
 
   // 30 kWh fast, after 1 March: 30 x 0.80 + 30 x 0.10 = 24.00 + 3.00

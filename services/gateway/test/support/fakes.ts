@@ -1,6 +1,6 @@
 // In-memory stand-ins for the order, billing and scheduler services, served over the test's own bus so the
 // gateway is tested through real RPC without depending on those services. They record what they were asked.
-import type { Bill, OrderView, RpcMethod, RpcParams, TariffDocument } from '@voltq/contracts';
+import type { Bill, OrderView, RpcMethod, RpcParams, TariffAnswer, TariffDocument } from '@voltq/contracts';
 import { createTariff, DEFAULT_TARIFF_SPEC, localDayStartMs, TariffError } from '@voltq/tariff';
 import { DomainError, type Bus } from '@voltq/kit';
 import { bill as makeBill, board, KWH, order as makeOrder, T0 } from './fixtures.js';
@@ -153,7 +153,12 @@ export function serveFakes(bus: Bus): Fakes {
       })),
     }],
   }]]);
-  serve('billing.tariffs', () => ({ tariffs: [...tariffs.values()].sort((a, b) => a.tariffId.localeCompare(b.tariffId)) }));
+  // as billing: the version in force is the newest started by now (the first before any)
+  const answer = (doc: TariffDocument): TariffAnswer => {
+    const started = doc.versions.filter((v) => v.effectiveFrom <= Date.now());
+    return { ...doc, inForce: (started.at(-1) ?? doc.versions[0])?.effectiveDate ?? '' };
+  };
+  serve('billing.tariffs', () => ({ tariffs: [...tariffs.values()].sort((a, b) => a.tariffId.localeCompare(b.tariffId)).map(answer) }));
   serve('billing.putTariff', (p) => {
     const timeZone = p.version.timeZone ?? 'Asia/Shanghai';
     let effectiveFrom: number;
@@ -174,7 +179,7 @@ export function serveFakes(bus: Bus): Fakes {
     const versions = [...(tariffs.get(p.tariffId)?.versions ?? []).filter((v) => v.effectiveDate !== version.effectiveDate), version].sort((a, b) => a.effectiveFrom - b.effectiveFrom);
     const doc: TariffDocument = { tariffId: p.tariffId, name: p.name, description: p.description ?? '', versions, updatedAt: T0 };
     tariffs.set(p.tariffId, doc);
-    return doc;
+    return answer(doc);
   });
 
   // scheduler

@@ -3,7 +3,7 @@
 // (004:949–991) for any signed-in user. Prices travel in 004's words (timeRates: timeType, startTime, endTime,
 // rate in yuan/kWh); inside they are integers of 1/10000 yuan per kWh (billing's contract), converted here exactly.
 import { Type, type Static } from '@sinclair/typebox';
-import type { PutTariffParams, TariffDocument, TariffRule, TariffVersion, TariffWindow } from '@voltq/contracts';
+import type { PutTariffParams, TariffAnswer, TariffRule, TariffVersion, TariffWindow } from '@voltq/contracts';
 import { DomainError, formatIso } from '@voltq/kit';
 import { parsePrice, TariffError } from '@voltq/tariff';
 import type { Api } from '../../../core/context.js';
@@ -36,16 +36,14 @@ export function timeRates(rule: TariffRule) {
   }));
 }
 
-/** The version in force at `nowMs`: the newest started at or before it; before the first version, the first. */
-export function versionInForce(doc: TariffDocument, nowMs: number): TariffVersion {
-  let found = doc.versions[0] as TariffVersion;
-  for (const v of doc.versions) if (v.effectiveFrom <= nowMs && v.effectiveFrom >= found.effectiveFrom) found = v;
-  return found;
+/** The version in force now (billing says which: `inForce`). */
+function versionInForce(doc: TariffAnswer): TariffVersion {
+  return doc.versions.find((v) => v.effectiveDate === doc.inForce) ?? (doc.versions[0] as TariffVersion);
 }
 
 /** GET/PUT /api/admin/tariffs: the document with every version; `isActive` marks the one in force now. */
-export function tariffView(doc: TariffDocument, ctx: FormatContext) {
-  const active = versionInForce(doc, ctx.nowMs);
+export function tariffView(doc: TariffAnswer, ctx: FormatContext) {
+  const active = versionInForce(doc);
   return {
     tariffId: doc.tariffId,
     name: doc.name,
@@ -84,11 +82,11 @@ function priceAt(rule: TariffRule, hhmm: string): number {
  * force now (`isActive` true) and those not yet in force (false); superseded versions only price older sessions and
  * are left out. `defaultRule` is the tariff `default` for pile type 1 now, its `rate` the flat (平时) price.
  */
-export function billingRulesView(docs: TariffDocument[], ctx: FormatContext) {
+export function billingRulesView(docs: TariffAnswer[], ctx: FormatContext) {
   const billingRules = docs.flatMap((doc) => {
-    const active = versionInForce(doc, ctx.nowMs);
+    const active = versionInForce(doc);
     return doc.versions
-      .filter((v) => v === active || v.effectiveFrom > ctx.nowMs)
+      .filter((v) => v === active || v.effectiveFrom > active.effectiveFrom)
       .flatMap((v) => v.rules.map((r) => ({
         id: `${doc.tariffId}:${r.pileType}:${v.effectiveDate}`,
         name: doc.name,
@@ -103,7 +101,7 @@ export function billingRulesView(docs: TariffDocument[], ctx: FormatContext) {
   const doc = docs.find((d) => d.tariffId === 'default');
   let defaultRule = null;
   if (doc) {
-    const v = versionInForce(doc, ctx.nowMs);
+    const v = versionInForce(doc);
     const rule = v.rules.find((r) => r.pileType === 1) ?? (v.rules[0] as TariffRule);
     const flat = rule.windows.find((w) => w.tier === 'flat');
     defaultRule = {
