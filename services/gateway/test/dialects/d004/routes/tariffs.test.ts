@@ -5,7 +5,7 @@ import { rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../../../../test/support/service-harness.js';
 import { gatewayService } from '../../../../src/main.js';
-import { putTariffParams } from '../../../../src/dialects/d004/routes/tariffs.js';
+import { billingRulesView, putTariffParams } from '../../../../src/dialects/d004/routes/tariffs.js';
 import { serveFakeAuth } from '../../../support/fake-auth.js';
 import { serveFakes } from '../../../support/fakes.js';
 
@@ -161,4 +161,22 @@ t.test('edge parsing: 004 numbers to exact integers', async (t) => {
   const p = putTariffParams('w', { name: 'w', effectiveDate: '2026-01-01', rules: [{ pileType: 1, serviceFeeRate: 0.0001, timeRates: [{ timeType: 3, startTime: '00:00', endTime: '24:00', rate: 0.7 }] }] });
   t.same(p.version.rules[0], { pileType: 1, windows: [{ tier: 'flat', from: '00:00', to: '24:00', price: 7000 }], serviceRate: 1 });
   t.throws(() => putTariffParams('w', { name: 'w', effectiveDate: '2026-01-01', rules: [{ pileType: 1, timeRates: [{ timeType: 3, startTime: '00:00', endTime: '24:00', rate: 0.7 }] }] }), { code: 'VALIDATION' }, 'no service fee');
+});
+
+t.test("defaultRule's rate without a flat tier: the price in force now", async (t) => {
+  const version = (effectiveDate: string, effectiveFrom: number) => ({
+    effectiveDate, effectiveFrom, timeZone: 'Asia/Shanghai',
+    rules: [{ pileType: 1 as const, servicePrice: 8000, windows: [
+      { tier: 'valley' as const, from: '22:00', to: '08:00', price: 3000 },
+      { tier: 'peak' as const, from: '08:00', to: '22:00', price: 12000 },
+    ] }],
+  });
+  const doc = { tariffId: 'default', name: 'd', description: '', updatedAt: 0, inForce: '2026-01-01', versions: [version('2026-01-01', Date.parse('2026-01-01T00:00:00+08:00'))] };
+  const at = (iso: string) => billingRulesView([doc], { timeZone: 'Asia/Shanghai', nowMs: Date.parse(iso) }).defaultRule?.rate;
+  t.equal(at('2026-06-01T23:30:00+08:00'), 0.3, 'valley across midnight');
+  t.equal(at('2026-06-01T07:59:00+08:00'), 0.3);
+  t.equal(at('2026-06-01T08:00:00+08:00'), 1.2, 'peak from 08:00');
+  const view = billingRulesView([doc], { timeZone: 'Asia/Shanghai', nowMs: 0 });
+  t.same(view.billingRules[0]?.timeRates.map((r) => r.timeType), [2, 4], 'by start time: 08:00 peak, 22:00 valley');
+  t.equal(billingRulesView([], { timeZone: 'Asia/Shanghai', nowMs: 0 }).defaultRule, null, 'no default: null');
 });
