@@ -174,6 +174,88 @@ export type Balance = Static<typeof Balance>;
 export const LedgerParams = Type.Object({ userId: Id, ...PageParams });
 export const LedgerPage = Page(LedgerEntry);
 
+
+// ---- tariffs (DESIGN.md "Walk-up stations, sessions and payments"): documents in billing, versioned ----
+
+/** Tier names of a tariff, dearest first (document 004's timeType 1..5: 尖峰, 峰, 平, 谷, 深谷). */
+export const TARIFF_TIERS = ['sharp', 'peak', 'flat', 'valley', 'deepValley'] as const;
+export const TariffTierName = Literals(TARIFF_TIERS);
+/** Document 004's pile types: 1 fast (直流快充), 2 slow (交流慢充). */
+export const PILE_TYPES = [1, 2] as const;
+export const PileType = Type.Union([Type.Literal(1), Type.Literal(2)]);
+export type PileType = Static<typeof PileType>;
+/** Station-local wall-clock time 'HH:MM'; as `to`, '24:00' is the end of the day. */
+const WallTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: "station-local 'HH:MM'; 24:00 = end of day" });
+
+/** One window of one tier: [from, to) of the local day; `to` earlier than `from` wraps past midnight. */
+export const TariffWindow = Type.Object({
+  tier: TariffTierName,
+  from: WallTime,
+  to: WallTime,
+  price: Type.Integer({ minimum: 0, description: '1/10000 yuan per kWh (7000 = 0.70 yuan/kWh)' }),
+});
+export type TariffWindow = Static<typeof TariffWindow>;
+
+/**
+ * The prices of one pile type: windows covering the local day exactly once, and a service fee either per kWh
+ * (`servicePrice`) or as a share of the energy fee (`serviceRate`): exactly one of the two.
+ */
+export const TariffRule = Type.Object({
+  pileType: PileType,
+  windows: Type.Array(TariffWindow, { minItems: 1, maxItems: 48 }),
+  servicePrice: Type.Optional(Type.Integer({ minimum: 0, description: '1/10000 yuan per kWh' })),
+  serviceRate: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: '1/10000 percent of the energy fee (125000 = 12.5 %)' })),
+});
+export type TariffRule = Static<typeof TariffRule>;
+
+/** A version of a tariff: in force from the station-local midnight starting `effectiveDate` until the next version's. */
+export const TariffVersion = Type.Object({
+  effectiveDate: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD, station-local' }),
+  effectiveFrom: EpochMs({ description: 'the local midnight of effectiveDate in timeZone (derived)' }),
+  timeZone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone of the windows, e.g. Asia/Shanghai' }),
+  rules: Type.Array(TariffRule, { minItems: 1, maxItems: PILE_TYPES.length, description: 'one per pile type, each pile type once' }),
+});
+export type TariffVersion = Static<typeof TariffVersion>;
+
+/** A tariff document: its versions by effective date, oldest first. `default` always exists. */
+export const TariffDocument = Type.Object({
+  tariffId: Id,
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  description: Type.String({ maxLength: 256 }),
+  versions: Type.Array(TariffVersion, { minItems: 1 }),
+  updatedAt: EpochMs(),
+});
+export type TariffDocument = Static<typeof TariffDocument>;
+
+/** A tariff as billing answers it: the stored document and which of its versions is in force now (billing's clock). */
+export const TariffAnswer = Type.Composite([
+  TariffDocument,
+  Type.Object({ inForce: Type.String({ description: 'effectiveDate of the version in force now' }) }),
+]);
+export type TariffAnswer = Static<typeof TariffAnswer>;
+
+export const TariffsParams = Type.Object({});
+export const TariffList = Type.Object({ tariffs: Type.Array(TariffAnswer, { description: 'by tariffId' }) });
+export type TariffList = Static<typeof TariffList>;
+
+/**
+ * Creates the tariff or adds a version to it: a version of the same effectiveDate is replaced, another is added
+ * (older versions stay: they price the sessions that started while they were in force). name and description
+ * replace the document's. VALIDATION when the windows of a rule leave a gap or overlap, a price is not an integer
+ * >= 0, a pile type is repeated or missing (every version prices both), or the zone or date is unknown.
+ */
+export const PutTariffParams = Type.Object({
+  tariffId: Id,
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  description: Type.Optional(Type.String({ maxLength: 256 })),
+  version: Type.Object({
+    effectiveDate: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }),
+    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'default Asia/Shanghai' })),
+    rules: Type.Array(TariffRule, { minItems: 1, maxItems: PILE_TYPES.length }),
+  }),
+});
+export type PutTariffParams = Static<typeof PutTariffParams>;
+
 export const billingRpc = {
   'billing.getBill': { params: GetBillParams, result: Bill },
   'billing.listBills': { params: ListBillsParams, result: BillList },
@@ -184,4 +266,6 @@ export const billingRpc = {
   'billing.recharge': { params: RechargeParams, result: RechargeResult },
   'billing.balance': { params: BalanceParams, result: Balance },
   'billing.ledger': { params: LedgerParams, result: LedgerPage },
+  'billing.tariffs': { params: TariffsParams, result: TariffList },
+  'billing.putTariff': { params: PutTariffParams, result: TariffAnswer },
 } as const satisfies Record<string, RpcSchemaPair>;

@@ -1,7 +1,7 @@
 import { TariffError } from './errors.js';
 import { compiled, DAY_MS } from './tariff.js';
 import type { CompiledTariff, DayRange, Tariff, TierName } from './tariff.js';
-import { feeNumeratorToFen } from './units.js';
+import { feeNumeratorToFen, PERCENT_DENOMINATOR } from './units.js';
 
 export interface TierSplit {
   tier: TierName;
@@ -76,7 +76,11 @@ class Accumulator {
 
   breakdown(startMs: number, endMs: number, durationMs: number): FeeBreakdown {
     const energyFeeFen = feeNumeratorToFen(this.energyFeeNumerator);
-    const serviceFeeFen = feeNumeratorToFen(BigInt(this.energyWms) * this.c.servicePrice);
+    const fee = this.c.serviceFee;
+    // a percentage applies to the exact energy fee, so the service fee too is rounded once
+    const serviceFeeFen = fee.kind === 'perKwh'
+      ? feeNumeratorToFen(BigInt(this.energyWms) * fee.price)
+      : feeNumeratorToFen(this.energyFeeNumerator * fee.percentUnits, PERCENT_DENOMINATOR);
     const tiers: TierSplit[] = [];
     for (const [tier, line] of this.byTier) {
       tiers.push({ tier, energyWms: line.energyWms, energyFeeFen: feeNumeratorToFen(line.feeNumerator) });

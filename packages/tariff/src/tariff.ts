@@ -1,4 +1,4 @@
-import { IANAZone } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { TariffError } from './errors.js';
 import { parsePrice } from './units.js';
 
@@ -28,13 +28,22 @@ export interface TariffTierSpec {
 export interface TariffSpec {
   /** IANA zone of the station's wall clock; default 'Asia/Shanghai'. */
   timeZone?: string;
-  serviceFeeYuanPerKwh: string | number;
+  /** The service fee per kWh; exactly one of this and `serviceFeePercent`. */
+  serviceFeeYuanPerKwh?: string | number;
+  /** The service fee as a percentage of the energy fee (at most 4 decimals); exactly one of this and `serviceFeeYuanPerKwh`. */
+  serviceFeePercent?: string | number;
   tiers: TariffTierSpec[];
 }
 
+/** A validated spec: the zone filled in, exactly one of the two service fee forms. */
+export type ResolvedTariffSpec = Omit<TariffSpec, 'timeZone'> & { readonly timeZone: string };
+
 export interface Tariff {
-  readonly spec: Required<TariffSpec>;
+  readonly spec: ResolvedTariffSpec;
 }
+
+/** How the service fee is charged: per kWh (1/10000 yuan per kWh) or a share of the energy fee (1/10000 percent). */
+export type ServiceFee = { readonly kind: 'perKwh'; readonly price: bigint } | { readonly kind: 'percent'; readonly percentUnits: bigint };
 
 /** A piece of the local day [fromMs, toMs) of wall-clock time with one tier and price. */
 export interface DayRange {
@@ -57,18 +66,17 @@ const OFFSET_CACHE_DAYS = 512;
 
 /** The validated, precomputed form every fee function works from. */
 export class CompiledTariff implements Tariff {
-  readonly spec: Required<TariffSpec>;
+  readonly spec: ResolvedTariffSpec;
   readonly ranges: readonly DayRange[];
-  /** 1/10000 yuan per kWh. */
-  readonly servicePrice: bigint;
+  readonly serviceFee: ServiceFee;
   private readonly zone: IANAZone;
   // Memo of zone offsets per UTC day: results never depend on it, it only spares luxon calls on hot paths.
   private readonly offsetDays = new Map<number, OffsetDay>();
 
-  constructor(spec: Required<TariffSpec>, ranges: readonly DayRange[], servicePrice: bigint, zone: IANAZone) {
+  constructor(spec: ResolvedTariffSpec, ranges: readonly DayRange[], serviceFee: ServiceFee, zone: IANAZone) {
     this.spec = spec;
     this.ranges = ranges;
-    this.servicePrice = servicePrice;
+    this.serviceFee = serviceFee;
     this.zone = zone;
   }
 
@@ -165,7 +173,12 @@ function compileSpec(spec: TariffSpec): CompiledTariff {
   if (typeof timeZone !== 'string' || !IANAZone.isValidZone(timeZone)) {
     throw new TariffError('TARIFF_BAD_ZONE', `unknown time zone ${JSON.stringify(timeZone)}; use an IANA name such as 'Asia/Shanghai'`);
   }
-  const servicePrice = parsePrice(spec.serviceFeeYuanPerKwh, 'serviceFeeYuanPerKwh');
+  if ((spec.serviceFeeYuanPerKwh === undefined) === (spec.serviceFeePercent === undefined)) {
+    throw new TariffError('TARIFF_BAD_VALUE', 'give exactly one of serviceFeeYuanPerKwh and serviceFeePercent');
+  }
+  const serviceFee: ServiceFee = spec.serviceFeePercent !== undefined
+    ? { kind: 'percent', percentUnits: BigInt(parsePrice(spec.serviceFeePercent, 'serviceFeePercent')) }
+    : { kind: 'perKwh', price: BigInt(parsePrice(spec.serviceFeeYuanPerKwh as string | number, 'serviceFeeYuanPerKwh')) };
   if (!Array.isArray(spec.tiers) || spec.tiers.length === 0) {
     throw new TariffError('TARIFF_BAD_VALUE', 'tariff needs at least one tier');
   }
@@ -216,13 +229,13 @@ function compileSpec(spec: TariffSpec): CompiledTariff {
     throw new TariffError('TARIFF_GAP', `tariff tiers leave ${clock(coveredToMs)}–24:00 uncovered; together they must cover 00:00–24:00 exactly once`);
   }
 
-  const frozenSpec: Required<TariffSpec> = Object.freeze({
+  const frozenSpec: ResolvedTariffSpec = Object.freeze({
     timeZone,
-    serviceFeeYuanPerKwh: spec.serviceFeeYuanPerKwh,
+    ...(spec.serviceFeePercent !== undefined ? { serviceFeePercent: spec.serviceFeePercent } : { serviceFeeYuanPerKwh: spec.serviceFeeYuanPerKwh }),
     tiers: spec.tiers.map((entry) => Object.freeze({ tier: entry.tier, from: entry.from, to: entry.to, priceYuanPerKwh: entry.priceYuanPerKwh })),
   });
   Object.freeze(frozenSpec.tiers);
-  return new CompiledTariff(frozenSpec, ranges, BigInt(servicePrice), IANAZone.create(timeZone));
+  return new CompiledTariff(frozenSpec, ranges, serviceFee, IANAZone.create(timeZone));
 }
 
 /** The tariff functions also accept a `{ spec }` built elsewhere (e.g. read back from storage): compiled once. */
@@ -253,3 +266,21 @@ export const DEFAULT_TARIFF_SPEC: TariffSpec = Object.freeze({
 });
 
 export const DEFAULT_TARIFF: Tariff = createTariff(DEFAULT_TARIFF_SPEC);
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * The instant a local calendar day `YYYY-MM-DD` starts in `timeZone` (its first wall-clock instant: 00:00, or
+ * the first time after a DST gap at midnight). Refuses a date that is not in the calendar and an unknown zone.
+ */
+export function localDayStartMs(date: string, timeZone: string): number {
+  if (typeof timeZone !== 'string' || !IANAZone.isValidZone(timeZone)) {
+    throw new TariffError('TARIFF_BAD_ZONE', `unknown time zone ${JSON.stringify(timeZone)}; use an IANA name such as 'Asia/Shanghai'`);
+  }
+  const match = typeof date === 'string' ? DATE.exec(date) : null;
+  const start = match ? DateTime.fromObject({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, { zone: timeZone }).startOf('day') : undefined;
+  if (!start?.isValid || start.toISODate() !== date) {
+    throw new TariffError('TARIFF_BAD_VALUE', `${JSON.stringify(date)} is not a calendar date YYYY-MM-DD`);
+  }
+  return start.toMillis();
+}

@@ -16,9 +16,15 @@ export function divHalfUp(numerator: bigint, denominator: bigint): bigint {
   return (numerator * 2n + denominator) / (denominator * 2n);
 }
 
-/** Exact fen amount (half-up) for a fee numerator in Wms x price units. */
-export function feeNumeratorToFen(numerator: bigint): number {
-  return Number(divHalfUp(numerator, FEE_DENOMINATOR));
+/** A percentage in 1/10000 percent: a share of a fee numerator is numerator x percentUnits / this. */
+export const PERCENT_DENOMINATOR = 1_000_000n;
+
+/**
+ * Exact fen amount (half-up) for a fee numerator in Wms x price units; with `scale`, of numerator / scale (a
+ * percentage of one), still rounded once.
+ */
+export function feeNumeratorToFen(numerator: bigint, scale = 1n): number {
+  return Number(divHalfUp(numerator, FEE_DENOMINATOR * scale));
 }
 
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;

@@ -6,6 +6,7 @@ import {
   DEFAULT_TARIFF_SPEC,
   feeForConstantPower,
   feeForIntervals,
+  localDayStartMs,
   TariffError,
   TIER_BY_TIME_TYPE,
   tierAt,
@@ -187,4 +188,25 @@ t.test('DST-observing zones bill by the local wall clock', async (t) => {
   const ny = createTariff({ ...berlin.spec, timeZone: 'America/New_York' });
   const metered = feeForIntervals(ny, [{ startMs: Date.parse('2024-03-10T01:00:00-05:00'), endMs: Date.parse('2024-03-10T04:00:00-04:00'), energyWms: kwh(2) }]);
   t.same(splits(metered.tiers), [['valley', 2, 200]]);
+});
+
+t.test('a service fee as a percentage of the energy fee, and exactly one service fee form', async (t) => {
+  const allDay = [{ tier: 'flat' as const, from: '00:00', to: '24:00', priceYuanPerKwh: '0.3333' }];
+  const pct = createTariff({ serviceFeePercent: '12.5', tiers: allDay });
+  // 3 kWh x 0.3333 = 0.9999 yuan -> 1.00; 12.5 % of the exact 0.9999 = 0.1249875 -> 0.12 (not 12.5 % of 1.00)
+  const fee = feeForConstantPower(pct, { startMs: 0, endMs: 3_600_000, powerW: 3000 });
+  t.equal(fee.energyFeeFen, 100);
+  t.equal(fee.serviceFeeFen, 12);
+  t.equal(fee.totalFen, 112);
+  t.throws(() => createTariff({ tiers: allDay }), { code: 'TARIFF_BAD_VALUE', message: /exactly one/ }, 'neither form');
+  t.throws(() => createTariff({ serviceFeePercent: 1, serviceFeeYuanPerKwh: 1, tiers: allDay }), { code: 'TARIFF_BAD_VALUE' }, 'both forms');
+  t.throws(() => createTariff({ serviceFeePercent: '-1', tiers: allDay }), { code: 'TARIFF_BAD_VALUE' }, 'a negative percentage');
+});
+
+t.test('the first instant of a local day', async (t) => {
+  t.equal(localDayStartMs('2026-03-01', 'Asia/Shanghai'), Date.parse('2026-03-01T00:00:00+08:00'));
+  t.equal(localDayStartMs('2026-03-29', 'Europe/Berlin'), Date.parse('2026-03-29T00:00:00+01:00'));
+  t.throws(() => localDayStartMs('2026-02-29', 'Asia/Shanghai'), { code: 'TARIFF_BAD_VALUE' }, 'not in the calendar');
+  t.throws(() => localDayStartMs('2026-3-1', 'Asia/Shanghai'), { code: 'TARIFF_BAD_VALUE' });
+  t.throws(() => localDayStartMs('2026-03-01', 'Mars/Olympus'), { code: 'TARIFF_BAD_ZONE' });
 });

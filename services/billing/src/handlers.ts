@@ -1,12 +1,13 @@
 // Billing's consumers and RPC: thin adapters between the bus and the pure bill building and ledger rules.
 import { DomainError, ownedOrNotFound, type Bus, type Clock, type Logger, type MongoOutboxRelay, type ServiceContext } from '@voltq/kit';
-import type { Tariff } from '@voltq/tariff';
 import { buildBill } from './domain/bill.js';
 import { causeOf, checkRechargeAmount, checkSameRequest } from './domain/ledger.js';
 import { sumByPile } from './domain/report.js';
 import { chargingStatistics } from './domain/statistics.js';
+import { answerOf, defaultTariffDocument, putVersion, tariffForSession, tariffIdOf } from './domain/tariffs.js';
 import type { LedgerRepository } from './store/ledger.js';
 import type { BillRepository } from './store/repository.js';
+import type { TariffRepository } from './store/tariffs.js';
 
 type Redis = ServiceContext['redis'];
 
@@ -19,14 +20,15 @@ export interface BillingDeps {
   relay: MongoOutboxRelay;
   ns: string;
   log: Logger;
-  /** the tariff a session is priced with (one default tariff until tariffs are configurable) */
-  tariffFor(stationId: string): Tariff;
+  /** the tariff documents; a session is priced by the one it names (absent: `default`) */
+  tariffs: TariffRepository;
 }
 
 const POLL_MS = 50;
 
 export async function registerHandlers(deps: BillingDeps): Promise<void> {
-  const { bus, clock, repo, ledger, relay } = deps;
+  const { bus, clock, repo, ledger, relay, tariffs } = deps;
+  await tariffs.seed(defaultTariffDocument(clock.now()));
 
   await bus.consume({
     queue: 'session-ended',
@@ -35,7 +37,14 @@ export async function registerHandlers(deps: BillingDeps): Promise<void> {
       const session = msg.payload;
       if (await repo.bySession(session.sessionId)) return; // billed already (redelivery)
       const createdAt = clock.now();
-      const bill = buildBill(session, deps.tariffFor(session.stationId), {
+      const tariffId = tariffIdOf(session);
+      let doc = await tariffs.byId(tariffId);
+      if (!doc) {
+        // a bill is made whatever the session names: an unknown tariff prices as `default` (and says so)
+        log.warn({ sessionId: session.sessionId, tariffId }, 'unknown tariff: billed by the tariff default');
+        doc = (await tariffs.byId('default')) ?? defaultTariffDocument(createdAt);
+      }
+      const bill = buildBill(session, tariffForSession(doc, session), {
         billId: repo.newBillId(),
         billNo: await repo.nextBillNo(createdAt),
         createdAt,
@@ -83,6 +92,10 @@ export async function registerHandlers(deps: BillingDeps): Promise<void> {
     const entry = checkSameRequest(entered, params.amountFen);
     return { entry, balanceFen: (await ledger.balance(params.userId)).balanceFen };
   });
+
+  await bus.serve('billing.tariffs', async () => ({ tariffs: (await tariffs.list()).map((doc) => answerOf(doc, clock.now())) }));
+
+  await bus.serve('billing.putTariff', async (params) => answerOf(await tariffs.update(params.tariffId, (existing) => putVersion(existing, params, clock.now())), clock.now()));
 
   await bus.serve('billing.balance', async (params) => ledger.balance(params.userId));
 

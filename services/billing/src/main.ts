@@ -1,12 +1,12 @@
-// billing service: one bill (详单) per ended session, priced by time-of-use tariff; bill queries; the balance ledger. `node src/main.ts`
+// billing service: one bill (详单) per ended session, priced by the session's tariff (documents in billing); bill queries; the balance ledger. `node src/main.ts`
 // runs it; a test imports `billingService` and runs it in-process with its own env.
 import { MongoOutboxRelay, runIfMain, type RunServiceOptions } from '@voltq/kit';
-import { DEFAULT_TARIFF } from '@voltq/tariff';
 import { configSchema } from './config.js';
 import { registerHandlers } from './handlers.js';
 import { ledgerModel, LedgerRepository } from './store/ledger.js';
 import { billModel } from './store/model.js';
 import { BillRepository } from './store/repository.js';
+import { tariffModel, TariffRepository } from './store/tariffs.js';
 
 export const billingService = {
   name: 'billing',
@@ -16,6 +16,8 @@ export const billingService = {
     await Bill.init(); // the unique sessionId index must exist before the first bill
     const Entry = ledgerModel(mongo!);
     await Entry.init(); // the unique (userId, cause) and (userId, seq) indexes must exist before the first entry
+    const Tariff = tariffModel(mongo!);
+    await Tariff.init(); // the unique tariffId index before the default is seeded
     const relay = new MongoOutboxRelay({ model: Bill, bus, log });
     await registerHandlers({
       bus,
@@ -26,7 +28,7 @@ export const billingService = {
       relay,
       ns: config.voltqNs,
       log,
-      tariffFor: () => DEFAULT_TARIFF, // a tariffs collection per station comes later
+      tariffs: new TariffRepository(Tariff),
     });
     relay.start();
     onShutdown(() => relay.stop());

@@ -12,7 +12,7 @@ export interface Harness extends ServiceHarness {
 const QUEUES = [
   'billing.session-ended', 'billing.transient',
   'rpc.billing.getBill', 'rpc.billing.listBills', 'rpc.billing.sessionBill', 'rpc.billing.report',
-  'rpc.billing.recharge', 'rpc.billing.balance', 'rpc.billing.ledger',
+  'rpc.billing.recharge', 'rpc.billing.balance', 'rpc.billing.ledger', 'rpc.billing.tariffs', 'rpc.billing.putTariff',
 ];
 
 export async function startHarness(watch: MessageType[], env: Record<string, string> = {}): Promise<Harness> {

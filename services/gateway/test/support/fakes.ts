@@ -1,11 +1,14 @@
 // In-memory stand-ins for the order, billing and scheduler services, served over the test's own bus so the
 // gateway is tested through real RPC without depending on those services. They record what they were asked.
-import type { Bill, OrderView, RpcMethod, RpcParams } from '@voltq/contracts';
+import type { Bill, OrderView, RpcMethod, RpcParams, TariffAnswer, TariffDocument } from '@voltq/contracts';
+import { createTariff, DEFAULT_TARIFF_SPEC, localDayStartMs, TariffError } from '@voltq/tariff';
 import { DomainError, type Bus } from '@voltq/kit';
 import { bill as makeBill, board, KWH, order as makeOrder, T0 } from './fixtures.js';
 
 export interface Fakes {
   orders: Map<string, OrderView>;
+  /** billing's tariff documents, `default` seeded as billing seeds it */
+  tariffs: Map<string, TariffDocument>;
   bills: Map<string, Bill>;
   calls: { method: RpcMethod; params: unknown }[];
   last<M extends RpcMethod>(method: M): RpcParams<M> | undefined;
@@ -136,6 +139,49 @@ export function serveFakes(bus: Bus): Fakes {
     }
   });
 
+  // billing's tariffs: put adds or replaces a version by effectiveDate; a rule that is no tariff is VALIDATION
+  const units = (text: string | number) => Math.round(Number(text) * 10_000);
+  const decimal = (u: number) => (u / 10_000).toFixed(4);
+  const tariffs = new Map<string, TariffDocument>([['default', {
+    tariffId: 'default', name: '默认电价', description: '', updatedAt: T0,
+    versions: [{
+      effectiveDate: '2000-01-01', effectiveFrom: localDayStartMs('2000-01-01', 'Asia/Shanghai'), timeZone: 'Asia/Shanghai',
+      rules: ([1, 2] as const).map((pileType) => ({
+        pileType,
+        windows: DEFAULT_TARIFF_SPEC.tiers.map((w) => ({ tier: w.tier, from: w.from, to: w.to, price: units(w.priceYuanPerKwh) })),
+        servicePrice: units(DEFAULT_TARIFF_SPEC.serviceFeeYuanPerKwh as string),
+      })),
+    }],
+  }]]);
+  // as billing: the version in force is the newest started by now (the first before any)
+  const answer = (doc: TariffDocument): TariffAnswer => {
+    const started = doc.versions.filter((v) => v.effectiveFrom <= Date.now());
+    return { ...doc, inForce: (started.at(-1) ?? doc.versions[0])?.effectiveDate ?? '' };
+  };
+  serve('billing.tariffs', () => ({ tariffs: [...tariffs.values()].sort((a, b) => a.tariffId.localeCompare(b.tariffId)).map(answer) }));
+  serve('billing.putTariff', (p) => {
+    const timeZone = p.version.timeZone ?? 'Asia/Shanghai';
+    let effectiveFrom: number;
+    try {
+      effectiveFrom = localDayStartMs(p.version.effectiveDate, timeZone);
+      for (const r of p.version.rules) {
+        createTariff({
+          timeZone,
+          ...(r.serviceRate !== undefined ? { serviceFeePercent: decimal(r.serviceRate) } : { serviceFeeYuanPerKwh: decimal(r.servicePrice ?? 0) }),
+          tiers: r.windows.map((w) => ({ tier: w.tier as never, from: w.from, to: w.to, priceYuanPerKwh: decimal(w.price) })),
+        });
+      }
+    } catch (err) {
+      throw err instanceof TariffError ? new DomainError('VALIDATION', err.message) : err;
+    }
+    if (new Set(p.version.rules.map((r) => r.pileType)).size !== 2) throw new DomainError('VALIDATION', 'a version prices both pile types, each once');
+    const version = { effectiveDate: p.version.effectiveDate, effectiveFrom, timeZone, rules: p.version.rules };
+    const versions = [...(tariffs.get(p.tariffId)?.versions ?? []).filter((v) => v.effectiveDate !== version.effectiveDate), version].sort((a, b) => a.effectiveFrom - b.effectiveFrom);
+    const doc: TariffDocument = { tariffId: p.tariffId, name: p.name, description: p.description ?? '', versions, updatedAt: T0 };
+    tariffs.set(p.tariffId, doc);
+    return answer(doc);
+  });
+
   // scheduler
   serve('scheduler.board', (p) => {
     if (p.stationId !== 'default') throw new DomainError('NOT_FOUND', `station ${p.stationId} not found`);
@@ -162,6 +208,7 @@ export function serveFakes(bus: Bus): Fakes {
 
   return {
     orders,
+    tariffs,
     bills,
     calls,
     last: <M extends RpcMethod>(method: M) => calls.filter((c) => c.method === method).at(-1)?.params as RpcParams<M> | undefined,

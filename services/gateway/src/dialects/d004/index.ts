@@ -12,6 +12,7 @@ import { configRoutes } from './routes/config.js';
 import { orderRoutes } from './routes/orders.js';
 import { queueRoutes } from './routes/queue.js';
 import { statisticsRoutes } from './routes/statistics.js';
+import { tariffRoutes } from './routes/tariffs.js';
 import { userRoutes } from './routes/user.js';
 
 export const PREFIX = '/api';
@@ -49,6 +50,7 @@ export async function d004(http: FastifyInstance, core: CoreDeps): Promise<void>
       adminRoutes(api, deps);
       statisticsRoutes(api, deps);
       configRoutes(api, deps);
+      tariffRoutes(api, deps);
     },
     { prefix: PREFIX },
   );
