@@ -10,6 +10,7 @@ import { adminRoutes } from './routes/admin.js';
 import { billRoutes } from './routes/bills.js';
 import { orderRoutes } from './routes/orders.js';
 import { queueRoutes } from './routes/queue.js';
+import { stationRoutes } from './routes/stations.js';
 import { userRoutes } from './routes/user.js';
 
 export const PREFIX = '/api';
@@ -45,6 +46,7 @@ export async function d004(http: FastifyInstance, core: CoreDeps): Promise<void>
       queueRoutes(api, deps);
       billRoutes(api, deps);
       adminRoutes(api, deps);
+      stationRoutes(api, deps);
     },
     { prefix: PREFIX },
   );
