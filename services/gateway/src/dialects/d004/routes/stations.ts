@@ -60,8 +60,10 @@ const Station004 = {
   updateTime: IsoTime,
 };
 export const NearbyItem = Type.Object({ ...Station004, distance: Type.Number({ description: 'metres' }) });
+/** 004:290-304: as nearby's, without `description` */
+const { description: _description, ...SearchFields } = Station004;
 export const SearchItem = Type.Object({
-  ...Station004,
+  ...SearchFields,
   distance: Type.Optional(Type.Number({ description: 'metres; only when latitude and longitude were given' })),
 });
 export const Pile004 = Type.Object({
@@ -186,9 +188,10 @@ export function stationRoutes(api: Api, deps: RouteDeps): void {
     const near = searchPoint(req.query);
     const r = await deps.call(req, 'scheduler.stations', { keyword, pageNum, pageSize, ...(near ? { near } : {}) });
     const fmt = deps.fmt();
-    return ok(page004({ ...r, pageNum, pageSize }, (s) => ({
-      ...station004(s, fmt), ...(near && s.distanceM !== undefined ? { distance: metres(s.distanceM) } : {}),
-    })));
+    return ok(page004({ ...r, pageNum, pageSize }, (s) => {
+      const { description: _d, ...item } = station004(s, fmt);
+      return { ...item, ...(near && s.distanceM !== undefined ? { distance: metres(s.distanceM) } : {}) };
+    }));
   });
 
   // after /station/nearby and /station/search (fastify prefers the static paths anyway)

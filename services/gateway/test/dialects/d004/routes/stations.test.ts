@@ -32,7 +32,7 @@ async function api(method: 'GET' | 'POST', url: string, opts: { token?: string; 
 const user = (await api('POST', '/api/user/register', { body: { username: 'mapuser1', password: 'mapuser1-password' } })).body.data.token as string;
 const admin = (await api('POST', '/api/admin/login', { body: { username: 'admin', password: 'admin-pass-1' } })).body.data.token as string;
 
-/** 004's station fields (004:213-224) */
+/** 004's nearby fields (004:213-224) */
 const LIST_FIELDS = ['address', 'availablePorts', 'description', 'distance', 'id', 'latitude', 'longitude', 'name', 'status', 'totalPorts', 'updateTime'];
 const place = { name: '五道口站', address: '北京市海淀区成府路28号', latitude: 39.9925, longitude: 116.3380 };
 
@@ -146,12 +146,15 @@ t.test('GET /api/station/search: keyword over name and address; distances only w
   t.same(fakes.last('scheduler.stations'), { keyword: '海淀区', pageNum: 1, pageSize: 10 });
   t.match(byAddress.body.data, { total: 2, pageNum: 1, pageSize: 10, pages: 1 });
   t.same(byAddress.body.data.list.map((s: any) => s.id).sort(), ['default', 'wdk-1']);
-  t.ok(byAddress.body.data.list.every((s: any) => !('distance' in s)), 'no point: no distance (004:296)');
+  t.ok(byAddress.body.data.list.every((s: any) => !('distance' in s)), 'no point: no distance (004:300)');
+  t.same(Object.keys(byAddress.body.data.list[0]).sort(), LIST_FIELDS.filter((f) => f !== 'distance' && f !== 'description'),
+    "004:290-304's fields (no description in search)");
   const withPoint = await api('GET', `/api/station/search?keyword=${encodeURIComponent('站')}&latitude=39.99&longitude=116.34`, { token: user });
   t.match(fakes.last('scheduler.stations'), { keyword: '站', near: { latitude: 39.99, longitude: 116.34 } });
   t.notOk('radiusM' in fakes.last('scheduler.stations')!.near!, 'search has no radius: every match');
   t.same(withPoint.body.data.list.map((s: any) => s.id), ['wdk-1', 'default', 'far-1'], 'nearest first');
   t.ok(withPoint.body.data.list.every((s: any) => typeof s.distance === 'number'));
+  t.same(Object.keys(withPoint.body.data.list[0]).sort(), LIST_FIELDS.filter((f) => f !== 'description'));
   const none = await api('GET', '/api/station/search?keyword=nowhere', { token: user });
   t.match(none.body.data, { total: 0, list: [] });
   const calls = fakes.count('scheduler.stations');
