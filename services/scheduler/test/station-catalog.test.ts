@@ -8,7 +8,7 @@ import { defaultStationConfig, StationStore } from '../src/store/station-configs
 import { refusal, startHarness, type Harness } from './support/harness.js';
 
 const T0 = Date.parse('2025-03-03T09:00:00+08:00');
-const IDS = ['haidian-1', 'walk-1', 'direct-1', 'rr-1', 'rr-2', 'rr-3', 'rr-4'];
+const IDS = ['haidian-1', 'walk-1', 'direct-1', 'legacy-1', 'rr-1', 'rr-2', 'rr-3', 'rr-4'];
 
 let h: Harness;
 t.before(async () => {
@@ -61,6 +61,17 @@ t.test('a station stored while the replicas run (none of them created it) is ser
   const listed = await h.bus.call('scheduler.stations', {});
   t.ok(listed.items.some((s) => s.stationId === 'direct-1' && s.freePorts === 4));
   await h.bus.call('scheduler.cancel', { orderId: 'dr-1', stationId: 'direct-1' });
+});
+
+t.test('a station stored before stations had names reads as a queue station named by its id, tariff default', async (t) => {
+  const store = new StationStore(h.service.ctx.mongo!);
+  await store.save(defaultStationConfig('legacy-1')); // only the queue settings, as documents were before
+  const s = await h.bus.call('scheduler.getStation', { stationId: 'legacy-1' });
+  t.match(s, { stationId: 'legacy-1', name: 'legacy-1', kind: 'queue', status: 'online', tariffId: 'default', totalPorts: 5 });
+  const entry = await h.bus.call('scheduler.submit', { orderId: 'lg-1', userId: '12', stationId: 'legacy-1', mode: 'fast', energyWms: WMS_PER_KWH });
+  t.match(entry, { state: 'charging' });
+  t.match((await h.waitFor('session.started', (e) => e.payload.orderId === 'lg-1')).payload, { stationId: 'legacy-1', tariffId: 'default' });
+  await h.bus.call('scheduler.cancel', { orderId: 'lg-1', stationId: 'legacy-1' });
 });
 
 t.test('a walk-up station: no ports yet, no queue; refusals: duplicate id, unknown id, bad place', async (t) => {
