@@ -247,6 +247,70 @@ export const StationExecResult = Type.Object({
   events: Type.Array(Type.Unknown(), { description: 'the engine events of the command (@voltq/scheduling StationEvent)' }),
 });
 
+
+// ---- stations on a map (document 004's station endpoints, the admin's runtime creation) ----
+/** `queue`: the waiting area and the scheduling rules; `walk-up`: no waiting area, the user picks a pile and port. */
+export const StationKind = Literals(['queue', 'walk-up']);
+export type StationKind = Static<typeof StationKind>;
+/** 004's station status words (0 offline, 1 online, 2 maintenance, 3 fault). */
+export const StationStatus = Literals(['offline', 'online', 'maintenance', 'fault']);
+export type StationStatus = Static<typeof StationStatus>;
+export const Latitude = Type.Number({ minimum: -90, maximum: 90 });
+export const Longitude = Type.Number({ minimum: -180, maximum: 180 });
+export const CreateStationParams = Type.Object({
+  stationId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }),
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  address: Type.String({ minLength: 1, maxLength: 300 }),
+  latitude: Latitude,
+  longitude: Longitude,
+  kind: StationKind,
+  tariffId: Type.Optional(Id),
+});
+export type CreateStationParams = Static<typeof CreateStationParams>;
+export const StationPileInfo = Type.Object({
+  pileNo: Type.String(),
+  mode: ChargeMode,
+  powerW: Type.Integer({ minimum: 0 }),
+  state: PileState,
+  ports: Type.Integer({ minimum: 0 }),
+  freePorts: Type.Integer({ minimum: 0 }),
+});
+export const StationView = Type.Object({
+  stationId: Id,
+  name: Type.String(),
+  address: Type.String(),
+  latitude: Latitude,
+  longitude: Longitude,
+  kind: StationKind,
+  status: StationStatus,
+  tariffId: Id,
+  /** ports free now: a queue station's idle piles (one port each); a walk-up station has no registered devices yet */
+  freePorts: Type.Integer({ minimum: 0 }),
+  totalPorts: Type.Integer({ minimum: 0 }),
+  piles: Type.Array(StationPileInfo),
+  /** great-circle distance in metres from the point asked about (nearby, and search with a point) */
+  distanceM: Type.Optional(Type.Number({ minimum: 0 })),
+  createdAt: EpochMs(),
+  updatedAt: EpochMs({ description: 'the station or its live state last changed' }),
+});
+export type StationView = Static<typeof StationView>;
+export const StationsParams = Type.Object({
+  near: Type.Optional(Type.Object({
+    latitude: Latitude,
+    longitude: Longitude,
+    radiusM: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'only stations within; absent: any distance' })),
+  })),
+  keyword: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'in the name or the address, case-insensitive' })),
+  pageNum: Type.Optional(Type.Integer({ minimum: 1 })),
+  pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+export type StationsParams = Static<typeof StationsParams>;
+export const StationsResult = Type.Object({
+  total: Type.Integer({ minimum: 0 }),
+  items: Type.Array(StationView),
+});
+export type StationsResult = Static<typeof StationsResult>;
+
 export const schedulerRpc = {
   'scheduler.station': { params: StationExecParams, result: StationExecResult },
   'scheduler.submit': { params: SubmitParams, result: QueueEntryView },
@@ -259,4 +323,8 @@ export const schedulerRpc = {
   'scheduler.clockSet': { params: ClockSetParams, result: ClockView },
   'scheduler.clockAdvance': { params: ClockAdvanceParams, result: ClockView },
   'scheduler.clockGet': { params: Type.Object({}), result: ClockView },
+  // stations: all of them (nearest first with `near`, filtered by `keyword`), one, and a new one at runtime
+  'scheduler.stations': { params: StationsParams, result: StationsResult },
+  'scheduler.getStation': { params: Type.Object({ stationId: Id }), result: StationView },
+  'scheduler.createStation': { params: CreateStationParams, result: StationView },
 } as const satisfies Record<string, RpcSchemaPair>;

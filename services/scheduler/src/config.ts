@@ -1,4 +1,5 @@
-// Scheduler configuration: kit's base variables plus the station poll, the rebuild wait and the pile-command timing.
+// Scheduler configuration: kit's base variables plus the station poll, the rebuild wait, the pile-command timing
+// and where the default station is.
 import { Type, type Static } from '@sinclair/typebox';
 import { serviceConfigSchema } from '@voltq/kit';
 
@@ -12,5 +13,10 @@ export const configSchema = serviceConfigSchema('scheduler', {
   pileCommandAckTimeoutMs: Type.Integer({ minimum: 10, default: 10_000 }),
   pileCommandWaitMs: Type.Integer({ minimum: 10, default: 60_000 }),
   pileCommandScanMs: Type.Integer({ minimum: 10, default: 1000 }),
+  // the station `default` on the map, written when its document is created (or first given a name)
+  defaultStationName: Type.String({ minLength: 1, maxLength: 100, default: 'VoltQ 北邮充电站' }),
+  defaultStationAddress: Type.String({ minLength: 1, maxLength: 300, default: '北京市海淀区西土城路10号' }),
+  defaultStationLatitude: Type.Number({ minimum: -90, maximum: 90, default: 39.9612 }),
+  defaultStationLongitude: Type.Number({ minimum: -180, maximum: 180, default: 116.3566 }),
 });
 export type SchedulerConfig = Static<typeof configSchema>;

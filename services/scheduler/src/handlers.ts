@@ -1,11 +1,12 @@
 // Every message the scheduler answers or consumes, each mapped to one call: the station writers' shard queues, the
-// public RPC methods, the clock, the pile answers and the device-bridge's pile reports.
+// public RPC methods (stations among them), the clock, the pile answers and the device-bridge's pile reports.
 import { DomainError, type Bus } from '@voltq/kit';
 import type { SchedulerApi } from './api.js';
 import type { ClockControl } from './clock-control.js';
 import { applyDeviceEvent, type DeviceReportDeps } from './device-reports.js';
 import { DEVICE_EVENT_TYPES } from './domain/device-events.js';
 import type { PileCommandWatch } from './pile-commands.js';
+import type { StationCatalog } from './station-catalog.js';
 import type { StationWriter } from './station-writer.js';
 import type { StationCalls } from './station-calls.js';
 
@@ -16,19 +17,21 @@ export interface HandlerDeps extends DeviceReportDeps {
   api: SchedulerApi;
   clockControl: ClockControl;
   watch: PileCommandWatch;
+  catalog: StationCatalog;
+}
+
+/** The one write path of a station on this replica: `${ns}.rpc.scheduler.station.<stationId>`, single active consumer. */
+export async function serveStation(bus: Bus, writer: StationWriter, id: string): Promise<void> {
+  await bus.serve('scheduler.station', async (p, c) => {
+    if (p.stationId !== id) throw new DomainError('VALIDATION', `station ${p.stationId} sent to the queue of ${id}`);
+    const r = await writer.exec(id, p.command, { atMs: p.atMs, correlationId: c.correlationId });
+    return { version: r.state.version, changed: r.changed, state: r.state, events: r.events };
+  }, { shard: id, singleActiveConsumer: true, prefetch: 50 });
 }
 
 export async function registerHandlers(deps: HandlerDeps): Promise<void> {
-  const { bus, stations, writer, api, clockControl, watch } = deps;
-
-  // ---- one write path per station: `${ns}.rpc.scheduler.station.<stationId>`, single active consumer ----
-  for (const id of stations.list()) {
-    await bus.serve('scheduler.station', async (p, c) => {
-      if (p.stationId !== id) throw new DomainError('VALIDATION', `station ${p.stationId} sent to the queue of ${id}`);
-      const r = await writer.exec(id, p.command, { atMs: p.atMs, correlationId: c.correlationId });
-      return { version: r.state.version, changed: r.changed, state: r.state, events: r.events };
-    }, { shard: id, singleActiveConsumer: true, prefetch: 50 });
-  }
+  const { bus, stations, api, clockControl, watch, catalog } = deps;
+  // the stations' own write paths (serveStation) are served by the catalog as it adopts each station
 
   // ---- public RPC ----
   await bus.serve('scheduler.submit', (p, c) => api.submit(p, c));
@@ -38,10 +41,13 @@ export async function registerHandlers(deps: HandlerDeps): Promise<void> {
   await bus.serve('scheduler.pileStatus', (p, c) => api.pileStatus(p, c));
   await bus.serve('scheduler.position', (p) => api.position(p));
   await bus.serve('scheduler.board', (p) => api.board(p));
+  await bus.serve('scheduler.stations', (p) => catalog.list(p));
+  await bus.serve('scheduler.getStation', (p) => catalog.get(p.stationId));
+  await bus.serve('scheduler.createStation', (p) => catalog.create(p));
 
-  // clock changes go through one replica at a time
-  await bus.serve('scheduler.clockSet', async (p) => (await stations.ready(), clockControl.set(p)), { singleActiveConsumer: true });
-  await bus.serve('scheduler.clockAdvance', async (p) => (await stations.ready(), clockControl.advance(p)), { singleActiveConsumer: true });
+  // clock changes go through one replica at a time, over every station (also one created a moment ago elsewhere)
+  await bus.serve('scheduler.clockSet', async (p) => (await stations.ready(), await catalog.refresh(), clockControl.set(p)), { singleActiveConsumer: true });
+  await bus.serve('scheduler.clockAdvance', async (p) => (await stations.ready(), await catalog.refresh(), clockControl.advance(p)), { singleActiveConsumer: true });
   await bus.serve('scheduler.clockGet', async () => (await stations.ready(), clockControl.view()));
 
   // ---- pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly ----

@@ -1,4 +1,4 @@
-// The scheduler: stations from MongoDB, live state in Redis (+ outbox relay) with a durable copy in MongoDB, one
+// The scheduler: stations from MongoDB (also those created at runtime, station-catalog.ts), live state in Redis (+ outbox relay) with a durable copy in MongoDB, one
 // writer per station (an RPC shard queue with a single active consumer), the public RPC methods, device events,
 // the pile-command watch and the clock driver. This file wires them; handlers.ts says what answers what.
 import { randomUUID } from 'node:crypto';
@@ -10,13 +10,14 @@ import { ClockControl } from './clock-control.js';
 import { ClockDriver } from './clock-driver.js';
 import { configSchema } from './config.js';
 import { toEngineConfigInput } from './domain/mapping.js';
-import { registerHandlers } from './handlers.js';
+import { registerHandlers, serveStation } from './handlers.js';
 import { PileCommandWatch } from './pile-commands.js';
+import { StationCatalog } from './station-catalog.js';
 import { StationWriter } from './station-writer.js';
 import { StationCalls } from './station-calls.js';
 import { DurableClock, DurableStations } from './store/durable.js';
 import { HeldCommands, PileRegistry } from './store/pile-commands.js';
-import { StationStore } from './store/station-configs.js';
+import { DEFAULT_STATION_ID, StationStore } from './store/station-configs.js';
 import { StationRepository } from './store/station-repository.js';
 
 export const schedulerService = {
@@ -33,7 +34,10 @@ export const schedulerService = {
     const repo = new StationRepository(redis, ns, outbox.streamKey, durable, log);
     const store = new StationStore(ctx.mongo);
     const registry = new PileRegistry(redis, ns);
-    const stations = new StationCalls({ bus, repo, generation: ctx.redisGeneration, rebuildWaitMs: config.rebuildWaitMs });
+    const stations = new StationCalls({
+      bus, repo, generation: ctx.redisGeneration, rebuildWaitMs: config.rebuildWaitMs,
+      discover: (id): Promise<boolean> => catalog.discover(id),
+    });
     const exec = stations.exec.bind(stations);
 
     // pile commands: acknowledged by the pile, or held until it reconnects, or failed visibly (README "Pile commands")
@@ -65,6 +69,7 @@ export const schedulerService = {
       now: () => clock.now(),
       envelope: (type, payload, o) => ({ ...bus.envelope(type, payload, { correlationId: o.correlationId }), occurredAt: clock.iso(o.atMs) }),
       pileOwner: (stationId, pileNo) => registry.ownerOf(deviceNames.pileId(stationId, pileNo)),
+      tariffOf: (stationId): string | undefined => catalog.tariffOf(stationId),
       onWritten: (id, state) => driver.arm(id, nextDueAt(state)),
       onStopUnrouted: (cmd) => void watch.undelivered(cmd, 'no replica holds the pile', null)
         .catch((err: unknown) => log.error({ err, commandId: cmd.commandId }, 'could not hold a pile stop command')),
@@ -84,12 +89,19 @@ export const schedulerService = {
         driver.arm(c.stationId, nextDueAt(state));
       }
     };
+    const catalog: StationCatalog = new StationCatalog({
+      store, calls: stations, writer, repo, log, now: () => clock.now(),
+      serve: (id) => serveStation(bus, writer, id),
+      watch: (id, state) => driver.arm(id, nextDueAt(state)),
+    });
     await restoreClock();
-    for (const c of await store.init()) {
-      await writer.ensure(c.stationId, toEngineConfigInput(c), clock.now());
-      await repo.syncDurable(c.stationId);
-      stations.ids.add(c.stationId);
-    }
+    const now = clock.now();
+    await store.init({
+      stationId: DEFAULT_STATION_ID, name: config.defaultStationName, address: config.defaultStationAddress,
+      latitude: config.defaultStationLatitude, longitude: config.defaultStationLongitude, kind: 'queue',
+      status: 'online', tariffId: 'default', createdAt: now, updatedAt: now,
+    });
+    await catalog.refresh(); // every stored station: live state, shard queue, clock driver
     ctx.onRedisLoss('scheduler: clock, outbox, stations', async () => {
       await restoreClock();
       await outbox.ensureGroup();
@@ -105,12 +117,17 @@ export const schedulerService = {
       rebaseTo: async (id, atMs) => void (await exec(id, { type: 'rebase' }, randomUUID(), atMs)),
     }, Date.now, (s) => durableClock.save(s));
 
-    await registerHandlers({ bus, stations, repo, writer, api, clockControl, watch });
+    await registerHandlers({ bus, stations, repo, writer, api, clockControl, watch, catalog });
 
     await outbox.start();
     driver.start(stations.list());
     watch.start(config.pileCommandScanMs);
+    // stations created through another replica: served here by the next poll at the latest
+    const refresh = setInterval(() => void catalog.refresh()
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'station refresh failed')), config.stationPollMs);
+    refresh.unref();
     ctx.onShutdown(async () => {
+      clearInterval(refresh);
       driver.stop();
       await watch.stop();
       await outbox.stop();

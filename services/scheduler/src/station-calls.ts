@@ -14,10 +14,15 @@ export interface StationCallsDeps {
   generation: RedisGeneration | undefined;
   /** how long a call waits for a rebuild by default */
   rebuildWaitMs: number;
+  /**
+   * A station this replica does not serve yet: looks it up (created at runtime through another replica) and starts
+   * serving it; false when there is no such station. Throws when the station exists but has no queue (walk-up).
+   */
+  discover?: (stationId: string) => Promise<boolean>;
 }
 
 export class StationCalls {
-  /** the stations this replica serves (stations added later are served by replicas started after) */
+  /** the queue stations this replica serves (one created at runtime joins on its first call, or the next refresh) */
   readonly ids = new Set<string>();
 
   constructor(private readonly deps: StationCallsDeps) {}
@@ -45,16 +50,22 @@ export class StationCalls {
   /** Runs a command on the station's writer (whichever replica holds its queue). */
   async exec(stationId: string, command: StationCommand, correlationId: string, atMs?: number): Promise<{ state: StationState; events: StationEvent[] }> {
     await this.ready();
-    if (!this.ids.has(stationId)) throw unknownStation(stationId);
+    if (!(await this.known(stationId))) throw unknownStation(stationId);
     const r = await this.deps.bus.call('scheduler.station', { stationId, command, ...(atMs !== undefined ? { atMs } : {}) },
       { shard: stationId, correlationId });
     return { state: r.state as StationState, events: r.events as StationEvent[] };
   }
 
+  /** Served here, or found now (a station created at runtime through another replica). */
+  async known(stationId: string): Promise<boolean> {
+    if (this.ids.has(stationId)) return true;
+    return (await this.deps.discover?.(stationId)) === true && this.ids.has(stationId);
+  }
+
   /** The stored state of a known station (NOT_FOUND otherwise). */
   async load(stationId: string): Promise<StationState> {
     await this.ready();
-    const state = this.ids.has(stationId) ? await this.deps.repo.load(stationId) : null;
+    const state = (await this.known(stationId)) ? await this.deps.repo.load(stationId) : null;
     if (!state) throw unknownStation(stationId);
     return state;
   }

@@ -21,6 +21,8 @@ export interface WriterDeps {
   envelope: <K extends MessageType>(type: K, payload: MessagePayload<K>, opts: { correlationId: string; atMs: number }) => Envelope<K>;
   /** device-bridge replica holding a pile, or null (a modelled pile nobody drives) */
   pileOwner?: (stationId: string, pileNo: string) => Promise<string | null>;
+  /** the station's tariff, named on its session events (absent: billing's `default`) */
+  tariffOf?: (stationId: string) => string | undefined;
   /** after every stored change (the clock driver re-arms its timer) */
   onWritten?: (stationId: string, state: StationState) => void;
   /** a stop for a device-driven pile that no replica holds right now (stored): to be held until it reconnects */
@@ -129,7 +131,7 @@ export class StationWriter {
     unrouted: PileCommand[],
   ): Promise<OutboxEntry[]> {
     const { envelope } = this.deps;
-    const out: OutboxEntry[] = toContractEvents(stationId, events, after).map((e: OutgoingEvent) =>
+    const out: OutboxEntry[] = toContractEvents(stationId, events, after, this.deps.tariffOf?.(stationId)).map((e: OutgoingEvent) =>
       ({ env: envelope(e.type, e.payload, { correlationId, atMs: e.atMs }) as Envelope }));
     // pile commands go to the device-bridge replica holding the pile, in the same atomic write (mandatory: a
     // command whose replica is gone comes back; pile-commands.ts follows every start until the pile answers)

@@ -1,14 +1,16 @@
 // In-memory stand-ins for the order, billing and scheduler services, served over the test's own bus so the
 // gateway is tested through real RPC without depending on those services. They record what they were asked.
-import type { Bill, OrderView, RpcMethod, RpcParams, TariffAnswer, TariffDocument } from '@voltq/contracts';
+import type { Bill, OrderView, RpcMethod, RpcParams, StationView, TariffAnswer, TariffDocument } from '@voltq/contracts';
 import { createTariff, DEFAULT_TARIFF_SPEC, localDayStartMs, TariffError } from '@voltq/tariff';
 import { DomainError, type Bus } from '@voltq/kit';
-import { bill as makeBill, board, KWH, order as makeOrder, T0 } from './fixtures.js';
+import { bill as makeBill, board, KWH, order as makeOrder, station, T0 } from './fixtures.js';
 
 export interface Fakes {
   orders: Map<string, OrderView>;
   /** billing's tariff documents, `default` seeded as billing seeds it */
   tariffs: Map<string, TariffDocument>;
+  /** the fake scheduler's stations (seeded with `default`, fixtures.ts station()) */
+  stations: Map<string, StationView>;
   bills: Map<string, Bill>;
   calls: { method: RpcMethod; params: unknown }[];
   last<M extends RpcMethod>(method: M): RpcParams<M> | undefined;
@@ -202,6 +204,35 @@ export function serveFakes(bus: Bus): Fakes {
     if (p.status === 'on') throw new DomainError('PILE_STATE', `pile ${p.pileNo} is already on`);
     return { stationId: p.stationId, pileNo: p.pileNo, mode: 'fast', powerW: 30_000, state: p.status === 'off' ? 'off' : 'fault', queue: [] };
   });
+  // stations: the fake keeps them in a map; distances are the latitude difference (111 195 m a degree), enough to
+  // tell the gateway's reading of the query and writing of 004's fields from the scheduler's geometry
+  const stations = new Map<string, StationView>([['default', station()]]);
+  serve('scheduler.stations', (p) => {
+    let items = [...stations.values()];
+    if (p.keyword !== undefined) items = items.filter((s) => `${s.name} ${s.address}`.includes(p.keyword!));
+    if (p.near) {
+      const near = p.near;
+      items = items.map((s) => ({ ...s, distanceM: Math.abs(s.latitude - near.latitude) * 111_195 }))
+        .filter((s) => near.radiusM === undefined || s.distanceM <= near.radiusM)
+        .sort((a, b) => a.distanceM - b.distanceM);
+    }
+    const from = ((p.pageNum ?? 1) - 1) * (p.pageSize ?? items.length);
+    return { total: items.length, items: p.pageSize === undefined ? items : items.slice(from, from + p.pageSize) };
+  });
+  serve('scheduler.getStation', (p) => {
+    const s = stations.get(p.stationId);
+    if (!s) throw new DomainError('NOT_FOUND', `unknown station ${p.stationId}`, { resource: 'station' });
+    return s;
+  });
+  serve('scheduler.createStation', (p) => {
+    if (stations.has(p.stationId)) throw new DomainError('CONFLICT', `station ${p.stationId} exists already`, { resource: 'station' });
+    const s = station({
+      stationId: p.stationId, name: p.name, address: p.address, latitude: p.latitude, longitude: p.longitude, kind: p.kind,
+      tariffId: p.tariffId ?? 'default', ...(p.kind === 'walk-up' ? { piles: [], freePorts: 0, totalPorts: 0 } : {}),
+    });
+    stations.set(p.stationId, s);
+    return s;
+  });
   serve('scheduler.clockGet', () => ({ mode: 'real', timeMs: T0, speed: 1 }));
   serve('scheduler.clockSet', (p) => ({ mode: p.mode, timeMs: p.timeMs ?? T0, speed: p.speed ?? 1 }));
   serve('scheduler.clockAdvance', (p) => ({ mode: 'manual', timeMs: p.toMs ?? T0 + (p.seconds ?? 0) * 1000, speed: 1 }));
@@ -209,6 +240,7 @@ export function serveFakes(bus: Bus): Fakes {
   return {
     orders,
     tariffs,
+    stations,
     bills,
     calls,
     last: <M extends RpcMethod>(method: M) => calls.filter((c) => c.method === method).at(-1)?.params as RpcParams<M> | undefined,

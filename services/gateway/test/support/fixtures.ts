@@ -1,5 +1,5 @@
 // Contract-shaped records for the gateway's tests (the fake order/billing/scheduler servers answer with these).
-import type { Bill, BoardResult, OrderView, QueueEntryView } from '@voltq/contracts';
+import type { Bill, BoardResult, OrderView, QueueEntryView, StationView } from '@voltq/contracts';
 
 export const KWH = 3_600_000_000;
 /** 2025-01-02T10:00:00+08:00 */
@@ -92,6 +92,21 @@ export function board(over: Partial<BoardResult> = {}): BoardResult {
     ],
     waitingArea: [entry({ orderId: 'o-2', userId: '3', queueNo: 'F2', carId: 'V2', carsAhead: 0, waitingMs: 60_000 })],
     faultQueue: [],
+    ...over,
+  };
+}
+
+/** A station as the scheduler shows it: `default`, a queue station in Beijing, F1 charging, F2 idle, T1 faulty. */
+export function station(over: Partial<StationView> = {}): StationView {
+  return {
+    stationId: 'default', name: 'VoltQ 北邮充电站', address: '北京市海淀区西土城路10号', latitude: 39.9612, longitude: 116.3566,
+    kind: 'queue', status: 'online', tariffId: 'default', freePorts: 1, totalPorts: 3,
+    piles: [
+      { pileNo: 'F1', mode: 'fast', powerW: 30_000, state: 'charging', ports: 1, freePorts: 0 },
+      { pileNo: 'F2', mode: 'fast', powerW: 30_000, state: 'idle', ports: 1, freePorts: 1 },
+      { pileNo: 'T1', mode: 'slow', powerW: 7_000, state: 'fault', ports: 1, freePorts: 0 },
+    ],
+    createdAt: T0, updatedAt: T0 + 600_000,
     ...over,
   };
 }

@@ -73,7 +73,14 @@ export function answerOrderSeq(version: number): number {
  * Contract events announcing what one command did. `after` is the state the command produced (for the few
  * facts an engine event leaves out: the issue sequence of a queued car and whether a working pile charges).
  */
-export function toContractEvents(stationId: string, events: readonly StationEvent[], after: StationState): OutgoingEvent[] {
+export function toContractEvents(
+  stationId: string,
+  events: readonly StationEvent[],
+  after: StationState,
+  /** the station's tariff, named on session.started/ended (billing prices by it; absent: `default`) */
+  tariffId?: string,
+): OutgoingEvent[] {
+  const tariff = tariffId !== undefined ? { tariffId } : {};
   const out: OutgoingEvent[] = [];
   events.forEach((e, i) => {
     const orderSeq = orderSeqOf(after.version, i);
@@ -111,12 +118,12 @@ export function toContractEvents(stationId: string, events: readonly StationEven
         return;
       case 'sessionStarted':
         out.push(ev('session.started', {
-          ...sessionFacts(stationId, e), powerW: e.powerW, targetEnergyWms: e.targetWms, startedAt: e.startedAt, orderSeq,
+          ...sessionFacts(stationId, e), ...tariff, powerW: e.powerW, targetEnergyWms: e.targetWms, startedAt: e.startedAt, orderSeq,
         }, e.at));
         return;
       case 'sessionEnded':
         out.push(ev('session.ended', {
-          ...sessionFacts(stationId, e), startedAt: e.startedAt, endedAt: e.endedAt, energyWms: e.energyWms,
+          ...sessionFacts(stationId, e), ...tariff, startedAt: e.startedAt, endedAt: e.endedAt, energyWms: e.energyWms,
           powerW: e.powerW, reason: e.reason === 'off' ? 'pile-off' : e.reason, orderSeq,
         }, e.at));
         return;

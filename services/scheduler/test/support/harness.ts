@@ -18,7 +18,7 @@ const QUEUES = [
   ...[
     'scheduler.station.default', 'scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.configure',
     'scheduler.pileStatus', 'scheduler.position', 'scheduler.board', 'scheduler.clockSet', 'scheduler.clockAdvance',
-    'scheduler.clockGet',
+    'scheduler.clockGet', 'scheduler.stations', 'scheduler.getStation', 'scheduler.createStation',
   ].map((m) => `rpc.${m}`),
 ];
 
@@ -29,9 +29,10 @@ export interface Harness extends ServiceHarness {
   startReplica(): Promise<ServiceHandle<SchedulerConfig>>;
 }
 
-/** `env`: more settings for every replica (e.g. shorter pile-command timings). */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
-  const h = await startServiceHarness({ label: 'sched', busName: 'scheduler-test', rpcTimeoutMs: 10_000, queues: QUEUES });
+/** `env`: more settings for every replica (e.g. shorter pile-command timings); `stations`: ids the test creates. */
+export async function startHarness(env: Record<string, string> = {}, stations: string[] = []): Promise<Harness> {
+  const queues = [...QUEUES, ...stations.map((id) => `rpc.scheduler.station.${id}`)];
+  const h = await startServiceHarness({ label: 'sched', busName: 'scheduler-test', rpcTimeoutMs: 10_000, queues });
   const startReplica = async () =>
     h.add(await runService({ ...schedulerService, env: h.env({ STATION_POLL_MS: '300', ...env }), exit: false }));
   const service = await startReplica();

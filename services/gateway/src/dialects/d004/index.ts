@@ -13,6 +13,7 @@ import { orderRoutes } from './routes/orders.js';
 import { queueRoutes } from './routes/queue.js';
 import { statisticsRoutes } from './routes/statistics.js';
 import { tariffRoutes } from './routes/tariffs.js';
+import { stationRoutes } from './routes/stations.js';
 import { userRoutes } from './routes/user.js';
 
 export const PREFIX = '/api';
@@ -51,6 +52,7 @@ export async function d004(http: FastifyInstance, core: CoreDeps): Promise<void>
       statisticsRoutes(api, deps);
       configRoutes(api, deps);
       tariffRoutes(api, deps);
+      stationRoutes(api, deps);
     },
     { prefix: PREFIX },
   );
