@@ -1,6 +1,7 @@
 // Starts the whole platform as child processes: the embedded MongoDB (unless MONGODB_URI is set), the six
 // services and optionally the pile simulator. One piece of code serves both `scripts/start` and the
 // end-to-end tests, so what the tests start is exactly what an operator starts.
+import { DEV_MERCHANT, startWechatSandbox, type WechatSandbox } from '@voltq/wechat-sandbox';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -24,6 +25,8 @@ export const PORT_OFFSETS: Record<ServiceName, number> = {
 };
 export const DEFAULT_PORT_BASE = 8080;
 export const DEFAULT_PILE_TCP_PORT = 9100;
+/** The local WeChat sandbox's port with fixed ports (the gateway's + 11: 8091 by default). */
+export const WECHAT_SANDBOX_PORT_OFFSET = 11;
 
 export interface PlatformOptions {
   /** Prefix of every exchange, queue, Redis key and database of this run. */
@@ -63,6 +66,8 @@ export interface Platform {
   ports: Record<ServiceName, number>;
   pileTcpPort: number;
   gatewayUrl: string;
+  /** The local WeChat sandbox (jscode2session, Pay v2) the services use, unless WECHAT_API_BASE_URL was given. */
+  wechatSandboxUrl: string | undefined;
   env: Record<string, string>;
   processes: Map<string, RunningProcess>;
   /** Starts (or restarts) one service and waits until its /readyz answers. */
@@ -220,11 +225,32 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     throw err;
   }
 
+  // No WeChat server is reachable here: the services talk to the local sandbox unless pointed elsewhere.
+  let sandbox: WechatSandbox | undefined;
+  const wechatGiven = options.env?.WECHAT_API_BASE_URL ?? process.env.WECHAT_API_BASE_URL;
+  if (!wechatGiven) {
+    try {
+      sandbox = await startWechatSandbox({ port: options.randomPorts ? 0 : base + WECHAT_SANDBOX_PORT_OFFSET, merchants: [DEV_MERCHANT] });
+    } catch (err) {
+      await Promise.all([...processes.values()].map((p) => stopProcess(p)));
+      throw err;
+    }
+  }
   const env: Record<string, string> = {
     VOLTQ_NS: options.namespace,
     MONGODB_URI: mongoUri,
     PILE_TCP_PORT: String(pileTcpPort),
     DEVICE_BRIDGE_URL: `ws://127.0.0.1:${ports['device-bridge']}/piles`,
+    ...(sandbox
+      ? {
+          WECHAT_API_BASE_URL: sandbox.url,
+          WECHAT_PAY_BASE_URL: sandbox.url,
+          WECHAT_APP_ID: DEV_MERCHANT.appid,
+          WECHAT_APP_SECRET: DEV_MERCHANT.appSecret,
+          WECHAT_MCH_ID: DEV_MERCHANT.mchId,
+          WECHAT_MCH_KEY: DEV_MERCHANT.key,
+        }
+      : {}),
     ...options.env,
   };
 
@@ -242,6 +268,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ports,
     pileTcpPort,
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    wechatSandboxUrl: sandbox?.url,
     env,
     processes,
     async startService(name) {
@@ -270,6 +297,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await Promise.all(services.map((p) => stop(p)));
       const mongo = processes.get('embedded-mongo');
       if (mongo) await stop(mongo);
+      await sandbox?.close();
     },
   };
 

@@ -97,6 +97,7 @@ VoltQ is running.
   piles        JSON over WebSocket ws://127.0.0.1:${platform.ports['device-bridge']}/piles, TCP 127.0.0.1:${platform.pileTcpPort}
                (simulated piles of the default station are connected)
   MongoDB      ${platform.mongoUri}
+  WeChat       ${platform.wechatSandboxUrl ? `local sandbox ${platform.wechatSandboxUrl} (mini-program login; pay pages at /sandbox/pay?code=…)` : platform.env.WECHAT_API_BASE_URL}
   logs         ${logDir}/<service>.log
 Press Ctrl-C to stop.
 `);
