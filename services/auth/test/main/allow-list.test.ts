@@ -9,7 +9,7 @@ import { parseHash, verifyPassword } from '../../src/domain/passwords.js';
 import { MongoAccountStore } from '../../src/store/accounts.js';
 import { authModels } from '../../src/store/models.js';
 import { loadSigningKeys } from '../../src/store/signing-keys.js';
-import { startHarness } from '../support/harness.js';
+import { startHarness, outcome } from '../support/harness.js';
 
 const h = await startHarness('authal', 'auth-allow-list-test');
 t.teardown(() => h.close());
@@ -31,15 +31,6 @@ const directAccounts = async (over: Partial<AccountsOptions> = {}) =>
   });
 const accounts = await directAccounts();
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    return err instanceof DomainError ? err.code : `not a DomainError: ${String(err)}`;
-  }
-}
-
 const victim = await bus.call('auth.register', { username: 'mallory', password: 'mallory-pw-1' });
 const other = await bus.call('auth.register', { username: 'trent', password: 'trent-pw-1' });
 const original = await users.findOne({ userId: victim.userId });
@@ -60,11 +51,11 @@ t.test('auth.updateProfile refuses every field outside the profile, and stores n
     { nickname: 'ok', role: 'admin' },
   ]) {
     const params = { userId: victim.userId, ...extra } as never;
-    t.equal(await code(bus.call('auth.updateProfile', params)), 'VALIDATION', `refused: ${JSON.stringify(extra)}`);
+    t.equal(await outcome(bus.call('auth.updateProfile', params)), 'VALIDATION', `refused: ${JSON.stringify(extra)}`);
   }
   t.same(await users.findOne({ userId: victim.userId }), original, 'the document did not change');
   t.equal((await bus.call('auth.login', { username: 'mallory', password: 'mallory-pw-1' })).role, 'user', 'the owner still logs in, still a user');
-  t.equal(await code(bus.call('auth.adminLogin', { username: 'mallory', password: 'mallory-pw-1' })), 'UNAUTHORIZED', 'and is no admin');
+  t.equal(await outcome(bus.call('auth.adminLogin', { username: 'mallory', password: 'mallory-pw-1' })), 'UNAUTHORIZED', 'and is no admin');
   t.equal((await bus.call('auth.userInfo', { userId: other.userId })).username, 'trent', 'the other account is untouched');
 });
 
@@ -86,22 +77,22 @@ t.test('Accounts.updateProfile writes only the allow-list even when the schema w
   const after = await users.findOne({ userId: victim.userId });
   t.same(after, { ...before, nickname: 'Mal', city: 'Hangzhou' }, 'only nickname and city changed');
   t.equal((await bus.call('auth.login', { username: 'mallory', password: 'mallory-pw-1' })).userId, victim.userId, 'password unchanged');
-  t.equal(await code(accounts.updateProfile({ userId: victim.userId, nickname: { $gt: '' } } as never)), 'VALIDATION', 'a field of the wrong type is refused');
+  t.equal(await outcome(accounts.updateProfile({ userId: victim.userId, nickname: { $gt: '' } } as never)), 'VALIDATION', 'a field of the wrong type is refused');
 });
 
 t.test('the other auth writes are closed too: register, cars', async (t) => {
-  t.equal(await code(bus.call('auth.register', { username: 'eve-admin', password: 'eve-pw-123', role: 'admin' } as never)), 'VALIDATION');
-  t.equal(await code(bus.call('auth.register', { username: 'eve-hash', password: 'eve-pw-123', passwordHash: 'x' } as never)), 'VALIDATION');
-  t.equal(await code(bus.call('auth.register', { username: 'eve-id', password: 'eve-pw-123', userId: '1' } as never)), 'VALIDATION');
+  t.equal(await outcome(bus.call('auth.register', { username: 'eve-admin', password: 'eve-pw-123', role: 'admin' } as never)), 'VALIDATION');
+  t.equal(await outcome(bus.call('auth.register', { username: 'eve-hash', password: 'eve-pw-123', passwordHash: 'x' } as never)), 'VALIDATION');
+  t.equal(await outcome(bus.call('auth.register', { username: 'eve-id', password: 'eve-pw-123', userId: '1' } as never)), 'VALIDATION');
   t.equal(await users.countDocuments({ username: { $in: ['eve-admin', 'eve-hash', 'eve-id'] } }), 0, 'no account created');
-  t.equal(await code(bus.call('auth.addCar', { userId: victim.userId, plate: 'ZJ-X1', createdAt: 'x' } as never)), 'VALIDATION');
-  t.equal(await code(bus.call('auth.addCar', { userId: victim.userId, plate: 'ZJ-X1', ownerId: other.userId } as never)), 'VALIDATION');
+  t.equal(await outcome(bus.call('auth.addCar', { userId: victim.userId, plate: 'ZJ-X1', createdAt: 'x' } as never)), 'VALIDATION');
+  t.equal(await outcome(bus.call('auth.addCar', { userId: victim.userId, plate: 'ZJ-X1', ownerId: other.userId } as never)), 'VALIDATION');
   t.same((await bus.call('auth.listCars', { userId: victim.userId })).items, [], 'no car stored');
   const car = await bus.call('auth.addCar', { userId: victim.userId, plate: 'ZJ-X1' });
-  t.equal(await code(bus.call('auth.removeCar', { userId: victim.userId, carId: car.carId, force: true } as never)), 'VALIDATION');
+  t.equal(await outcome(bus.call('auth.removeCar', { userId: victim.userId, carId: car.carId, force: true } as never)), 'VALIDATION');
   t.equal((await bus.call('auth.listCars', { userId: victim.userId })).items.length, 1, 'the car is still there');
   // a registration named like an existing account is a clean CONFLICT, never a 500
-  t.equal(await code(bus.call('auth.register', { username: 'trent', password: 'whatever-1' })), 'CONFLICT');
+  t.equal(await outcome(bus.call('auth.register', { username: 'trent', password: 'whatever-1' })), 'CONFLICT');
 });
 
 t.test('auth.principal: exists and role of a user id', async (t) => {
@@ -119,10 +110,10 @@ t.test('login: a known and an unknown username cost one KDF run each, at the sam
   const counted = await directAccounts({
     verifyPassword: async (password, stored) => (runs.push({ stored }), verifyPassword(password, stored)),
   });
-  const known = await code(counted.login('mallory', 'wrong-password', 'user'));
+  const known = await outcome(counted.login('mallory', 'wrong-password', 'user'));
   const knownErr = await counted.login('mallory', 'wrong-password', 'user').catch((e: DomainError) => e);
   t.equal(runs.length, 2, 'one KDF run per attempt for a known user');
-  const unknown = await code(counted.login('nobody-here', 'wrong-password', 'user'));
+  const unknown = await outcome(counted.login('nobody-here', 'wrong-password', 'user'));
   const unknownErr = await counted.login('nobody-here', 'wrong-password', 'user').catch((e: DomainError) => e);
   t.equal(runs.length, 4, 'and one for an unknown user');
   t.equal(known, 'UNAUTHORIZED');
@@ -130,6 +121,6 @@ t.test('login: a known and an unknown username cost one KDF run each, at the sam
   t.same({ ...(unknownErr as DomainError) }, { ...(knownErr as DomainError) }, 'the same error, field by field');
   t.equal((unknownErr as DomainError).message, (knownErr as DomainError).message);
   t.same(parseHash(runs[2]!.stored)?.params, parseHash(runs[0]!.stored)?.params, 'the dummy hash has the same cost parameters');
-  t.equal(await code(counted.login('root', 'root-password-1', 'user')), 'UNAUTHORIZED', 'an admin at the user door: the same refusal');
+  t.equal(await outcome(counted.login('root', 'root-password-1', 'user')), 'UNAUTHORIZED', 'an admin at the user door: the same refusal');
   t.equal(runs.length, 5);
 });

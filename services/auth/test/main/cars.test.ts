@@ -1,23 +1,13 @@
 // Document 002's car change (PATCH /client/index/car) as auth.updateCar: only the owner's car, only plate and
 // capacity, a plate taken by the user's other car is CONFLICT, bad input VALIDATION; nothing stored on a refusal.
 import t from 'tap';
-import { DomainError } from '@voltq/kit';
-import { startHarness } from '../support/harness.js';
+import { startHarness, outcome } from '../support/harness.js';
 
 const h = await startHarness('authcar', 'auth-cars-test');
 t.teardown(() => h.close());
 const bus = h.bus;
 const auth = await h.startReplica();
 const cars = auth.ctx.mongo!.collection('cars');
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    return err instanceof DomainError ? err.code : `not a DomainError: ${String(err)}`;
-  }
-}
 
 t.test('auth.updateCar', async (t) => {
   const gil = await bus.call('auth.register', { username: 'gil@example.com', password: 'gil-pw-1' });
@@ -26,11 +16,11 @@ t.test('auth.updateCar', async (t) => {
   await bus.call('auth.addCar', { userId: gil.userId, plate: 'ZJ-D0002' });
   const stored = await cars.findOne({ carId: car.carId });
 
-  t.equal(await code(bus.call('auth.updateCar', { userId: hal.userId, carId: car.carId, plate: 'X' })), 'NOT_FOUND', "another user's car");
-  t.equal(await code(bus.call('auth.updateCar', { userId: gil.userId, carId: 'no-such-car', plate: 'X' })), 'NOT_FOUND');
-  t.equal(await code(bus.call('auth.updateCar', { userId: gil.userId, carId: car.carId, plate: 'ZJ-D0002' })), 'CONFLICT', 'the plate of her other car');
+  t.equal(await outcome(bus.call('auth.updateCar', { userId: hal.userId, carId: car.carId, plate: 'X' })), 'NOT_FOUND', "another user's car");
+  t.equal(await outcome(bus.call('auth.updateCar', { userId: gil.userId, carId: 'no-such-car', plate: 'X' })), 'NOT_FOUND');
+  t.equal(await outcome(bus.call('auth.updateCar', { userId: gil.userId, carId: car.carId, plate: 'ZJ-D0002' })), 'CONFLICT', 'the plate of her other car');
   for (const bad of [{ plate: '' }, { capacityWms: -1 }, { capacityWms: 1.5 }, { capacityWms: '5' }, { userId: hal.userId, owner: 'x' }, { createdAt: 1 }]) {
-    t.equal(await code(bus.call('auth.updateCar', { userId: gil.userId, carId: car.carId, ...bad } as never)), 'VALIDATION', `refused: ${JSON.stringify(bad)}`);
+    t.equal(await outcome(bus.call('auth.updateCar', { userId: gil.userId, carId: car.carId, ...bad } as never)), 'VALIDATION', `refused: ${JSON.stringify(bad)}`);
   }
   t.same(await cars.findOne({ carId: car.carId }), stored, 'nothing changed');
 

@@ -10,7 +10,7 @@ import { hashPassword } from '../../src/domain/passwords.js';
 import { MongoAccountStore } from '../../src/store/accounts.js';
 import { authModels } from '../../src/store/models.js';
 import { loadSigningKeys } from '../../src/store/signing-keys.js';
-import { startHarness } from '../support/harness.js';
+import { startHarness, outcome } from '../support/harness.js';
 
 const SCRYPT = { N: 16384, r: 8, p: 1 };
 const h = await startHarness('authid', 'auth-identity-test');
@@ -31,15 +31,6 @@ await conn.collection('users').insertMany([
 const auth = await h.startReplica({ VOLTQ_ADMIN_PASSWORD: 'root-password-1' });
 const users = auth.ctx.mongo!.collection('users');
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    return err instanceof DomainError ? err.code : `not a DomainError: ${String(err)}`;
-  }
-}
-
 t.test('an e-mail account (002) logs in by the same name at every door, whatever its case', async (t) => {
   const ann = await bus.call('auth.register', { username: 'Ann.Lee@Example.com', password: 'ann-pw', nickname: 'Ann', email: 'Ann.Lee@Example.com' });
   for (const name of ['Ann.Lee@Example.com', 'ann.lee@example.com', '  ANN.LEE@EXAMPLE.COM ']) {
@@ -47,9 +38,9 @@ t.test('an e-mail account (002) logs in by the same name at every door, whatever
   }
   t.equal(ann.username, 'Ann.Lee@Example.com', 'shown as registered');
   t.match(await bus.call('auth.userInfo', { userId: ann.userId }), { username: 'Ann.Lee@Example.com', nickname: 'Ann', email: 'Ann.Lee@Example.com' });
-  t.equal(await code(bus.call('auth.login', { username: 'ann.lee@example.com', password: 'Ann-pw' })), 'UNAUTHORIZED', 'the password is not case-folded');
-  t.equal(await code(bus.call('auth.adminLogin', { username: 'ann.lee@example.com', password: 'ann-pw' })), 'UNAUTHORIZED', 'no admin');
-  t.equal(await code(bus.call('auth.register', { username: 'ann.lee@example.com', password: 'other-pw' })), 'CONFLICT', 'taken in another case');
+  t.equal(await outcome(bus.call('auth.login', { username: 'ann.lee@example.com', password: 'Ann-pw' })), 'UNAUTHORIZED', 'the password is not case-folded');
+  t.equal(await outcome(bus.call('auth.adminLogin', { username: 'ann.lee@example.com', password: 'ann-pw' })), 'UNAUTHORIZED', 'no admin');
+  t.equal(await outcome(bus.call('auth.register', { username: 'ann.lee@example.com', password: 'other-pw' })), 'CONFLICT', 'taken in another case');
 });
 
 t.test('a 004 username: still logs in; the same name in another case or with blanks is taken', async (t) => {
@@ -91,7 +82,7 @@ t.test('bad input is VALIDATION and stores nothing', async (t) => {
     { username: 'raw-000', password: 'pw-1', license_plate: 'ZJ-1' },
     { username: 'cap-text', password: 'pw-1', carId: 'ZJ-C0002', carCapacityWms: '60' },
   ]) {
-    t.equal(await code(bus.call('auth.register', params as never)), 'VALIDATION', `refused: ${JSON.stringify(params).slice(0, 80)}`);
+    t.equal(await outcome(bus.call('auth.register', params as never)), 'VALIDATION', `refused: ${JSON.stringify(params).slice(0, 80)}`);
   }
   t.equal(await users.countDocuments(), before, 'no account stored');
   t.equal(await conn.collection('cars').countDocuments({ carId: 'ZJ-C0002' }), 0, 'no car stored');
@@ -104,15 +95,15 @@ t.test('bad input is VALIDATION and stores nothing', async (t) => {
     scrypt: SCRYPT,
     now: () => Date.now(),
   });
-  t.equal(await code(direct.register({ username: 'direct-bad', password: 'pw-1', email: 'nope' })), 'VALIDATION');
-  t.equal(await code(direct.register({ username: ' \t ', password: 'pw-1' })), 'VALIDATION');
+  t.equal(await outcome(direct.register({ username: 'direct-bad', password: 'pw-1', email: 'nope' })), 'VALIDATION');
+  t.equal(await outcome(direct.register({ username: ' \t ', password: 'pw-1' })), 'VALIDATION');
   t.equal(await users.countDocuments(), before, 'still no account stored');
 
   const me = await bus.call('auth.login', { username: 'climber01', password: 'climber-password' });
   const stored = await users.findOne({ userId: me.userId });
-  t.equal(await code(bus.call('auth.updateProfile', { userId: me.userId, email: 'no-at-sign' })), 'VALIDATION');
-  t.equal(await code(direct.updateProfile({ userId: me.userId, email: 'no-at-sign' })), 'VALIDATION', 'also past the schema');
-  t.equal(await code(bus.call('auth.updateProfile', { userId: me.userId, phone: '123' } as never)), 'VALIDATION', 'phone is no profile field');
+  t.equal(await outcome(bus.call('auth.updateProfile', { userId: me.userId, email: 'no-at-sign' })), 'VALIDATION');
+  t.equal(await outcome(direct.updateProfile({ userId: me.userId, email: 'no-at-sign' })), 'VALIDATION', 'also past the schema');
+  t.equal(await outcome(bus.call('auth.updateProfile', { userId: me.userId, phone: '123' } as never)), 'VALIDATION', 'phone is no profile field');
   t.same(await users.findOne({ userId: me.userId }), stored, 'the account did not change');
   t.match(await bus.call('auth.updateProfile', { userId: me.userId, email: 'climber@example.org' }), { email: 'climber@example.org', username: 'climber01' });
   t.same(await users.findOne({ userId: me.userId }), { ...stored, email: 'climber@example.org' }, 'only the e-mail changed');
@@ -120,13 +111,13 @@ t.test('bad input is VALIDATION and stores nothing', async (t) => {
 
 t.test("002's password change: the old password first", async (t) => {
   const dee = await bus.call('auth.register', { username: 'dee@example.com', password: 'old-password' });
-  t.equal(await code(bus.call('auth.changePassword', { userId: dee.userId, oldPassword: 'not-it', newPassword: 'new-password' })), 'UNAUTHORIZED');
+  t.equal(await outcome(bus.call('auth.changePassword', { userId: dee.userId, oldPassword: 'not-it', newPassword: 'new-password' })), 'UNAUTHORIZED');
   t.equal((await bus.call('auth.login', { username: 'dee@example.com', password: 'old-password' })).userId, dee.userId, 'unchanged');
-  t.equal(await code(bus.call('auth.changePassword', { userId: dee.userId, oldPassword: 'old-password', newPassword: '' })), 'VALIDATION');
-  t.equal(await code(bus.call('auth.changePassword', { userId: dee.userId, oldPassword: 'old-password', newPassword: 'x-1', role: 'admin' } as never)), 'VALIDATION');
-  t.equal(await code(bus.call('auth.changePassword', { userId: '999999', oldPassword: 'a', newPassword: 'b' })), 'NOT_FOUND');
+  t.equal(await outcome(bus.call('auth.changePassword', { userId: dee.userId, oldPassword: 'old-password', newPassword: '' })), 'VALIDATION');
+  t.equal(await outcome(bus.call('auth.changePassword', { userId: dee.userId, oldPassword: 'old-password', newPassword: 'x-1', role: 'admin' } as never)), 'VALIDATION');
+  t.equal(await outcome(bus.call('auth.changePassword', { userId: '999999', oldPassword: 'a', newPassword: 'b' })), 'NOT_FOUND');
   t.same(await bus.call('auth.changePassword', { userId: dee.userId, oldPassword: 'old-password', newPassword: 'new-password' }), { userId: dee.userId });
-  t.equal(await code(bus.call('auth.login', { username: 'dee@example.com', password: 'old-password' })), 'UNAUTHORIZED', 'the old one no longer');
+  t.equal(await outcome(bus.call('auth.login', { username: 'dee@example.com', password: 'old-password' })), 'UNAUTHORIZED', 'the old one no longer');
   t.equal((await bus.call('auth.login', { username: 'DEE@example.com', password: 'new-password' })).userId, dee.userId, 'the new one');
   t.equal((await bus.call('auth.userInfo', { userId: dee.userId })).role, 'user', 'nothing else changed');
 });
@@ -135,7 +126,7 @@ t.test('the admin door (002 /admin/login, 003 /a/login) uses the same names and 
   const admin = await bus.call('auth.adminLogin', { username: 'Root', password: 'root-password-1' });
   t.equal(admin.role, 'admin');
   t.equal(admin.username, 'root');
-  t.equal(await code(bus.call('auth.login', { username: 'root', password: 'root-password-1' })), 'UNAUTHORIZED', 'not at the user door');
+  t.equal(await outcome(bus.call('auth.login', { username: 'root', password: 'root-password-1' })), 'UNAUTHORIZED', 'not at the user door');
 });
 
 t.test('accounts from before the key: keyed at start, each still logs in by its own name', async (t) => {
@@ -144,7 +135,7 @@ t.test('accounts from before the key: keyed at start, each still logs in by its 
   t.equal((await bus.call('auth.login', { username: 'LegacyBob', password: 'legacy-password' })).userId, '9001');
   t.equal((await bus.call('auth.login', { username: 'legacybob', password: 'legacy-password' })).userId, '9002', 'by its exact name');
   t.equal((await bus.call('auth.login', { username: 'LEGACYBOB', password: 'legacy-password' })).userId, '9001', 'another case: the keyed one');
-  t.equal(await code(bus.call('auth.register', { username: 'legacyBOB', password: 'pw-1' })), 'CONFLICT', 'the name stays taken');
+  t.equal(await outcome(bus.call('auth.register', { username: 'legacyBOB', password: 'pw-1' })), 'CONFLICT', 'the name stays taken');
   // a second replica starting later changes nothing
   await h.startReplica({ VOLTQ_ADMIN_PASSWORD: 'root-password-1' });
   t.notOk((await users.findOne({ userId: '9002' }))?.usernameKey);

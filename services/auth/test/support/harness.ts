@@ -1,6 +1,6 @@
 // auth in-process on a fresh namespace (test/support/service-harness.ts); the test bus calls its RPCs.
 import { rpcSchemas } from '@voltq/contracts';
-import { runService, type RpcMethod, type ServiceHandle } from '@voltq/kit';
+import { DomainError, runService, type RpcMethod, type ServiceHandle } from '@voltq/kit';
 import { startServiceHarness, type ServiceHarness } from '../../../../test/support/service-harness.js';
 import type { AuthConfig } from '../../src/config.js';
 import { authServiceWith } from '../../src/main.js';
@@ -25,4 +25,14 @@ export async function startHarness(label: string, busName: string): Promise<Harn
     return replica;
   }
   return { ...h, announced, startReplica };
+}
+
+/** What a call ended with: 'ok', or the DomainError's code (a refusal asserted by its code). */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return err instanceof DomainError ? err.code : `not a DomainError: ${String(err)}`;
+  }
 }

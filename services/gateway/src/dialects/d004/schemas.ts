@@ -1,6 +1,7 @@
 // TypeBox schemas of /api: request validation (fastify's ajv) and the answers (serialization + OpenAPI).
-import { Type, type ObjectOptions, type SchemaOptions, type TProperties, type TSchema } from '@sinclair/typebox';
+import { Type, type ObjectOptions, type SchemaOptions, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 import { STATION_SETTING_ALIASES, type StationSettingAlias } from '@voltq/contracts';
+import { timeRange } from '../../core/parse.js';
 
 /** Every id a client names or creates: at most 128 characters, so it always fits a path parameter (edge.ts). */
 const Id = Type.String({ minLength: 1, maxLength: 128 });
@@ -247,6 +248,16 @@ export const AdminListQuery = Closed({
   pageNum: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
   pageSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
 });
+/** An operator's list query -> the list RPC's filter (order.list and billing.listBills take the same one). */
+export function adminListFilter(q: Static<typeof AdminListQuery>, timeZone: string) {
+  return {
+    pageNum: q.pageNum,
+    pageSize: q.pageSize,
+    ...(q.stationId !== undefined ? { stationId: q.stationId } : {}),
+    ...(q.userId !== undefined ? { userId: q.userId } : {}),
+    ...timeRange(q.from, q.to, timeZone),
+  };
+}
 /** An operator's list item: the user's view plus whose it is. */
 const OwnerField = Type.Object({ userId: Type.Integer() });
 export const AdminBillView = Type.Composite([BillView, OwnerField]);

@@ -2,10 +2,9 @@
 import { principal, type Api } from '../../../core/context.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { listBills, ownBill } from '../../../core/use-cases.js';
-import { timeRange } from '../../../core/parse.js';
 import { ok } from '../envelope.js';
 import { billView, numericUserId, page004 } from '../format.js';
-import { AdminBillView, AdminListQuery, BillIdPath, BillsQuery, BillView, Page004, responses } from '../schemas.js';
+import { AdminBillView, AdminListQuery, adminListFilter, BillIdPath, BillsQuery, BillView, Page004, responses } from '../schemas.js';
 
 export function billRoutes(api: Api, deps: RouteDeps): void {
   const security = [{ bearerAuth: [] }];
@@ -36,14 +35,7 @@ export function billRoutes(api: Api, deps: RouteDeps): void {
     schema: { tags: [TAG], summary: "every user's bills, newest first (by session end)", security, querystring: AdminListQuery, response: responses(Page004(AdminBillView)) },
     config: { resource: 'bill' },
   }, async (req) => {
-    const { stationId, userId, from, to, pageNum, pageSize } = req.query;
-    const page = await deps.call(req, 'billing.listBills', {
-      pageNum,
-      pageSize,
-      ...(stationId !== undefined ? { stationId } : {}),
-      ...(userId !== undefined ? { userId } : {}),
-      ...timeRange(from, to, deps.timeZone),
-    });
+    const page = await deps.call(req, 'billing.listBills', adminListFilter(req.query, deps.timeZone));
     const fmt = deps.fmt();
     return ok(page004(page, (b) => ({ ...billView(b, fmt), userId: numericUserId(b.userId) })));
   });

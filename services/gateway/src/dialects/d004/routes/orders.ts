@@ -7,8 +7,8 @@ import { TAG, type RouteDeps } from '../context.js';
 import { listOrders, ownOrder } from '../../../core/use-cases.js';
 import { ok } from '../envelope.js';
 import { numericUserId, orderDetail004, orderListItem004, page004, statesFor004Status } from '../format.js';
-import { localDayRange, timeRange } from '../../../core/parse.js';
-import { AdminListQuery, AdminOrderItem, OrderDetail004, OrderIdParams, OrderListItem004, OrdersQuery, Page004, responses } from '../schemas.js';
+import { localDayRange } from '../../../core/parse.js';
+import { AdminListQuery, adminListFilter, AdminOrderItem, OrderDetail004, OrderIdParams, OrderListItem004, OrdersQuery, Page004, responses } from '../schemas.js';
 
 export function orderRoutes(api: Api, deps: RouteDeps): void {
   api.get('/orders', {
@@ -47,15 +47,8 @@ export function orderRoutes(api: Api, deps: RouteDeps): void {
     schema: { tags: [TAG], summary: "every user's orders, newest first (by creation)", security: [{ bearerAuth: [] }], querystring: AdminListQuery, response: responses(Page004(AdminOrderItem)) },
     config: { resource: 'order' },
   }, async (req) => {
-    const { stationId, userId, from, to, pageNum, pageSize } = req.query;
     // every user's: order.list without a userId (the user routes always name the caller, core/use-cases.ts)
-    const page = await deps.call(req, 'order.list', {
-      pageNum,
-      pageSize,
-      ...(stationId !== undefined ? { stationId } : {}),
-      ...(userId !== undefined ? { userId } : {}),
-      ...timeRange(from, to, deps.timeZone),
-    });
+    const page = await deps.call(req, 'order.list', adminListFilter(req.query, deps.timeZone));
     const fmt = deps.fmt();
     return ok(page004(page, (o) => ({ ...orderListItem004(o, fmt), userId: numericUserId(o.userId) })));
   });
