@@ -161,6 +161,54 @@ export const RechargeResult = Type.Object({
 });
 export type RechargeResult = Static<typeof RechargeResult>;
 
+/** Document 004's payment methods (004:771): 1 WeChat Pay, 2 Alipay (refused unless configured), 3 the balance. */
+export const PaymentMethod = Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]);
+export type PaymentMethod = Static<typeof PaymentMethod>;
+/** 004:806: 0 not paid, 1 paying, 2 paid, 3 failed, 4 refunded. */
+export const PaymentStatus = Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)]);
+export type PaymentStatus = Static<typeof PaymentStatus>;
+/**
+ * A payment through a provider: a recharge of the balance (`purpose` recharge) or an order's payment. `paymentId` is
+ * WeChat's `out_trade_no`; `codeUrl` the NATIVE `code_url` a payer scans.
+ */
+export const PaymentView = Type.Object({
+  paymentId: Type.String({ minLength: 6, maxLength: 32 }),
+  userId: Id,
+  purpose: Literals(['recharge', 'order']),
+  orderId: Type.Optional(Id),
+  method: PaymentMethod,
+  amountFen: FeeFen(),
+  status: PaymentStatus,
+  codeUrl: Type.Optional(Type.String()),
+  transactionId: Type.Optional(Type.String()),
+  paidAt: Type.Optional(EpochMs()),
+  createdAt: EpochMs(),
+});
+export type PaymentView = Static<typeof PaymentView>;
+/**
+ * Start a recharge through a provider (004's `/api/payment/recharge`): WeChat answers a `codeUrl` to scan; the
+ * balance is credited once, when the provider's verified notify says it was paid. The same (userId, requestId)
+ * answers the same payment. Alipay: VALIDATION (resource payment) unless configured; the provider unreachable:
+ * UNAVAILABLE (resource payment).
+ */
+export const CreateRechargeParams = Type.Object({
+  userId: Id,
+  amountFen: Type.Integer({ minimum: 1, maximum: RECHARGE_MAX_FEN }),
+  method: Type.Union([Type.Literal(1), Type.Literal(2)]),
+  requestId: Id,
+}, { additionalProperties: false });
+export type CreateRechargeParams = Static<typeof CreateRechargeParams>;
+/** With userId, another user's payment is NOT_FOUND. */
+export const PaymentParams = Type.Object({ paymentId: Type.String({ minLength: 1, maxLength: 64 }), userId: Type.Optional(Id) }, { additionalProperties: false });
+/** WeChat Pay's notify as it came (XML): verified by billing, which answers the XML WeChat expects. */
+export const WechatNotifyParams = Type.Object({ xml: Type.String({ maxLength: 65_536 }) }, { additionalProperties: false });
+export const WechatNotifyResult = Type.Object({
+  /** the XML body to answer WeChat with (SUCCESS: do not send it again) */
+  answerXml: Type.String(),
+  /** this notify credited the payment now (false: refused, or already credited) */
+  credited: Type.Boolean(),
+});
+
 /** A user's balance: 0 for a user without entries (then no updatedAt). */
 export const BalanceParams = Type.Object({ userId: Id });
 export const Balance = Type.Object({
@@ -264,6 +312,9 @@ export const billingRpc = {
   /** A user's sessions summed, and per local day (document 004's /api/statistics/charging). */
   'billing.statistics': { params: StatisticsParams, result: Statistics },
   'billing.recharge': { params: RechargeParams, result: RechargeResult },
+  'billing.createRecharge': { params: CreateRechargeParams, result: PaymentView },
+  'billing.payment': { params: PaymentParams, result: PaymentView },
+  'billing.wechatNotify': { params: WechatNotifyParams, result: WechatNotifyResult },
   'billing.balance': { params: BalanceParams, result: Balance },
   'billing.ledger': { params: LedgerParams, result: LedgerPage },
   'billing.tariffs': { params: TariffsParams, result: TariffList },

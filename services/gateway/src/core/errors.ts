@@ -64,7 +64,7 @@ const d002Refusal = (message?: string): DialectRule => ({ status: 200, code: { r
 const others = (message?: string) => ({ d000: minusOne(message), d001: minusOne(message), d002: d002Refusal(message), d003: minusOne(message) });
 
 export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorRow } = {
-  VALIDATION: { d004: { status: 400, code: PLATFORM_CODES.badRequest }, ...others() },
+  VALIDATION: { d004: { status: 400, code: { payment: 4001, default: PLATFORM_CODES.badRequest } }, ...others() },
   UNAUTHORIZED: { d004: { status: 401, code: { login: 1002, wechat: 1004, default: PLATFORM_CODES.unauthorized } }, ...others() },
   FORBIDDEN: { d004: { status: 403, code: PLATFORM_CODES.forbidden }, ...others() },
   NOT_FOUND: {
@@ -79,7 +79,7 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorRow } = {
   STATION_BUSY: { d004: { status: 400, code: 5003 }, ...others() },
   RATE_LIMITED: { d004: { status: 429, code: PLATFORM_CODES.rateLimited }, ...others() },
   TIMEOUT: { d004: { status: 500, code: PLATFORM_CODES.unknown, message: MESSAGE_TIMEOUT }, ...others(MESSAGE_TIMEOUT) },
-  UNAVAILABLE: { d004: { status: 500, code: { wechat: 1004, default: PLATFORM_CODES.unknown }, message: MESSAGE_UNAVAILABLE }, ...others(MESSAGE_UNAVAILABLE) },
+  UNAVAILABLE: { d004: { status: 500, code: { wechat: 1004, payment: 4001, default: PLATFORM_CODES.unknown }, message: MESSAGE_UNAVAILABLE }, ...others(MESSAGE_UNAVAILABLE) },
   // Redis lost its data and the scheduler is putting the stations back from MongoDB: a clear, retryable 503
   REBUILDING: { d004: { status: 503, code: PLATFORM_CODES.rebuilding, message: MESSAGE_REBUILDING }, ...others(MESSAGE_REBUILDING) },
   INTERNAL: { d004: { status: 500, code: PLATFORM_CODES.unknown, message: MESSAGE_INTERNAL }, ...others(MESSAGE_INTERNAL) },
