@@ -249,6 +249,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           WECHAT_APP_SECRET: DEV_MERCHANT.appSecret,
           WECHAT_MCH_ID: DEV_MERCHANT.mchId,
           WECHAT_MCH_KEY: DEV_MERCHANT.key,
+          // the sandbox delivers its pay notifies to the gateway, as WeChat would
+          WECHAT_NOTIFY_URL: `http://127.0.0.1:${ports.gateway}/api/payment/wechat/notify`,
         }
       : {}),
     ...options.env,

@@ -7,6 +7,8 @@ import { ledgerModel, LedgerRepository } from './store/ledger.js';
 import { billModel } from './store/model.js';
 import { BillRepository } from './store/repository.js';
 import { tariffModel, TariffRepository } from './store/tariffs.js';
+import { paymentModel, PaymentRepository } from './store/payments.js';
+import { createWechatPayClient } from './store/wechat-client.js';
 
 export const billingService = {
   name: 'billing',
@@ -18,7 +20,11 @@ export const billingService = {
     await Entry.init(); // the unique (userId, cause) and (userId, seq) indexes must exist before the first entry
     const Tariff = tariffModel(mongo!);
     await Tariff.init(); // the unique tariffId index before the default is seeded
+    const Payment = paymentModel(mongo!);
+    await Payment.init(); // the unique (userId, requestId) index before the first payment
     const relay = new MongoOutboxRelay({ model: Bill, bus, log });
+    const merchant = config.wechatMchId && config.wechatMchKey ? { appid: config.wechatAppId, mchId: config.wechatMchId, key: config.wechatMchKey } : undefined;
+    if (!merchant) log.warn('WeChat Pay is not configured (WECHAT_MCH_ID, WECHAT_MCH_KEY): WeChat payments are refused');
     await registerHandlers({
       bus,
       redis,
@@ -29,6 +35,8 @@ export const billingService = {
       ns: config.voltqNs,
       log,
       tariffs: new TariffRepository(Tariff),
+      payments: new PaymentRepository(Payment),
+      wechat: merchant && { merchant, client: createWechatPayClient({ baseUrl: config.wechatPayBaseUrl, merchant }), notifyUrl: config.wechatNotifyUrl },
     });
     relay.start();
     onShutdown(() => relay.stop());

@@ -13,6 +13,7 @@ const QUEUES = [
   'billing.session-ended', 'billing.transient',
   'rpc.billing.getBill', 'rpc.billing.listBills', 'rpc.billing.sessionBill', 'rpc.billing.report',
   'rpc.billing.recharge', 'rpc.billing.balance', 'rpc.billing.ledger', 'rpc.billing.tariffs', 'rpc.billing.putTariff',
+  'rpc.billing.statistics', 'rpc.billing.createRecharge', 'rpc.billing.payment', 'rpc.billing.wechatNotify',
 ];
 
 export async function startHarness(watch: MessageType[], env: Record<string, string> = {}): Promise<Harness> {
