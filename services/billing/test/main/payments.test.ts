@@ -11,12 +11,12 @@ const sandbox = await startWechatSandbox({ port: 0, merchants: [DEV_MERCHANT], n
 t.teardown(() => sandbox.close());
 
 // the gateway's POST /api/payment/wechat/notify, as far as billing is concerned: the XML in, billing's answer out
-let bus: Awaited<ReturnType<typeof startHarness>>['bus'] | undefined;
+const billing: { bus?: Awaited<ReturnType<typeof startHarness>>['bus'] } = {};
 const notifyRoute = createServer((req, res) => {
   let xml = '';
   req.on('data', (chunk) => (xml += chunk));
   req.on('end', () => {
-    bus!.call('billing.wechatNotify', { xml }).then(
+    billing.bus!.call('billing.wechatNotify', { xml }).then(
       (answer) => res.writeHead(200, { 'content-type': 'application/xml' }).end(answer.answerXml),
       () => res.writeHead(500).end(),
     );
@@ -30,7 +30,7 @@ const h = await startHarness([], {
   WECHAT_PAY_BASE_URL: sandbox.url, WECHAT_APP_ID: DEV_MERCHANT.appid, WECHAT_MCH_ID: DEV_MERCHANT.mchId, WECHAT_MCH_KEY: DEV_MERCHANT.key, WECHAT_NOTIFY_URL: notifyUrl,
 });
 t.teardown(() => h.close());
-bus = h.bus;
+billing.bus = h.bus;
 const balance = async (userId: string) => (await h.bus.call('billing.balance', { userId })).balanceFen;
 const codeOf = (codeUrl: string) => /pr=([\w-]+)$/.exec(codeUrl)![1]!;
 async function scanAndPay(codeUrl: string, twice = false) {
