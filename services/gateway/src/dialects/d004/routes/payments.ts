@@ -129,6 +129,8 @@ function htmlReply(reply: FastifyReply, status: number, html: string): FastifyRe
 /** Never the URL's query in a log line: it may hold the token. */
 const pathOf = (req: FastifyRequest) => req.url.split('?')[0];
 
+// No route resource 'payment': the gateway's own VALIDATION (a bad amount) is 9001; only billing's refusals that
+// name the resource payment (Alipay not configured, WeChat unreachable) are 4001 (the thrower's resource wins).
 export function paymentRoutes(api: Api, deps: RouteDeps): void {
   const security = [{ bearerAuth: [] }];
   const pageGuard = deps.guards(PAGE_TOKEN_PLACE).user;
@@ -143,7 +145,6 @@ export function paymentRoutes(api: Api, deps: RouteDeps): void {
       body: RechargeBody,
       response: responses(RechargeView004),
     },
-    config: { resource: 'payment' },
   }, async (req) => {
     const amountFen = fenFromYuan(req.body.amount, RECHARGE_MAX_FEN);
     const key = req.headers['idempotency-key'];
@@ -159,7 +160,6 @@ export function paymentRoutes(api: Api, deps: RouteDeps): void {
   api.get('/payment/:id/status', {
     onRequest: deps.user,
     schema: { tags: [TAG], summary: "one of the caller's payments (a recharge: orderId '')", security, params: PaymentIdPath, response: responses(PaymentStatus004) },
-    config: { resource: 'payment' },
   }, async (req) => {
     const p = await deps.call(req, 'billing.payment', { paymentId: req.params.id, userId: principal(req).userId });
     return ok({
@@ -182,10 +182,9 @@ export function paymentRoutes(api: Api, deps: RouteDeps): void {
       querystring: PayPageQuery,
       produces: ['text/html'],
     },
-    config: { resource: 'payment' },
     // a page, also when refused: the status and a line of text, never the JSON envelope
     errorHandler: (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-      const answer = toDialectError('d004', err, 'payment');
+      const answer = toDialectError('d004', err);
       if (answer.status >= 500) req.log.error({ err, correlationId: req.correlationId, url: pathOf(req) }, 'request failed');
       const title = answer.status === 404 ? '支付单不存在' : answer.status === 401 ? '请先登录' : '无法显示支付页面';
       return htmlReply(reply, answer.status, page(title, `<h1>${escapeHtml(title)}</h1>\n<p class="muted">${escapeHtml(`${answer.code} ${answer.message}`)}</p>`));
@@ -206,8 +205,7 @@ export function paymentRoutes(api: Api, deps: RouteDeps): void {
         consumes: XML_TYPES,
         produces: ['application/xml'],
       },
-      config: { resource: 'payment' },
-      errorHandler: (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+        errorHandler: (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
         // the body refused before billing was asked (413 too large, 415 not XML): that status; anything else is 500
         const status = (err as { statusCode?: unknown }).statusCode;
         const refused = !isDomainError(err) && typeof status === 'number' && status >= 400 && status < 500;
