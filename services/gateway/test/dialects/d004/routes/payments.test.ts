@@ -2,13 +2,16 @@
 // yuan -> exact fen, Idempotency-Key), a payment's status, WeChat's XML notify passed through (and FAIL XML when
 // billing fails), and the pay page's HTML with a QR code that a QR reader decodes to WeChat's code_url.
 import t from 'tap';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { rpcSchemas, type PaymentView, type RpcParams } from '@voltq/contracts';
 import { DomainError, runService } from '@voltq/kit';
 import { startServiceHarness } from '../../../../../../test/support/service-harness.js';
 import { gatewayService } from '../../../../src/main.js';
 import { serveFakeAuth } from '../../../support/fake-auth.js';
 import { serveFakes } from '../../../support/fakes.js';
+
+// jsqr is CommonJS whose types declare a default export: take the function whichever way the loader hands it over
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as typeof jsQRModule.default;
 
 const h = await startServiceHarness({ label: 'gw004p', busName: 'gateway-d004-payments-test', queues: Object.keys(rpcSchemas).map((m) => `rpc.${m}`) });
 t.teardown(() => h.close());
