@@ -16,6 +16,28 @@ export function energyWmsFromKwh(energyKwh: number, field = 'energyKwh'): number
   }
 }
 
+/**
+ * A yuan amount as text (002 sends a string) -> integer fen, exactly: at most two decimals, more than 0, at most
+ * `maxFen`; VALIDATION otherwise. No floating point: the digits are read as they are written.
+ */
+export function fenFromYuanText(text: string | undefined, maxFen: number, field = 'amount'): number {
+  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec((text ?? '').trim());
+  if (!match) throw new DomainError('VALIDATION', `${field} must be yuan with at most two decimals, e.g. 10.50`);
+  const fen = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+  if (fen <= 0) throw new DomainError('VALIDATION', `${field} must be more than 0`);
+  if (fen > maxFen) throw new DomainError('VALIDATION', `${field} must be at most ${maxFen / 100} yuan`);
+  return fen;
+}
+
+/**
+ * A yuan amount as a JSON number (004 sends one) -> integer fen, exactly: the number's shortest decimal form (what
+ * the client wrote: 0.07 stays "0.07", never 7.000000000000001 fen) must have at most two decimals.
+ */
+export function fenFromYuan(amount: number, maxFen: number, field = 'amount'): number {
+  if (!Number.isFinite(amount)) throw new DomainError('VALIDATION', `${field} must be a finite number of yuan`);
+  return fenFromYuanText(String(amount), maxFen, field);
+}
+
 /** kW -> whole W (kW figures have at most three decimals at the edge). */
 export function powerWFromKw(powerKw: number, field: string): number {
   const powerW = Math.round(powerKw * 1000);

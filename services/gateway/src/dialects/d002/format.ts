@@ -58,16 +58,6 @@ export function order002(o: OrderView, timeZone: string) {
   };
 }
 
-/** A yuan amount as 002 sends it (a string, at most two decimals) in fen; VALIDATION otherwise. */
-export function fenFromYuanText(text: string | undefined, maxFen: number): number {
-  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec((text ?? '').trim());
-  if (!match) throw new DomainError('VALIDATION', 'amount must be yuan with at most two decimals, e.g. 10.50');
-  const fen = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
-  if (fen <= 0) throw new DomainError('VALIDATION', 'amount must be more than 0');
-  if (fen > maxFen) throw new DomainError('VALIDATION', `amount must be at most ${maxFen / 100} yuan`);
-  return fen;
-}
-
 /** 002's pile states (002:197): a pile that lost its connection is FAULT, as rule 5 treats it. */
 const PILE_STATE_002: Record<PileState, string> = { idle: 'REST', charging: 'WORK', off: 'OFF', fault: 'FAULT', offline: 'FAULT' };
 

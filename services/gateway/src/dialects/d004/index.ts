@@ -10,6 +10,7 @@ import { adminRoutes } from './routes/admin.js';
 import { billRoutes } from './routes/bills.js';
 import { configRoutes } from './routes/config.js';
 import { orderRoutes } from './routes/orders.js';
+import { paymentRoutes } from './routes/payments.js';
 import { queueRoutes } from './routes/queue.js';
 import { statisticsRoutes } from './routes/statistics.js';
 import { tariffRoutes } from './routes/tariffs.js';
@@ -53,6 +54,7 @@ export async function d004(http: FastifyInstance, core: CoreDeps): Promise<void>
       configRoutes(api, deps);
       tariffRoutes(api, deps);
       stationRoutes(api, deps);
+      paymentRoutes(api, deps);
     },
     { prefix: PREFIX },
   );

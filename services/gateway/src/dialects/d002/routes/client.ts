@@ -9,7 +9,8 @@ import { cancelAndWaitForBill, currentRequest, listOrders, login, modifyRequest,
 import { yuan } from '../../../core/units.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { ok } from '../envelope.js';
-import { car002, fenFromYuanText, modeFrom002, order002 } from '../format.js';
+import { car002, modeFrom002, order002 } from '../format.js';
+import { fenFromYuanText } from '../../../core/parse.js';
 import { CarBody, CarPatchBody, CarRefBody, InformationBody, LoginBody, OrderBody, OrderPatchBody, OrderQuery, OrderRefBody, RechargeQuery, RegisterBody } from '../schemas.js';
 
 const security = [{ token: [] }];
