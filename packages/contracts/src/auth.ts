@@ -200,15 +200,8 @@ export type PutAppConfigParams = Static<typeof PutAppConfigParams>;
  */
 export const WechatLoginParams = Type.Object({
   code: Type.String({ minLength: 1, maxLength: 256 }),
-  profile: Type.Optional(Type.Object({
-    nickname: Type.Optional(Type.String({ maxLength: 64 })),
-    avatar: Type.Optional(Type.String({ maxLength: 1024 })),
-    gender: Type.Optional(Gender),
-    country: Type.Optional(Type.String({ maxLength: 64 })),
-    province: Type.Optional(Type.String({ maxLength: 64 })),
-    city: Type.Optional(Type.String({ maxLength: 64 })),
-    language: Type.Optional(Type.String({ maxLength: 32 })),
-  }, { additionalProperties: false })),
+  /** the profile fields a user may change, but the e-mail (WeChat does not give one) */
+  profile: Type.Optional(Type.Omit(UpdateProfileParams, ['userId', 'email'], { additionalProperties: false })),
 }, { additionalProperties: false });
 export type WechatLoginParams = Static<typeof WechatLoginParams>;
 

@@ -11,7 +11,7 @@ import { isDomainError } from '@voltq/kit';
 import type { Api } from '../../../core/context.js';
 import { toDialectError } from '../../../core/errors.js';
 import { energyWmsFromKwh } from '../../../core/parse.js';
-import { DEFAULT_MAX_BUFFERED_BYTES, PUSH_CLOSE, sendWithinCap } from '../../../core/push-hub.js';
+import { DEFAULT_MAX_BUFFERED_BYTES, PUSH_CLOSE, sendWithinCap, type PushSocket } from '../../../core/push-hub.js';
 import { closeSocket, pushSocket, socketToken, tokenRefusal, type SocketDeps } from '../../../core/push-socket.js';
 import { cancelAndWaitForBill, currentRequest, modifyRequest, requestCharge } from '../../../core/use-cases.js';
 import type { Principal } from '../../../core/jwt.js';
@@ -56,6 +56,8 @@ export function chargeSocketRoutes(api: Api, deps: RouteDeps, sockets: SocketDep
 /** One open `/user/charge` socket: its conversation, the calls it makes and what it sends. */
 class ChargeSocket {
   private readonly conversation: ChargeConversation;
+  /** the hub's view of the socket (its send-buffer cap) */
+  private readonly out: PushSocket;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
   private settling = false;
@@ -70,6 +72,7 @@ class ChargeSocket {
     private readonly sockets: SocketDeps,
   ) {
     this.conversation = new ChargeConversation(deps.timeZone);
+    this.out = pushSocket(socket);
     // listeners first: nothing async may miss a close
     socket.on('close', () => {
       this.closed = true;
@@ -128,7 +131,7 @@ class ChargeSocket {
   private sendAll(frames: Frame001[]): void {
     for (const frame of frames) {
       if (this.closed) return;
-      if (!sendWithinCap(pushSocket(this.socket), JSON.stringify(frame), DEFAULT_MAX_BUFFERED_BYTES)) {
+      if (!sendWithinCap(this.out, JSON.stringify(frame), DEFAULT_MAX_BUFFERED_BYTES)) {
         this.closed = true;
         closeSocket(this.socket, PUSH_CLOSE.tooSlow, 'too slow: the send buffer is full');
         return;
