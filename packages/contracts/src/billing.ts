@@ -10,6 +10,10 @@ export const TierSplit = Type.Object({
 });
 export type TierSplit = Static<typeof TierSplit>;
 
+/** Document 004's payment methods (004:771): 1 WeChat Pay, 2 Alipay (refused unless configured), 3 the balance. */
+export const PaymentMethod = Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]);
+export type PaymentMethod = Static<typeof PaymentMethod>;
+
 /** A bill (详单): exactly one per charging session, even a session of 0 kWh. */
 export const Bill = Type.Object({
   billId: Id,
@@ -31,8 +35,18 @@ export const Bill = Type.Object({
   endedAt: EpochMs(),
   energyFeeFen: FeeFen({ description: 'exact sum over tiers, rounded once half-up' }),
   serviceFeeFen: FeeFen(),
-  totalFen: FeeFen({ description: 'energyFeeFen + serviceFeeFen' }),
+totalFen: FeeFen({ description: 'energyFeeFen + serviceFeeFen' }),
   tiers: Type.Array(TierSplit),
+  // ---- walk-up sessions ----
+  deviceId: Type.Optional(Type.String()),
+  pileId: Type.Optional(Type.String()),
+  portNo: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** how the session is paid: 1 WeChat prepay into the balance, 3 the balance (a card session too); absent: not charged to a balance */
+  paymentMethod: Type.Optional(PaymentMethod),
+  /** debited from the balance when the bill was made (never below zero) */
+  paidFen: Type.Optional(FeeFen()),
+  /** the rest, owed on the order until paid (`billing.payOrder`) */
+  owedFen: Type.Optional(FeeFen()),
 });
 export type Bill = Static<typeof Bill>;
 
@@ -161,9 +175,6 @@ export const RechargeResult = Type.Object({
 });
 export type RechargeResult = Static<typeof RechargeResult>;
 
-/** Document 004's payment methods (004:771): 1 WeChat Pay, 2 Alipay (refused unless configured), 3 the balance. */
-export const PaymentMethod = Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]);
-export type PaymentMethod = Static<typeof PaymentMethod>;
 /** 004:806: 0 not paid, 1 paying, 2 paid, 3 failed, 4 refunded. */
 export const PaymentStatus = Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)]);
 export type PaymentStatus = Static<typeof PaymentStatus>;
@@ -304,7 +315,35 @@ export const PutTariffParams = Type.Object({
 });
 export type PutTariffParams = Static<typeof PutTariffParams>;
 
+/**
+ * 004's `/api/payment/pay`: pay what an order owes. Method 3 debits the balance at once (CONFLICT reason
+ * BALANCE_LOW when it is short; CONFLICT resource payment "nothing owed" when nothing is owed); 1 makes a WeChat
+ * prepay of the owed amount whose verified notify credits the balance and then pays the order; 2 is VALIDATION
+ * resource payment. The same (userId, requestId) answers the same payment.
+ */
+export const PayOrderParams = Type.Object({
+  userId: Id,
+  orderId: Id,
+  method: PaymentMethod,
+  requestId: Id,
+}, { additionalProperties: false });
+export const PayOrderResult = Type.Object({
+  paymentId: Type.String(),
+  orderId: Id,
+  method: PaymentMethod,
+  amountFen: FeeFen(),
+  /** PaymentStatus: 2 paid (balance), 1 paying (WeChat: scan codeUrl) */
+  status: PaymentStatus,
+  codeUrl: Type.Optional(Type.String()),
+  owedFen: FeeFen({ description: 'what the order still owes after this payment' }),
+});
+/** What an order's bills came to and what was paid (for order views). */
+export const OrderPaymentParams = Type.Object({ orderId: Id, userId: Type.Optional(Id) }, { additionalProperties: false });
+export const OrderPayment = Type.Object({ orderId: Id, billedFen: FeeFen(), paidFen: FeeFen(), owedFen: FeeFen() });
+
 export const billingRpc = {
+  'billing.payOrder': { params: PayOrderParams, result: PayOrderResult },
+  'billing.orderPayment': { params: OrderPaymentParams, result: OrderPayment },
   'billing.getBill': { params: GetBillParams, result: Bill },
   'billing.listBills': { params: ListBillsParams, result: BillList },
   'billing.sessionBill': { params: SessionBillParams, result: Bill },

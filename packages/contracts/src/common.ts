@@ -64,7 +64,7 @@ export const RpcRequestSchema = Type.Object({
 export type RpcRequest = Static<typeof RpcRequestSchema>;
 
 /** What a refusal is about: the gateway answers with that resource's own code (004: an unknown car is 3004, ...). */
-export const ERROR_RESOURCES = ['user', 'login', 'register', 'order', 'bill', 'station', 'pile', 'car', 'card', 'clock', 'wechat', 'payment'] as const;
+export const ERROR_RESOURCES = ['user', 'login', 'register', 'order', 'bill', 'station', 'pile', 'car', 'card', 'clock', 'wechat', 'payment', 'port'] as const;
 export type ErrorResource = (typeof ERROR_RESOURCES)[number];
 
 /**

@@ -1,6 +1,7 @@
 // Order service: the charging order's lifecycle events and RPC.
 import { Type, type Static } from '@sinclair/typebox';
-import { TierSplit } from './billing.js';
+import { PaymentMethod, TierSplit } from './billing.js';
+import { DeviceId, PortNo } from './device.js';
 import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Literals, Page, PageParams, type RpcSchemaPair } from './common.js';
 
 export const OrderState = Literals([
@@ -154,6 +155,28 @@ export const OrderView = Type.Object({
   endedAt: Type.Optional(EpochMs({ description: 'finish or cancel time' })),
   createdAt: EpochMs(),
   updatedAt: EpochMs(),
+  // ---- walk-up orders (document 004); absent on queue-station orders ----
+  kind: Type.Optional(Literals(['queue', 'walk-up'])),
+  deviceId: Type.Optional(DeviceId),
+  /** 004's pile id `<stationId>-<pileNo>` */
+  pileId: Type.Optional(Id),
+  portNo: Type.Optional(PortNo),
+  origin: Type.Optional(Literals(['app', 'card'])),
+  chargingMode: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+  limitFeeFen: Type.Optional(FeeFen()),
+  limitDurationMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  limitEnergyWms: Type.Optional(EnergyWms()),
+  paymentMethod: Type.Optional(PaymentMethod),
+  /** 004's order paymentStatus: 0 not paid (or partly: owedFen > 0), 1 paid, 2 refunded */
+  paymentStatus: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 })),
+  /** paid towards the bills so far (balance debits) */
+  paidFen: Type.Optional(FeeFen()),
+  /** billed and not yet paid */
+  owedFen: Type.Optional(FeeFen()),
+  /** a WeChat prepay made at create (paymentMethod 1) */
+  paymentId: Type.Optional(Type.String()),
+  /** 004 stopReason code of the session's end (1 user ... 7 other) */
+  stopReasonCode: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 })),
 });
 export type OrderView = Static<typeof OrderView>;
 
@@ -196,7 +219,38 @@ export const OrderCancelParams = Type.Object({ orderId: Id, userId: Type.Optiona
 export const OrderCurrentParams = Type.Object({ userId: Id });
 export const OrderList = Page(OrderView);
 
+/**
+ * 004's `POST /api/order/create`: a walk-up order on a port, started at once (scheduler.startWalkUp). The limit
+ * is in exact units and must match the mode (2 fee, 3 duration, 4 energy; 1 none). Payment 3 (balance) needs at
+ * least the fee limit (mode 2) or 10 yuan (other modes): CONFLICT reason BALANCE_LOW otherwise; 2 (Alipay) is
+ * VALIDATION resource payment; 1 (WeChat) makes a prepay of the limit (mode 2) or 10 yuan, answered as paymentId,
+ * and charging starts at once. The scheduler's refusals propagate; nothing is stored on a refusal. The same
+ * (userId, idempotencyKey) answers the same order.
+ */
+export const CreateWalkUpParams = Type.Object({
+  userId: Id,
+  /** 004's pile id, or the device id (the QR code names either) */
+  pileId: Id,
+  portNo: PortNo,
+  chargingMode: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)]),
+  limitFeeFen: Type.Optional(FeeFen()),
+  limitDurationMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  limitEnergyWms: Type.Optional(EnergyWms()),
+  paymentMethod: PaymentMethod,
+  idempotencyKey: Type.Optional(IdempotencyKey),
+}, { additionalProperties: false });
+export type CreateWalkUpParams = Static<typeof CreateWalkUpParams>;
+/** 004's `POST /api/order/{id}/stop`: a walk-up order's session is stopped at the pile; CONFLICT resource order
+ *  when it is not charging (ended: the order as it is). */
+export const StopOrderParams = Type.Object({
+  orderId: Id,
+  userId: Type.Optional(Id),
+  stopReason: Type.Integer({ minimum: 1, maximum: 7 }),
+}, { additionalProperties: false });
+
 export const orderRpc = {
+  'order.createWalkUp': { params: CreateWalkUpParams, result: OrderView },
+  'order.stop': { params: StopOrderParams, result: OrderView },
   'order.request': { params: OrderRequestParams, result: OrderView },
   'order.get': { params: OrderGetParams, result: OrderView },
   'order.list': { params: OrderListParams, result: OrderList },

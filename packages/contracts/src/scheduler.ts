@@ -2,6 +2,39 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ChargeMode, EnergyWms, EpochMs, FeeFen, Id, Literals, type RpcSchemaPair } from './common.js';
 import { ChargeRequest, OrderSeqField } from './order.js';
+import { PaymentMethod } from './billing.js';
+import { CardId } from './auth.js';
+import { DeviceId, PortNo } from './device.js';
+
+/** 004's chargingMode: 1 until full, 2 up to an amount, 3 for a time, 4 up to an energy. */
+export const WalkUpChargingMode = Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)]);
+export type WalkUpChargingMode = Static<typeof WalkUpChargingMode>;
+/** 004's stopReason: 1 user, 2 full, 3 time reached, 4 energy reached, 5 amount reached, 6 pile fault, 7 other. */
+export const StopReasonCode = Type.Integer({ minimum: 1, maximum: 7 });
+/** A walk-up order's limit in exact units: the one that matches its chargingMode (none for mode 1). */
+export const WalkUpLimit = {
+  limitFeeFen: Type.Optional(FeeFen({ description: 'mode 2: the running total fee (energy + service) to stop at' })),
+  limitDurationMs: Type.Optional(Type.Integer({ minimum: 1, description: 'mode 3' })),
+  limitEnergyWms: Type.Optional(EnergyWms({ description: 'mode 4' })),
+};
+/**
+ * What a walk-up session adds to session.started / session.ended (absent on queue-station sessions): the device,
+ * the port, how it was started and is paid, and its condition.
+ */
+export const WalkUpFacts = {
+  kind: Type.Optional(Literals(['queue', 'walk-up'])),
+  deviceId: Type.Optional(DeviceId),
+  /** 004's pile id `<stationId>-<pileNo>` */
+  pileId: Type.Optional(Id),
+  portNo: Type.Optional(PortNo),
+  origin: Type.Optional(Literals(['app', 'card'])),
+  cardId: Type.Optional(CardId),
+  chargingMode: Type.Optional(WalkUpChargingMode),
+  paymentMethod: Type.Optional(PaymentMethod),
+  ...WalkUpLimit,
+  /** the order's number when the order service gave one (app orders); a card session's order gets one from it */
+  orderNo: Type.Optional(Type.String()),
+};
 
 export const MeteredInterval = Type.Object({
   fromMs: EpochMs(),
@@ -36,6 +69,7 @@ export const SessionStarted = Type.Object({
   targetEnergyWms: EnergyWms({ description: 'what this session is meant to deliver' }),
   startedAt: EpochMs(),
   ...OrderSeqField,
+  ...WalkUpFacts,
 });
 export type SessionStarted = Static<typeof SessionStarted>;
 
@@ -49,6 +83,8 @@ export const SessionEnded = Type.Object({
   reason: SessionEndReason,
   ...OrderSeqField,
   intervals: Type.Optional(Type.Array(MeteredInterval, { description: 'metered piles: energy by interval' })),
+  ...WalkUpFacts,
+  stopReason: Type.Optional(StopReasonCode),
 });
 export type SessionEnded = Static<typeof SessionEnded>;
 
@@ -311,6 +347,70 @@ export const StationsResult = Type.Object({
 });
 export type StationsResult = Static<typeof StationsResult>;
 
+// ---- walk-up sessions (document 004: the user picks a pile and port) ----
+export const WalkUpState = Literals(['charging', 'stopping', 'ended', 'failed']);
+export type WalkUpState = Static<typeof WalkUpState>;
+/** A walk-up session with its live figures (from the port's meter readings) and, once ended, its end. */
+export const WalkUpSessionView = Type.Object({
+  sessionId: Id,
+  orderId: Id,
+  userId: Id,
+  stationId: Id,
+  deviceId: DeviceId,
+  pileId: Id,
+  pileNo: Type.String(),
+  portNo: PortNo,
+  origin: Literals(['app', 'card']),
+  chargingMode: WalkUpChargingMode,
+  paymentMethod: PaymentMethod,
+  ...WalkUpLimit,
+  tariffId: Id,
+  state: WalkUpState,
+  startedAt: EpochMs(),
+  endedAt: Type.Optional(EpochMs()),
+  energyWms: EnergyWms({ description: 'delivered so far (the latest register minus the start)' }),
+  energyFeeFen: FeeFen({ description: 'so far, by the tariff (rounded half-up once)' }),
+  serviceFeeFen: FeeFen(),
+  totalFeeFen: FeeFen(),
+  durationMs: Type.Integer({ minimum: 0 }),
+  powerW: Type.Integer({ minimum: 0 }),
+  voltageV: Type.Number({ minimum: 0 }),
+  currentA: Type.Number({ minimum: 0 }),
+  stopReason: Type.Optional(StopReasonCode),
+  updatedAt: EpochMs(),
+});
+export type WalkUpSessionView = Static<typeof WalkUpSessionView>;
+/**
+ * Start a session on an idle, online, enabled port of a walk-up station: the start command goes to the pile and
+ * the answer waits for its acknowledgement (the session exists from then). Refusals: NOT_FOUND resource pile /
+ * port; PILE_STATE reason PILE_OFFLINE / PORT_OCCUPIED / PORT_FAULT / PORT_DISABLED / PILE_REFUSED; TIMEOUT reason
+ * PILE_TIMEOUT; VALIDATION for a limit that does not match the mode. The same orderId again answers its session.
+ */
+export const StartWalkUpParams = Type.Object({
+  orderId: Id,
+  orderNo: Type.Optional(Type.String()),
+  userId: Id,
+  deviceId: DeviceId,
+  portNo: PortNo,
+  chargingMode: WalkUpChargingMode,
+  paymentMethod: PaymentMethod,
+  ...WalkUpLimit,
+}, { additionalProperties: false });
+export const StopWalkUpParams = Type.Object({ orderId: Id, userId: Type.Optional(Id), stopReason: StopReasonCode }, { additionalProperties: false });
+export const WalkUpSessionParams = Type.Object({ orderId: Id, userId: Type.Optional(Id) }, { additionalProperties: false });
+/** 004's per-port totals over ended walk-up sessions, and the port's current and last order. */
+export const PortTotals = Type.Object({
+  deviceId: DeviceId,
+  portNo: PortNo,
+  sessions: Type.Integer({ minimum: 0 }),
+  durationMs: Type.Integer({ minimum: 0 }),
+  energyWms: EnergyWms(),
+  currentOrderId: Type.Optional(Id),
+  lastOrderId: Type.Optional(Id),
+});
+export type PortTotals = Static<typeof PortTotals>;
+export const PortTotalsParams = Type.Object({ deviceIds: Type.Optional(Type.Array(DeviceId, { maxItems: 1000 })) }, { additionalProperties: false });
+
 export const schedulerRpc = {
   'scheduler.station': { params: StationExecParams, result: StationExecResult },
   'scheduler.submit': { params: SubmitParams, result: QueueEntryView },
@@ -327,4 +427,10 @@ export const schedulerRpc = {
   'scheduler.stations': { params: StationsParams, result: StationsResult },
   'scheduler.getStation': { params: Type.Object({ stationId: Id }), result: StationView },
   'scheduler.createStation': { params: CreateStationParams, result: StationView },
+  'scheduler.startWalkUp': { params: StartWalkUpParams, result: WalkUpSessionView },
+  /** the stop command goes to the pile; the answer comes after its acknowledgement (state stopping, or ended) */
+  'scheduler.stopWalkUp': { params: StopWalkUpParams, result: WalkUpSessionView },
+  /** NOT_FOUND resource order when the order has no walk-up session (or it is another user's) */
+  'scheduler.walkUpSession': { params: WalkUpSessionParams, result: WalkUpSessionView },
+  'scheduler.portTotals': { params: PortTotalsParams, result: Type.Object({ items: Type.Array(PortTotals) }) },
 } as const satisfies Record<string, RpcSchemaPair>;

@@ -44,6 +44,8 @@ export interface DialectRule {
   status: number;
   /** the dialect's code, or per resource of the route / thrower */
   code: number | Partial<Record<Resource | 'default', number>>;
+  /** the code for a refusal's reason (`details.reason`), before the resource's: one domain code, several of 004's */
+  byReason?: Partial<Record<string, number>>;
   /** fixed message (5xx: never the internal one) */
   message?: string;
 }
@@ -68,17 +70,29 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorRow } = {
   UNAUTHORIZED: { d004: { status: 401, code: { login: 1002, wechat: 1004, default: PLATFORM_CODES.unauthorized } }, ...others() },
   FORBIDDEN: { d004: { status: 403, code: PLATFORM_CODES.forbidden }, ...others() },
   NOT_FOUND: {
-    d004: { status: 404, code: { user: 1001, login: 1001, station: 2001, pile: 2002, order: 3001, default: PLATFORM_CODES.notFound } },
+    d004: { status: 404, code: { user: 1001, login: 1001, station: 2001, pile: 2002, port: 2003, order: 3001, default: PLATFORM_CODES.notFound } },
     ...others(),
   },
-  CONFLICT: { d004: { status: 400, code: { register: 1003, order: 3002, default: PLATFORM_CODES.conflict } }, ...others() },
+  CONFLICT: {
+    d004: { status: 400, code: { register: 1003, order: 3002, payment: 4003, default: PLATFORM_CODES.conflict }, byReason: { BALANCE_LOW: 1005 } },
+    ...others(),
+  },
   WAITING_AREA_FULL: { d004: { status: 400, code: 3005 }, ...others() },
   ALREADY_QUEUED: { d004: { status: 400, code: 3005 }, ...others() },
   NOT_MODIFIABLE: { d004: { status: 400, code: 3002 }, ...others() },
-  PILE_STATE: { d004: { status: 400, code: 5001 }, ...others() },
+  // a walk-up start's refusals name the port's state; a pile that refused or could not take a command is 5001
+  PILE_STATE: {
+    d004: {
+      status: 400,
+      code: 5001,
+      byReason: { PILE_OFFLINE: 2004, PORT_OCCUPIED: 2005, PORT_FAULT: 2006, PORT_DISABLED: 2006, PILE_CHARGING: 5003, PILE_NOT_CHARGING: 5004 },
+    },
+    ...others(),
+  },
   STATION_BUSY: { d004: { status: 400, code: 5003 }, ...others() },
   RATE_LIMITED: { d004: { status: 429, code: PLATFORM_CODES.rateLimited }, ...others() },
-  TIMEOUT: { d004: { status: 500, code: PLATFORM_CODES.unknown, message: MESSAGE_TIMEOUT }, ...others(MESSAGE_TIMEOUT) },
+  // a pile that did not answer a command in time (5002) is not a service timeout
+  TIMEOUT: { d004: { status: 500, code: PLATFORM_CODES.unknown, byReason: { PILE_TIMEOUT: 5002 }, message: MESSAGE_TIMEOUT }, ...others(MESSAGE_TIMEOUT) },
   UNAVAILABLE: { d004: { status: 500, code: { wechat: 1004, payment: 4001, default: PLATFORM_CODES.unknown }, message: MESSAGE_UNAVAILABLE }, ...others(MESSAGE_UNAVAILABLE) },
   // Redis lost its data and the scheduler is putting the stations back from MongoDB: a clear, retryable 503
   REBUILDING: { d004: { status: 503, code: PLATFORM_CODES.rebuilding, message: MESSAGE_REBUILDING }, ...others(MESSAGE_REBUILDING) },
@@ -100,8 +114,10 @@ const STATUS_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
   429: 'RATE_LIMITED',
 };
 
-/** The rule's code for a resource (none: its default). */
-function codeOf(rule: DialectRule, resource: Resource | undefined): number {
+/** The rule's code for a reason or a resource (none: its default). */
+function codeOf(rule: DialectRule, resource: Resource | undefined, reason?: string): number {
+  const byReason = reason !== undefined ? rule.byReason?.[reason] : undefined;
+  if (byReason !== undefined) return byReason;
   return typeof rule.code === 'number' ? rule.code : ((resource && rule.code[resource]) ?? rule.code.default ?? PLATFORM_CODES.unknown);
 }
 
@@ -148,7 +164,7 @@ export function toDialectError(dialect: Dialect, err: unknown, route?: Resource)
     const reason = err.details?.reason;
     return {
       status: rule.status,
-      code: codeOf(rule, resourceOf(err.details, route)),
+      code: codeOf(rule, resourceOf(err.details, route), reason),
       message: rule.message ?? err.message,
       ...(rule.status < 500 && rule.message === undefined && reason !== undefined ? { reason } : {}),
     };
