@@ -233,7 +233,9 @@ export const DeviceControl = Type.Union([
   Type.Object({ command: Type.Literal('change-configuration'), key: Type.String({ minLength: 1, maxLength: 50 }), value: Type.String({ maxLength: 500 }) }),
   Type.Object({ command: Type.Literal('trigger'), message: Type.String({ minLength: 1, maxLength: 50 }), connectorId: Type.Optional(PortNo) }),
   // a session's start/stop on a port, answered with the pile's acknowledgement (walk-up sessions)
-  Type.Object({ command: Type.Literal('start'), portNo: PortNo, sessionId: Id, orderId: Type.Optional(Id), idTag: Type.Optional(CardId) }),
+  // targetEnergyWms: an energy-limited order (chargingMode 4); a pile that can stops there itself (the platform
+  // also stops it at the first reading that reaches it)
+  Type.Object({ command: Type.Literal('start'), portNo: PortNo, sessionId: Id, orderId: Type.Optional(Id), idTag: Type.Optional(CardId), targetEnergyWms: Type.Optional(EnergyWms()) }),
   Type.Object({ command: Type.Literal('stop'), portNo: PortNo, sessionId: Id }),
 ]);
 export type DeviceControl = Static<typeof DeviceControl>;
@@ -265,6 +267,8 @@ export const deviceRpc = {
   'device.remove': { params: Type.Object({ deviceId: Id }, { additionalProperties: false }), result: DeviceView },
   /** served by every replica (shared queue) and per replica (shard = replicaId): forwarded to the pile's holder */
   'device.command': { params: DeviceCommandParams, result: DeviceCommandResult },
+  /** internal, per replica (shard = replicaId): close the device's connection held there (after device.remove) */
+  'device.disconnect': { params: Type.Object({ deviceId: Id }, { additionalProperties: false }), result: Type.Object({ closed: Type.Boolean() }) },
 } as const satisfies Record<string, RpcSchemaPair>;
 
 /** Names shared by device-bridge replicas and by whoever sends pile commands (ARCH "Messaging"). */
