@@ -85,6 +85,8 @@ export interface WalkUpRecord extends Limits {
   stopReason?: StopReason;
   endReason?: SessionEndReason;
   stop?: StopCommand;
+  /** real ms the start was asked at: a start left `starting` (its replica died) is dropped by the sweep */
+  askedAt?: number;
   /** a starting session's earliest reading's register: the start register when the pile's answer has none */
   pendingMeterWms?: number;
   version: number;

@@ -102,6 +102,7 @@ export class WalkUpSessions {
       powerW: 0,
       voltageV: 0,
       currentA: 0,
+      askedAt: this.deps.realNow(),
       version: 0,
       createdAt: now,
       updatedAt: now,
@@ -133,7 +134,7 @@ export class WalkUpSessions {
     const started = await this.change(rec.sessionId, (cur) => {
       if (cur.state !== 'starting') return null;
       const meterStartWms = answer.meterWms ?? cur.pendingMeterWms ?? null;
-      const { pendingMeterWms: _p, ...rest } = cur;
+      const { pendingMeterWms: _p, askedAt: _a, ...rest } = cur;
       const record: WalkUpRecord = {
         ...rest, state: 'charging', startedAt: answer.at, readingAt: answer.at, meterStartWms, meterWms: meterStartWms,
         tariff: tariffSnapshot(doc, answer.at, cur.pileType), updatedAt: this.deps.now(),
@@ -325,6 +326,10 @@ export class WalkUpSessions {
 
   async sweep(): Promise<void> {
     const { store, realNow, timing, log } = this.deps;
+    // a start whose replica died before the pile's answer holds its port: freed (a pile that did start is stopped
+    // by its first reading of a session nobody knows)
+    const dropped = await store.dropStaleStarts(realNow() - timing.commandTimeoutMs - 5000);
+    if (dropped > 0) log.warn({ dropped }, 'walk-up starts never answered: dropped');
     for (const rec of await store.unackedStops(realNow() - timing.stopRetryMs)) {
       if ((rec.stop?.attempts ?? 0) >= timing.stopAttempts) {
         const given = await this.change(rec.sessionId, (cur) => !cur.stop || cur.stop.acked || cur.state !== 'stopping' ? null : { record: { ...cur, stop: { ...cur.stop, gaveUp: true } } });

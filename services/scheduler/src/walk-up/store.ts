@@ -56,6 +56,7 @@ const sessionSchema = new mongoose.Schema<StoredSession>(
     endReason: String,
     stop: stopSchema,
     pendingMeterWms: Number,
+    askedAt: Number,
     energyWms: { type: Number, default: 0 },
     durationMs: { type: Number, default: 0 },
     version: { type: Number, required: true },
@@ -117,7 +118,7 @@ export class WalkUpStore {
   async save(rec: WalkUpRecord, events: Envelope[] = []): Promise<boolean> {
     const next = { ...rec, version: rec.version + 1 };
     const update: Record<string, unknown> = { $set: stored(next) };
-    const unset = (['endedAt', 'stopReason', 'endReason', 'stop', 'pendingMeterWms'] as const).filter((k) => next[k] === undefined);
+    const unset = (['endedAt', 'stopReason', 'endReason', 'stop', 'pendingMeterWms', 'askedAt'] as const).filter((k) => next[k] === undefined);
     if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((k) => [k, 1]));
     if (events.length > 0) update.$push = { outbox: { $each: events.map((e) => outboxEntry(e)) } };
     const r = await this.model.updateOne({ _id: rec.sessionId, version: rec.version }, update);
@@ -127,6 +128,11 @@ export class WalkUpStore {
   /** A start the pile did not take: nothing was recorded (the order may try again). */
   async drop(sessionId: string): Promise<void> {
     await this.model.deleteOne({ _id: sessionId, state: 'starting' });
+  }
+
+  /** Starts asked before `askedBefore` (real ms) and never answered (their replica died meanwhile): dropped. */
+  async dropStaleStarts(askedBefore: number): Promise<number> {
+    return (await this.model.deleteMany({ state: 'starting', askedAt: { $lt: askedBefore } })).deletedCount;
   }
 
   async byId(sessionId: string): Promise<WalkUpRecord | null> {
