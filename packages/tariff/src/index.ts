@@ -5,3 +5,5 @@ export type { ResolvedTariffSpec, ServiceFee, Tariff, TariffSpec, TariffTierSpec
 export { feeForConstantPower, feeForIntervals, tierAt } from './fee.js';
 export type { FeeBreakdown, TierSplit } from './fee.js';
 export { formatKwh, formatYuan, kwhToWms, parsePrice, PRICE_SCALE, WMS_PER_KWH } from './units.js';
+export { priceText, ruleFor, tariffAt, tariffOfRule, versionAt } from './documents.js';
+export type { TariffRuleDoc, TariffVersionDoc, TariffWindowDoc } from './documents.js';

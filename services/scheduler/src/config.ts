@@ -13,6 +13,12 @@ export const configSchema = serviceConfigSchema('scheduler', {
   pileCommandAckTimeoutMs: Type.Integer({ minimum: 10, default: 10_000 }),
   pileCommandWaitMs: Type.Integer({ minimum: 10, default: 60_000 }),
   pileCommandScanMs: Type.Integer({ minimum: 10, default: 1000 }),
+  // walk-up sessions (README "Walk-up sessions"): how long a pile has to answer a start or stop, how often (real ms)
+  // and how many times in all a stop it did not acknowledge is sent, how long a user's stop waits for the end
+  walkUpCommandTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
+  walkUpStopRetryMs: Type.Integer({ minimum: 10, default: 3000 }),
+  walkUpStopAttempts: Type.Integer({ minimum: 1, default: 5 }),
+  walkUpStopWaitMs: Type.Integer({ minimum: 0, default: 3000 }),
   // the station `default` on the map, written when its document is created (or first given a name)
   defaultStationName: Type.String({ minLength: 1, maxLength: 100, default: 'VoltQ 北邮充电站' }),
   defaultStationAddress: Type.String({ minLength: 1, maxLength: 300, default: '北京市海淀区西土城路10号' }),

@@ -3,7 +3,7 @@
 // the pile-command watch and the clock driver. This file wires them; handlers.ts says what answers what.
 import { randomUUID } from 'node:crypto';
 import { deviceNames } from '@voltq/contracts';
-import { RedisOutbox, runIfMain, type RunServiceOptions } from '@voltq/kit';
+import { MongoOutboxRelay, RedisOutbox, runIfMain, type RunServiceOptions } from '@voltq/kit';
 import { nextDueAt } from '@voltq/scheduling';
 import { SchedulerApi } from './api.js';
 import { ClockControl } from './clock-control.js';
@@ -19,6 +19,9 @@ import { DurableClock, DurableStations } from './store/durable.js';
 import { HeldCommands, PileRegistry } from './store/pile-commands.js';
 import { DEFAULT_STATION_ID, StationStore } from './store/station-configs.js';
 import { StationRepository } from './store/station-repository.js';
+import { WalkUpSessions } from './walk-up/sessions.js';
+import { walkUpModel, WalkUpStore } from './walk-up/store.js';
+import { TariffBook } from './walk-up/tariffs.js';
 
 export const schedulerService = {
   name: 'scheduler',
@@ -117,9 +120,37 @@ export const schedulerService = {
       rebaseTo: async (id, atMs) => void (await exec(id, { type: 'rebase' }, randomUUID(), atMs)),
     }, Date.now, (s) => durableClock.save(s));
 
-    await registerHandlers({ bus, stations, repo, writer, api, clockControl, watch, catalog });
+    // walk-up sessions: MongoDB `walkup_sessions` with its own outbox (README "Walk-up sessions")
+    const walkUpStore = new WalkUpStore(walkUpModel(ctx.mongo));
+    await walkUpStore.init(); // the unique orderId and live-port indexes before the first session
+    const walkUpRelay = new MongoOutboxRelay({ model: walkUpStore.model, bus, log });
+    const walkUp = new WalkUpSessions({
+      store: walkUpStore,
+      tariffs: new TariffBook(async () => (await bus.call('billing.tariffs', {})).tariffs, Date.now),
+      device: {
+        get: (deviceId) => bus.call('device.get', { deviceId }),
+        // the bridge answers TIMEOUT itself when the pile is silent for timeoutMs: this call waits a little longer
+        command: (params, correlationId) => bus.call('device.command', params, { correlationId, timeoutMs: (params.timeoutMs ?? 10_000) + 2000 }),
+      },
+      station: (id) => catalog.get(id),
+      envelope: (type, payload, correlationId, atMs) => ({ ...bus.envelope(type, payload, { correlationId }), occurredAt: clock.iso(atMs) }),
+      kick: () => walkUpRelay.kick(),
+      now: () => clock.now(),
+      realNow: () => Date.now(),
+      log: log.child({ component: 'walk-up' }),
+      timing: {
+        commandTimeoutMs: config.walkUpCommandTimeoutMs,
+        stopRetryMs: config.walkUpStopRetryMs,
+        stopAttempts: config.walkUpStopAttempts,
+        stopWaitMs: config.walkUpStopWaitMs,
+      },
+    });
+
+    await registerHandlers({ bus, stations, repo, writer, api, clockControl, watch, catalog, walkUp });
 
     await outbox.start();
+    walkUpRelay.start();
+    walkUp.startSweep();
     driver.start(stations.list());
     watch.start(config.pileCommandScanMs);
     // stations created through another replica: served here by the next poll at the latest
@@ -130,6 +161,8 @@ export const schedulerService = {
       clearInterval(refresh);
       driver.stop();
       await watch.stop();
+      await walkUp.stopSweep();
+      await walkUpRelay.stop();
       await outbox.stop();
     });
     log.info({ stations: stations.list() }, 'scheduler ready');

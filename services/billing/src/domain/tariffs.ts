@@ -1,20 +1,15 @@
 // Tariff documents (DESIGN.md "Walk-up stations, sessions and payments"): pure. A tariff has versions by effective
 // date, each with one rule per pile type (five tiers' windows and prices, a service fee per kWh or a percentage of
 // the energy fee). Validation and pricing are @voltq/tariff's: a rule becomes a Tariff, nothing here prices.
-import type { PileType, PutTariffParams, SessionEnded, TariffAnswer, TariffDocument, TariffRule, TariffVersion, TariffWindow } from '@voltq/contracts';
+import type { PileType, PutTariffParams, SessionEnded, TariffAnswer, TariffDocument, TariffRule, TariffVersion } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
-import { createTariff, DEFAULT_TARIFF_SPEC, localDayStartMs, PRICE_SCALE, TariffError, type Tariff, type TierName } from '@voltq/tariff';
+import { DEFAULT_TARIFF_SPEC, localDayStartMs, PRICE_SCALE, tariffAt, tariffOfRule, TariffError, versionAt as versionInForce, type Tariff } from '@voltq/tariff';
 
 export const DEFAULT_TARIFF_ID = 'default';
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 /** The built-in default tariff's version: in force before any other (a session before a tariff's first version uses that first version). */
 export const DEFAULT_EFFECTIVE_DATE = '2000-01-01';
 const PILE_TYPES: readonly PileType[] = [1, 2];
-
-/** Integer 1/10000 units as the exact decimal text @voltq/tariff reads (7000 -> '0.7000'). */
-function decimal(units: number): string {
-  return `${Math.floor(units / PRICE_SCALE)}.${String(units % PRICE_SCALE).padStart(4, '0')}`;
-}
 
 /** Exact decimal text ('0.7', 1.0, '12.5') in 1/10000 units; the built-in spec's prices are such texts. */
 function unitsOf(text: string | number): number {
@@ -43,17 +38,8 @@ export function defaultTariffDocument(updatedAt: number): TariffDocument {
   };
 }
 
-/** One rule of a version as a @voltq/tariff Tariff (which validates it: windows cover the day once, prices). */
-export function tariffOfRule(rule: TariffRule, timeZone: string): Tariff {
-  const service = rule.serviceRate !== undefined
-    ? { serviceFeePercent: decimal(rule.serviceRate) }
-    : { serviceFeeYuanPerKwh: decimal(rule.servicePrice ?? 0) };
-  return createTariff({
-    timeZone,
-    ...service,
-    tiers: rule.windows.map((w: TariffWindow) => ({ tier: w.tier as TierName, from: w.from, to: w.to, priceYuanPerKwh: decimal(w.price) })),
-  });
-}
+// a rule becomes a Tariff by @voltq/tariff's tariffOfRule: the scheduler prices running walk-up fees with it too
+export { tariffOfRule };
 
 function refuse(message: string): never {
   throw new DomainError('VALIDATION', message);
@@ -117,9 +103,7 @@ export function putVersion(existing: TariffDocument | undefined, params: PutTari
 
 /** The version in force at `ms`: the newest that started at or before it; before the first version, the first. */
 export function versionAt(doc: TariffDocument, ms: number): TariffVersion {
-  let found = doc.versions[0] as TariffVersion;
-  for (const v of doc.versions) if (v.effectiveFrom <= ms && v.effectiveFrom >= found.effectiveFrom) found = v;
-  return found;
+  return versionInForce(doc, ms);
 }
 
 /** The document as billing answers it: with the effective date of the version in force at `nowMs`. */
@@ -139,8 +123,5 @@ export function tariffIdOf(session: Pick<SessionEnded, 'tariffId'>): string {
 
 /** The Tariff a session is priced with: its tariff's version in force at the session's start, its pile type's rule. */
 export function tariffForSession(doc: TariffDocument, session: Pick<SessionEnded, 'startedAt' | 'mode'>): Tariff {
-  const version = versionAt(doc, session.startedAt);
-  const pileType = pileTypeOf(session);
-  const rule = version.rules.find((r) => r.pileType === pileType) ?? (version.rules[0] as TariffRule);
-  return tariffOfRule(rule, version.timeZone);
+  return tariffAt(doc, session.startedAt, pileTypeOf(session));
 }

@@ -14,11 +14,14 @@ export const WATCHED: MessageType[] = [
 
 /** What the run declares (deleted even where the broker cannot be listed). */
 const QUEUES = [
-  'scheduler.device-events', 'scheduler.pile-answers', 'scheduler.transient',
+  'scheduler.device-events', 'scheduler.pile-answers', 'scheduler.walk-up-ports', 'scheduler.transient',
+  // what walk-up tests serve in place of the device-bridge and billing
+  'rpc.device.get', 'rpc.device.command', 'rpc.billing.tariffs',
   ...[
     'scheduler.station.default', 'scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.configure',
     'scheduler.pileStatus', 'scheduler.position', 'scheduler.board', 'scheduler.clockSet', 'scheduler.clockAdvance',
     'scheduler.clockGet', 'scheduler.stations', 'scheduler.getStation', 'scheduler.createStation',
+    'scheduler.startWalkUp', 'scheduler.stopWalkUp', 'scheduler.walkUpSession', 'scheduler.portTotals',
   ].map((m) => `rpc.${m}`),
 ];
 
