@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import type { SessionEnded } from '@voltq/contracts';
+import type { MessagePayload } from '@voltq/kit';
 import { connectMongo } from '@voltq/kit';
 import { startServiceHarness } from '../support/service-harness.js';
 
@@ -44,7 +44,7 @@ t.teardown(() => mongo.close());
 const bills = () => mongo.collection('bills').find({}).toArray();
 
 await h.record(['bill.created']);
-const session: SessionEnded = {
+const session: MessagePayload<'session.ended'> = {
   sessionId: 'fault-s1', orderId: 'fault-o1', userId: 'fault-u1', stationId: 'walk', pileNo: 'P1', queueNo: '', mode: 'fast',
   startedAt: at('06:10'), endedAt: at('07:10'), energyWms: 30 * KWH, powerW: 30_000, reason: 'stopped',
   kind: 'walk-up', deviceId: 'dev-1', pileId: 'walk-P1', portNo: 1, origin: 'app', chargingMode: 1, paymentMethod: 3, stopReason: 1,
