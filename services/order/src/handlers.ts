@@ -259,6 +259,7 @@ async function modifyOrder(deps: OrderDeps, params: RpcParams<'order.modify'>, c
   const { bus, clock, repo } = deps;
   const doc = await visibleOrder(deps, params.orderId, params.userId);
   if (isFinal(doc.state)) throw new DomainError('NOT_MODIFIABLE', `order ${doc.orderId} is ${doc.state}`);
+  if (doc.kind === 'walk-up') throw new DomainError('NOT_MODIFIABLE', `order ${doc.orderId} is a walk-up order: its limit is fixed at create`);
   const modify: RpcParams<'scheduler.modify'> = { orderId: doc.orderId, stationId: doc.stationId };
   if (params.mode !== undefined) modify.mode = params.mode;
   if (params.energyWms !== undefined) modify.energyWms = params.energyWms;
@@ -271,6 +272,8 @@ async function cancelOrder(deps: OrderDeps, params: RpcParams<'order.cancel'>, c
   const { bus, clock, repo } = deps;
   const doc = await visibleOrder(deps, params.orderId, params.userId);
   if (isFinal(doc.state)) throw new DomainError('CONFLICT', `order ${doc.orderId} is already ${doc.state}`);
+  // a walk-up order has no queue to leave: its session is stopped at the pile (order.stop)
+  if (doc.kind === 'walk-up') throw new DomainError('CONFLICT', `order ${doc.orderId} is a walk-up order: stop it instead`, { resource: 'order' });
   const answer = await bus.call('scheduler.cancel', { orderId: doc.orderId, stationId: doc.stationId }, { correlationId });
   const stored = await repo.mutate(doc.orderId, (current) =>
     current ? applyCancelAnswer(current, answer, params.reason, clock.now()) : undefined,
@@ -283,6 +286,8 @@ async function currentOrder(deps: OrderDeps, userId: string, correlationId: stri
   const { bus, repo } = deps;
   const doc = await repo.latestIn(userId, LIVE_STATES);
   if (!doc) throw new DomainError('NOT_FOUND', 'no live charging request');
+  // a walk-up order is in no queue: the stored order (its live figures are the scheduler's walkUpSession)
+  if (doc.kind === 'walk-up') return toView(doc);
   let position: QueueEntryView | undefined;
   try {
     position = await bus.call('scheduler.position', { orderId: doc.orderId, stationId: doc.stationId }, { correlationId });

@@ -153,6 +153,9 @@ t.test('order.stop: only the own charging walk-up order; ended answers finished,
   balances.set('6', 5000);
   const v = await create('6');
   await t.rejects(h.bus.call('order.stop', { orderId: v.orderId, userId: '7', stopReason: 1 }), { code: 'NOT_FOUND' }, "another user's order");
+  await t.rejects(h.bus.call('order.cancel', { orderId: v.orderId, userId: '6' }), { code: 'CONFLICT', details: { resource: 'order' } }, 'stopped, not cancelled');
+  await t.rejects(h.bus.call('order.modify', { orderId: v.orderId, userId: '6', energyWms: KWH }), { code: 'NOT_MODIFIABLE' });
+  t.match(await h.bus.call('order.current', { userId: '6' }), { orderId: v.orderId, state: 'charging', kind: 'walk-up' }, 'the live order is the walk-up one');
   stopAs = 'stopping';
   const stopping = await h.bus.call('order.stop', { orderId: v.orderId, userId: '6', stopReason: 1 });
   t.match(stopping, { state: 'charging', requestChargedWms: KWH }, 'stopping: the end follows from the pile');
