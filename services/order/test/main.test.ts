@@ -367,3 +367,10 @@ t.test('a keyed request the scheduler took but whose answer was never stored (kn
   t.equal((await ordersOf('34')).length, 1);
   onSubmit = async (p) => entry(p);
 });
+
+t.test('order.stop is for walk-up orders: a queue request is CONFLICT (cancel it instead)', async (t) => {
+  const v = await request('35');
+  await t.rejects(h.bus.call('order.stop', { orderId: v.orderId, userId: '35', stopReason: 1 }), { code: 'CONFLICT', details: { resource: 'order' } });
+  await t.rejects(h.bus.call('order.stop', { orderId: v.orderId, userId: '36', stopReason: 1 }), { code: 'NOT_FOUND' });
+  t.equal((await get(v.orderId)).state, 'waiting');
+});

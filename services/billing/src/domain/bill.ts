@@ -50,5 +50,10 @@ export function buildBill(session: SessionEnded, tariff: Tariff, id: BillIdentit
   };
   if (session.carId !== undefined) bill.carId = session.carId;
   if (session.mode !== undefined) bill.mode = session.mode;
+  // a walk-up session's device, port and how it is paid (the debit is settlement.ts's)
+  if (session.deviceId !== undefined) bill.deviceId = session.deviceId;
+  if (session.pileId !== undefined) bill.pileId = session.pileId;
+  if (session.portNo !== undefined) bill.portNo = session.portNo;
+  if (session.paymentMethod !== undefined) bill.paymentMethod = session.paymentMethod;
   return bill;
 }

@@ -76,6 +76,40 @@ export class LedgerRepository {
     throw new DomainError('UNAVAILABLE', `the ledger of user ${input.userId} is too busy: retry`);
   }
 
+  /**
+   * Enters a debit whose amount depends on the balance (and on what else the user's chain holds), once per cause:
+   * `amountOf` is asked with the balance at the tail and answers the amount (> 0) to debit, or 0 for none; it may
+   * throw to refuse. The insert only succeeds right after the tail it was computed on (the unique (userId, seq)), so a
+   * concurrent entry makes it compute again: two debits can never both spend the same balance. Undefined: nothing.
+   */
+  async debit(
+    input: Omit<EntryInput, 'entryId' | 'amountFen'>,
+    amountOf: (balanceFen: number) => Promise<number> | number,
+  ): Promise<LedgerEntry | undefined> {
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+      const entered = await this.byCause(input.userId, input.cause);
+      if (entered) return entered;
+      const tail: LedgerTail | undefined = await this.tail(input.userId);
+      const amountFen = await amountOf(tail?.balanceAfterFen ?? 0);
+      if (amountFen <= 0) return undefined;
+      const entry = nextEntry(tail, { ...input, amountFen: -amountFen, entryId: new Types.ObjectId().toHexString() });
+      try {
+        await this.Entry.create(entry);
+        return toEntry(entry);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    throw new DomainError('UNAVAILABLE', `the ledger of user ${input.userId} is too busy: retry`);
+  }
+
+  /** The sum of the amounts of the user's entries whose cause begins with `prefix`. */
+  async sumByCausePrefix(userId: string, prefix: string): Promise<number> {
+    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const found = await this.Entry.find({ userId, cause: { $regex: `^${escaped}` } }, { _id: 0, amountFen: 1 }).lean<{ amountFen: number }[]>();
+    return found.reduce((a, e) => a + e.amountFen, 0);
+  }
+
   /** The newest entry's balance: by the chain, the sum of all the user's entries; 0 without entries. */
   async balance(userId: string): Promise<{ userId: string; balanceFen: number; updatedAt?: number }> {
     const tail = await this.tail(userId);

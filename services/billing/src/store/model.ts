@@ -4,15 +4,20 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import { mongooseFields, outboxField, type OutboxEntry } from '@voltq/kit';
 import { Bill } from '@voltq/contracts';
 
-export type StoredBill = Bill & { outbox: OutboxEntry[] };
+/** `settling`: a bill paid from the balance, stored and not yet debited (its bill.created waits for the debit). */
+export type StoredBill = Bill & { outbox: OutboxEntry[]; settling?: boolean };
 
 const billSchema = new Schema<StoredBill>(
   mongooseFields(Bill, {
     billId: { unique: true },
     // exactly one bill per session: a redelivered session.ended hits this index and is recognised as billed
     sessionId: { unique: true },
+    // a walk-up session has no queue number: the scheduler may send '' (mongoose's required refuses an empty string)
+    queueNo: { required: false },
     // kit outbox: the bill.created envelope, pulled by the relay after the broker confirmed it
     outbox: outboxField,
+    // store-only: set while the balance debit of a walk-up bill is outstanding (a redelivery finishes it)
+    settling: { type: Boolean },
   }),
   { collection: 'bills', versionKey: false },
 );
@@ -30,6 +35,7 @@ export function billModel(conn: Connection): BillModel {
 const BILL_FIELDS = [
   'billId', 'billNo', 'createdAt', 'userId', 'carId', 'orderId', 'sessionId', 'stationId', 'pileNo', 'queueNo', 'mode',
   'reason', 'powerW', 'energyWms', 'durationMs', 'startedAt', 'endedAt', 'energyFeeFen', 'serviceFeeFen', 'totalFen',
+  'deviceId', 'pileId', 'portNo', 'paymentMethod', 'paidFen', 'owedFen',
 ] as const;
 
 /** The bill as the contract shows it (no _id, no outbox). */

@@ -55,6 +55,12 @@ export class PaymentRepository {
     }
   }
 
+  /** The payment a (userId, requestId) made, if any. */
+  async byRequest(userId: string, requestId: string): Promise<PaymentView | undefined> {
+    const doc = await this.Payment.findOne({ userId, requestId }).lean<PaymentDoc>();
+    return doc ? view(doc) : undefined;
+  }
+
   async byId(paymentId: string): Promise<PaymentView | undefined> {
     const doc = await this.Payment.findById(paymentId).lean<PaymentDoc>();
     return doc ? view(doc) : undefined;

@@ -35,6 +35,40 @@ export class BillRepository {
     return found ? toBill(found) : undefined;
   }
 
+  /** The stored bill of a session and whether its balance debit is still outstanding. */
+  async settlementOf(sessionId: string): Promise<{ bill: Bill; settling: boolean } | undefined> {
+    const found = await this.Bill.findOne({ sessionId }).lean<StoredBill>();
+    return found ? { bill: toBill(found), settling: found.settling === true } : undefined;
+  }
+
+  /**
+   * Stores a bill paid from the balance before its debit, without its event (it announces what was paid). False when
+   * the session was billed already.
+   */
+  async insertSettling(bill: Bill): Promise<boolean> {
+    try {
+      await this.Bill.create({ ...bill, settling: true, outbox: [] });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err) && (await this.Bill.exists({ sessionId: bill.sessionId }))) return false;
+      throw err;
+    }
+  }
+
+  /** The debit is made: the bill records it and gets its bill.created, once (false: settled already). */
+  async settle(billId: string, paid: { paidFen: number; owedFen: number }, created: Envelope<'bill.created'>): Promise<boolean> {
+    const res = await this.Bill.updateOne(
+      { billId, settling: true },
+      { $set: { paidFen: paid.paidFen, owedFen: paid.owedFen }, $unset: { settling: 1 }, $push: { outbox: outboxEntry(created) } },
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** The payment figures of an order's bills (settled or not). */
+  async forOrder(orderId: string): Promise<Pick<Bill, 'userId' | 'totalFen' | 'paidFen' | 'owedFen' | 'paymentMethod'>[]> {
+    return this.Bill.find({ orderId }, { _id: 0, userId: 1, totalFen: 1, paidFen: 1, owedFen: 1, paymentMethod: 1 }).lean<Bill[]>();
+  }
+
   async byId(billId: string): Promise<Bill | undefined> {
     const found = await this.Bill.findOne({ billId }).lean<StoredBill>();
     return found ? toBill(found) : undefined;

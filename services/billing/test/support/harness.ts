@@ -14,6 +14,7 @@ const QUEUES = [
   'rpc.billing.getBill', 'rpc.billing.listBills', 'rpc.billing.sessionBill', 'rpc.billing.report',
   'rpc.billing.recharge', 'rpc.billing.balance', 'rpc.billing.ledger', 'rpc.billing.tariffs', 'rpc.billing.putTariff',
   'rpc.billing.statistics', 'rpc.billing.createRecharge', 'rpc.billing.payment', 'rpc.billing.wechatNotify',
+  'rpc.billing.payOrder', 'rpc.billing.orderPayment',
 ];
 
 export async function startHarness(watch: MessageType[], env: Record<string, string> = {}): Promise<Harness> {

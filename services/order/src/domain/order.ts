@@ -17,8 +17,12 @@ import type {
   Envelope,
   OrderState,
   OrderView,
+  PaymentMethod,
   QueueEntryView,
+  SessionEnded,
+  SessionStarted,
   TierSplit,
+  WalkUpSessionView,
 } from '@voltq/contracts';
 
 export type OrderEventType =
@@ -87,6 +91,9 @@ export interface BillRecord {
   serviceFeeFen: number;
   totalFen: number;
   tiers: TierSplit[];
+  /** a walk-up bill: debited from the balance when it was made, and the rest owed */
+  paidFen?: number;
+  owedFen?: number;
 }
 
 export interface RequeueRecord {
@@ -145,6 +152,21 @@ export interface OrderDoc {
   eventIds: string[];
   createdAt: number;
   updatedAt: number;
+  // ---- walk-up orders (document 004): a port of a pile, started at once; absent on queue-station orders ----
+  kind?: 'queue' | 'walk-up';
+  deviceId?: string;
+  pileId?: string;
+  portNo?: number;
+  origin?: 'app' | 'card';
+  chargingMode?: 1 | 2 | 3 | 4;
+  limitFeeFen?: number;
+  limitDurationMs?: number;
+  limitEnergyWms?: number;
+  paymentMethod?: PaymentMethod;
+  /** the WeChat prepay made at create */
+  paymentId?: string;
+  /** 004's stopReason of the session's end */
+  stopReasonCode?: number;
 }
 
 interface Key {
@@ -389,6 +411,7 @@ function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
       doc.mode ??= p.mode;
       upsertSession(doc, { sessionId: p.sessionId, pileNo: p.pileNo, powerW: p.powerW, startedAt: p.startedAt });
       claim(doc, { state: 'charging', atMs: p.startedAt, rank: RANK.sessionStarted, pileNo: p.pileNo, sessionId: p.sessionId, ...seqOf(p) });
+      if (p.kind === 'walk-up') walkUpFacts(doc, p);
       return;
     }
     case 'session.ended': {
@@ -397,6 +420,12 @@ function applyTo(doc: OrderDoc, env: OrderEnvelope): void {
       rec.endedAt = p.endedAt;
       rec.energyWms = p.energyWms;
       rec.reason = p.reason;
+      if (p.kind === 'walk-up' || doc.kind === 'walk-up') {
+        // a walk-up order is its one session: its end finishes the order (no order.finished follows)
+        walkUpFacts(doc, p);
+        if (p.stopReason !== undefined) doc.stopReasonCode = p.stopReason;
+        claim(doc, { state: 'finished', atMs: p.endedAt, rank: RANK.finished, ...seqOf(p) });
+      }
       return;
     }
     case 'bill.created': {
@@ -417,6 +446,8 @@ function linkBill(doc: OrderDoc, bill: Bill): void {
     serviceFeeFen: bill.serviceFeeFen,
     totalFen: bill.totalFen,
     tiers: bill.tiers.map((t) => ({ tier: t.tier, energyWms: t.energyWms, energyFeeFen: t.energyFeeFen })),
+    ...(bill.paidFen !== undefined ? { paidFen: bill.paidFen } : {}),
+    ...(bill.owedFen !== undefined ? { owedFen: bill.owedFen } : {}),
   });
   doc.bills.sort((a, b) => a.endedAt - b.endedAt || a.billId.localeCompare(b.billId));
   const rec = upsertSession(doc, {
@@ -430,6 +461,97 @@ function linkBill(doc: OrderDoc, bill: Bill): void {
   rec.endedAt ??= bill.endedAt;
   rec.energyWms ??= bill.energyWms;
   rec.reason ??= bill.reason;
+}
+
+/** What a walk-up session's events say about its order (the first word on each fact wins: they never change). */
+function walkUpFacts(doc: OrderDoc, p: SessionStarted | SessionEnded): void {
+  doc.kind = 'walk-up';
+  if (p.orderNo !== undefined) doc.orderNo ??= p.orderNo;
+  if (p.deviceId !== undefined) doc.deviceId ??= p.deviceId;
+  if (p.pileId !== undefined) doc.pileId ??= p.pileId;
+  if (p.portNo !== undefined) doc.portNo ??= p.portNo;
+  if (p.origin !== undefined) doc.origin ??= p.origin;
+  if (p.chargingMode !== undefined) doc.chargingMode ??= p.chargingMode;
+  if (p.paymentMethod !== undefined) doc.paymentMethod ??= p.paymentMethod;
+  if (p.limitFeeFen !== undefined) doc.limitFeeFen ??= p.limitFeeFen;
+  if (p.limitDurationMs !== undefined) doc.limitDurationMs ??= p.limitDurationMs;
+  if (p.limitEnergyWms !== undefined) doc.limitEnergyWms ??= p.limitEnergyWms;
+  if (doc.limitEnergyWms !== undefined) doc.energyWms ??= doc.limitEnergyWms;
+}
+
+/** What order.createWalkUp stores with the scheduler's answer. */
+export interface WalkUpRequest {
+  orderId: string;
+  orderNo: string;
+  userId: string;
+  stationId: string;
+  deviceId: string;
+  pileId: string;
+  portNo: number;
+  mode: ChargeMode;
+  chargingMode: 1 | 2 | 3 | 4;
+  limitFeeFen?: number;
+  limitDurationMs?: number;
+  limitEnergyWms?: number;
+  paymentMethod: PaymentMethod;
+  createdAt: number;
+  idempotencyKey?: string;
+  /** walkUpFingerprint of the request */
+  fingerprint: string;
+}
+
+/** `scheduler.startWalkUp` accepted: the order charging on its port (its session events may be here already). */
+export function applyWalkUpStart(current: OrderDoc | undefined, req: WalkUpRequest, answer: WalkUpSessionView, nowMs: number): OrderDoc {
+  const doc = current ? clone(current) : skeleton(req.orderId, req.userId, req.stationId, req.createdAt);
+  doc.orderNo ??= req.orderNo;
+  doc.requestFingerprint ??= req.fingerprint;
+  if (req.idempotencyKey !== undefined) doc.idempotencyKey ??= req.idempotencyKey;
+  doc.createdAt = Math.min(doc.createdAt, req.createdAt);
+  doc.kind = 'walk-up';
+  doc.mode ??= req.mode;
+  doc.deviceId ??= req.deviceId;
+  doc.pileId ??= req.pileId;
+  doc.portNo ??= req.portNo;
+  doc.origin ??= 'app';
+  doc.chargingMode ??= req.chargingMode;
+  doc.paymentMethod ??= req.paymentMethod;
+  if (req.limitFeeFen !== undefined) doc.limitFeeFen ??= req.limitFeeFen;
+  if (req.limitDurationMs !== undefined) doc.limitDurationMs ??= req.limitDurationMs;
+  if (req.limitEnergyWms !== undefined) doc.limitEnergyWms ??= req.limitEnergyWms;
+  doc.energyWms ??= req.limitEnergyWms ?? 0;
+  applySessionAnswer(doc, answer);
+  derive(doc);
+  doc.updatedAt = Math.max(doc.updatedAt, nowMs);
+  return doc;
+}
+
+/** `scheduler.stopWalkUp` answered: stopping (the end follows as session.ended), or ended already. */
+export function applyWalkUpStop(current: OrderDoc, answer: WalkUpSessionView, nowMs: number): OrderDoc {
+  const doc = clone(current);
+  applySessionAnswer(doc, answer);
+  derive(doc);
+  doc.updatedAt = Math.max(doc.updatedAt, nowMs);
+  return doc;
+}
+
+/** The scheduler's view of the walk-up session, as the session events would say it. */
+function applySessionAnswer(doc: OrderDoc, answer: WalkUpSessionView): void {
+  const rec = upsertSession(doc, { sessionId: answer.sessionId, pileNo: answer.pileNo, powerW: answer.powerW, startedAt: answer.startedAt });
+  claim(doc, { state: 'charging', atMs: answer.startedAt, rank: RANK.sessionStarted, pileNo: answer.pileNo, sessionId: answer.sessionId });
+  if ((answer.state === 'ended' || answer.state === 'failed') && answer.endedAt !== undefined) {
+    rec.endedAt ??= answer.endedAt;
+    rec.energyWms ??= answer.energyWms;
+    if (answer.stopReason !== undefined) doc.stopReasonCode ??= answer.stopReason;
+    claim(doc, { state: 'finished', atMs: answer.endedAt, rank: RANK.finished });
+  }
+}
+
+/** The prepay a WeChat-paid walk-up order made at create. */
+export function withPaymentId(current: OrderDoc, paymentId: string, nowMs: number): OrderDoc {
+  const doc = clone(current);
+  doc.paymentId ??= paymentId;
+  doc.updatedAt = Math.max(doc.updatedAt, nowMs);
+  return doc;
 }
 
 /** What the order service stores from `scheduler.submit`'s answer (events may have created the order already). */
@@ -557,5 +679,22 @@ export function toView(doc: OrderDoc): OrderView {
   if (doc.stoppedSessionId !== undefined) view.stoppedSessionId = doc.stoppedSessionId;
   if (doc.endedAt !== undefined) view.endedAt = doc.endedAt;
   if (doc.requeues?.length) view.requeues = doc.requeues.map((r) => ({ ...r }));
+  if (doc.kind === 'walk-up') walkUpView(view, doc);
   return view;
+}
+
+const WALK_UP_FIELDS = [
+  'kind', 'deviceId', 'pileId', 'portNo', 'origin', 'chargingMode', 'limitFeeFen', 'limitDurationMs', 'limitEnergyWms',
+  'paymentMethod', 'paymentId', 'stopReasonCode',
+] as const;
+
+/** A walk-up order's own fields, and what its bills say was paid (paymentStatus 1 once a bill is made and nothing is owed). */
+function walkUpView(view: OrderView, doc: OrderDoc): void {
+  const out = view as Record<string, unknown>;
+  for (const k of WALK_UP_FIELDS) if (doc[k] !== undefined) out[k] = doc[k];
+  const paidFen = doc.bills.reduce((a, b) => a + (b.paidFen ?? 0), 0);
+  const owedFen = doc.bills.reduce((a, b) => a + (b.owedFen ?? 0), 0);
+  view.paidFen = paidFen;
+  view.owedFen = owedFen;
+  view.paymentStatus = doc.bills.length > 0 && owedFen === 0 ? 1 : 0;
 }

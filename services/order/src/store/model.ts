@@ -13,7 +13,7 @@ const sub = (fields: Parameters<typeof mongooseFields>[0], key: string) =>
 
 const sessionSchema = sub(OrderSessionView, 'sessionId');
 const billSchema = sub(
-  Type.Pick(Bill, ['billId', 'sessionId', 'endedAt', 'energyWms', 'energyFeeFen', 'serviceFeeFen', 'totalFen', 'tiers']),
+  Type.Pick(Bill, ['billId', 'sessionId', 'endedAt', 'energyWms', 'energyFeeFen', 'serviceFeeFen', 'totalFen', 'tiers', 'paidFen', 'owedFen']),
   'billId',
 );
 const claimSchema = sub(
@@ -34,6 +34,9 @@ export type StoredOrder = OrderDoc & { rev: number };
 const SHOWN = [
   'orderId', 'orderNo', 'userId', 'carId', 'stationId', 'mode', 'energyWms', 'queueNo', 'state', 'pileNo', 'sessionId',
   'stoppedSessionId', 'endedAt', 'requeues', 'createdAt', 'updatedAt',
+  // walk-up orders
+  'kind', 'deviceId', 'pileId', 'portNo', 'origin', 'chargingMode', 'limitFeeFen', 'limitDurationMs', 'limitEnergyWms',
+  'paymentMethod', 'paymentId', 'stopReasonCode',
 ] as const;
 
 const orderSchema = new Schema<StoredOrder>(

@@ -1,13 +1,16 @@
 // The order aggregate without servers: transitions from events, duplicates, out-of-order delivery, the RPC answer
 // racing its events, bill linking and the live view.
 import t from 'tap';
-import type { Bill, Envelope, MessagePayload, QueueEntryView } from '@voltq/contracts';
+import type { Bill, Envelope, MessagePayload, QueueEntryView, WalkUpSessionView } from '@voltq/contracts';
 import { liveView } from '../../src/domain/live.js';
 import {
   applyCancelAnswer,
   applyEvent,
   applyModifyAnswer,
   applyRequestAnswer,
+  applyWalkUpStart,
+  applyWalkUpStop,
+  withPaymentId,
   isStale,
   toView,
   type OrderDoc,
@@ -363,4 +366,69 @@ t.test('a start the pile never confirmed stays in the order\'s history', async (
   }]);
   t.same(view.sessions, [], 'no session, no bill');
   t.same(view.billIds, []);
+});
+
+// ---- walk-up orders (document 004) ----
+const wu = { orderId: 'w1', userId: '8', stationId: 'walk' };
+const wuFacts = { kind: 'walk-up' as const, deviceId: 'dev-1', pileId: 'walk-P1', portNo: 2, chargingMode: 2 as const, paymentMethod: 3 as const, limitFeeFen: 2000 };
+const wuStarted = (over: Partial<MessagePayload<'session.started'>> = {}) =>
+  ev('session.started', { ...wu, sessionId: 'w1-s', pileNo: 'P1', queueNo: '', mode: 'fast', powerW: 7000, targetEnergyWms: 0, startedAt: T0, ...wuFacts, origin: 'app', orderNo: '20250101000007', ...over });
+const wuEnded = (over: Partial<MessagePayload<'session.ended'>> = {}) =>
+  ev('session.ended', { ...wu, sessionId: 'w1-s', pileNo: 'P1', queueNo: '', mode: 'fast', startedAt: T0, endedAt: T0 + 30 * MIN, energyWms: 3 * KWH, powerW: 7000, reason: 'stopped', ...wuFacts, origin: 'app', orderNo: '20250101000007', stopReason: 5, ...over });
+const wuBill = (paidFen: number, owedFen: number) =>
+  ev('bill.created', {
+    billId: 'wb1', billNo: 'Bwb1', createdAt: T0 + 30 * MIN, ...wu, sessionId: 'w1-s', pileNo: 'P1', queueNo: '', powerW: 7000, energyWms: 3 * KWH,
+    durationMs: 30 * MIN, startedAt: T0, endedAt: T0 + 30 * MIN, energyFeeFen: 1500, serviceFeeFen: 500, totalFen: 2000, tiers: [{ tier: 'valley', energyWms: 3 * KWH, energyFeeFen: 1500 }],
+    paymentMethod: 3, paidFen, owedFen,
+  });
+const wuAnswer = (over: Partial<WalkUpSessionView> = {}): WalkUpSessionView => ({
+  sessionId: 'w1-s', orderId: 'w1', userId: '8', stationId: 'walk', deviceId: 'dev-1', pileId: 'walk-P1', pileNo: 'P1', portNo: 2, origin: 'app',
+  chargingMode: 2, paymentMethod: 3, limitFeeFen: 2000, tariffId: 'default', state: 'charging', startedAt: T0, energyWms: 0, energyFeeFen: 0,
+  serviceFeeFen: 0, totalFeeFen: 0, durationMs: 0, powerW: 7000, voltageV: 220, currentA: 32, updatedAt: T0, ...over,
+});
+const wuRequest = {
+  orderId: 'w1', orderNo: '20250101000007', userId: '8', stationId: 'walk', deviceId: 'dev-1', pileId: 'walk-P1', portNo: 2, mode: 'fast' as const,
+  chargingMode: 2 as const, limitFeeFen: 2000, paymentMethod: 3 as const, createdAt: T0 - 1000, fingerprint: 'fp',
+};
+
+t.test('a walk-up order known only from its events (a card session): charging, then finished by its end, then billed', async (t) => {
+  const card = { origin: 'card' as const, orderNo: undefined, cardId: 'CARD0001' };
+  const s = wuStarted(card);
+  delete (s.payload as { orderNo?: string }).orderNo;
+  let doc = applyEvent(undefined, s, T0)!;
+  t.match(toView(doc), { state: 'charging', kind: 'walk-up', origin: 'card', deviceId: 'dev-1', pileId: 'walk-P1', portNo: 2, paymentMethod: 3, sessionId: 'w1-s', paymentStatus: 0, paidFen: 0, owedFen: 0 });
+  t.equal(doc.orderNo, undefined, 'no number from the event: the handler draws one');
+  doc = applyEvent(doc, wuEnded({ origin: 'card' }), T0)!;
+  t.match(toView(doc), { state: 'finished', stopReasonCode: 5, requestChargedWms: 3 * KWH, chargingMs: 30 * MIN, endedAt: T0 + 30 * MIN, stopReason: 'stopped' });
+  t.equal(toView(doc).sessionId, undefined);
+  doc = applyEvent(doc, wuBill(1200, 800), T0)!;
+  t.match(toView(doc), { paidFen: 1200, owedFen: 800, paymentStatus: 0, requestFeeFen: 2000, billIds: ['wb1'] });
+  const paid = applyEvent(applyEvent(undefined, s, T0)!, wuBill(2000, 0), T0)!;
+  t.match(toView(paid), { paidFen: 2000, owedFen: 0, paymentStatus: 1 }, 'paid in full');
+});
+
+t.test("the create's answer and the session's events agree in either order; the end wins over the start", async (t) => {
+  const answerFirst = play([wuStarted(), wuEnded()], applyWalkUpStart(undefined, wuRequest, wuAnswer(), T0));
+  const eventsFirst = applyWalkUpStart(play([wuStarted(), wuEnded()]), wuRequest, wuAnswer(), T0);
+  for (const doc of [answerFirst, eventsFirst]) {
+    t.match(toView(doc), { state: 'finished', orderNo: '20250101000007', kind: 'walk-up', limitFeeFen: 2000, chargingMode: 2, stopReasonCode: 5, requestChargedWms: 3 * KWH, endedAt: T0 + 30 * MIN });
+    t.equal(doc.sessions.length, 1, 'one session');
+  }
+  t.equal(answerFirst.createdAt, T0 - 1000);
+  t.equal(toView(queuedOnly()).kind, undefined, 'a queue order shows no walk-up fields');
+});
+
+function queuedOnly(): OrderDoc {
+  return applyEvent(undefined, queued(), T0)!;
+}
+
+t.test("a stop's answer: stopping keeps it charging, ended finishes it with the scheduler's figures", async (t) => {
+  const doc = applyWalkUpStart(undefined, wuRequest, wuAnswer(), T0);
+  t.match(toView(applyWalkUpStop(doc, wuAnswer({ state: 'stopping', energyWms: KWH }), T0)), { state: 'charging' });
+  const ended = applyWalkUpStop(doc, wuAnswer({ state: 'ended', endedAt: T0 + 10 * MIN, energyWms: KWH, stopReason: 1 }), T0);
+  t.match(toView(ended), { state: 'finished', endedAt: T0 + 10 * MIN, requestChargedWms: KWH, stopReasonCode: 1, chargingMs: 10 * MIN });
+  // the session.ended that follows says the final figures: the first word on the session is kept, the order stays finished
+  t.match(toView(play([wuEnded({ endedAt: T0 + 10 * MIN, energyWms: KWH, stopReason: 1 })], ended)), { state: 'finished', endedAt: T0 + 10 * MIN });
+  t.equal(withPaymentId(doc, 'R1', T0).paymentId, 'R1');
+  t.equal(toView(withPaymentId(doc, 'R1', T0)).paymentId, 'R1');
 });

@@ -11,8 +11,8 @@ export interface Harness extends ServiceHarness {
 /** What the run declares (deleted even where the broker cannot be listed). */
 const QUEUES = [
   'order.events', 'order.transient',
-  ...['order.request', 'order.get', 'order.list', 'order.modify', 'order.cancel', 'order.current'].map((m) => `rpc.${m}`),
-  ...['scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.position', 'auth.getCar'].map((m) => `rpc.${m}`),
+  ...['order.request', 'order.get', 'order.list', 'order.modify', 'order.cancel', 'order.current', 'order.createWalkUp', 'order.stop'].map((m) => `rpc.${m}`),
+  ...['scheduler.submit', 'scheduler.modify', 'scheduler.cancel', 'scheduler.position', 'auth.getCar', 'scheduler.startWalkUp', 'scheduler.stopWalkUp', 'device.get', 'billing.balance', 'billing.createRecharge'].map((m) => `rpc.${m}`),
 ];
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
