@@ -58,6 +58,8 @@ export function serveWalkUpFakes(bus: Bus, fakes: Fakes): WalkUpFakes {
   const poor = new Set<string>();
   const owedFen = new Map<string, number>();
   let seq = 0;
+  // billing's payment ids: 6 to 32 characters
+  const payId = (n: number) => `PAY${String(n).padStart(8, '0')}`;
 
   const find = (p: { deviceId?: string; pileId?: string; code?: string }) => {
     const d = [...byId.values()].find((x) => x.deviceId === p.deviceId || x.pileId === p.pileId || (p.code !== undefined && [x.deviceId, x.pileId, x.pileNo].includes(p.code)));
@@ -120,13 +122,13 @@ export function serveWalkUpFakes(bus: Bus, fakes: Fakes): WalkUpFakes {
       ...(p.limitFeeFen !== undefined ? { limitFeeFen: p.limitFeeFen } : {}),
       ...(p.limitDurationMs !== undefined ? { limitDurationMs: p.limitDurationMs } : {}),
       ...(p.limitEnergyWms !== undefined ? { limitEnergyWms: p.limitEnergyWms } : {}),
-      ...(p.paymentMethod === 1 ? { paymentId: `PAY${seq}` } : {}),
+      ...(p.paymentMethod === 1 ? { paymentId: payId(seq) } : {}),
     });
     delete o.queueNo;
     delete o.position;
     fakes.orders.set(orderId, o);
     if (key) keys.set(key, orderId);
-    if (p.paymentMethod === 1) payments.set(`PAY${seq}`, { paymentId: `PAY${seq}`, userId: p.userId, purpose: 'order', orderId, method: 1, amountFen: 1000, status: 2, paidAt: T0 - 5000, transactionId: '4200009', createdAt: T0 - 10_000 });
+    if (p.paymentMethod === 1) payments.set(payId(seq), { paymentId: payId(seq), userId: p.userId, purpose: 'order', orderId, method: 1, amountFen: 1000, status: 2, paidAt: T0 - 5000, transactionId: '4200009', createdAt: T0 - 10_000 });
     Object.assign(live, { status: 2, orderId, sessionId: `${orderId}#1`, powerW: 6600, voltageV: 220.5, currentA: 30, sessionEnergyWms: 2.5 * KWH });
     sessions.set(orderId, {
       sessionId: `${orderId}#1`, orderId, userId: p.userId, stationId: d.stationId, deviceId: d.deviceId, pileId: d.pileId, pileNo: d.pileNo, portNo: p.portNo,
