@@ -168,7 +168,8 @@ const DIALECTS: Record<Dialect, DialectRow> = {
 const COLUMNS = Object.fromEntries(
   (Object.keys(DIALECTS) as Dialect[]).map((d) => {
     const rows = Object.values(ERROR_TABLE).map((row) => ({ rule: row[d], serverSide: row.d004.status >= 500 }));
-    const codes = new Set(rows.flatMap(({ rule }) => (typeof rule.code === 'number' ? [rule.code] : Object.values(rule.code))));
+    // a refusal's reason may pick a code of its own (byReason: 2004, 1005, 5002 ...)
+    const codes = new Set(rows.flatMap(({ rule }) => [...(typeof rule.code === 'number' ? [rule.code] : Object.values(rule.code)), ...Object.values(rule.byReason ?? {})]));
     const statuses = new Set(rows.map(({ rule }) => rule.status));
     return [d, {
       codes,

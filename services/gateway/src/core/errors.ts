@@ -74,7 +74,7 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorRow } = {
     ...others(),
   },
   CONFLICT: {
-    d004: { status: 400, code: { register: 1003, order: 3002, payment: 4003, default: PLATFORM_CODES.conflict }, byReason: { BALANCE_LOW: 1005, ORDER_FINISHED: 3003 } },
+    d004: { status: 400, code: { register: 1003, order: 3002, payment: 4003, default: PLATFORM_CODES.conflict }, byReason: { BALANCE_LOW: 1005, ORDER_FINISHED: 3003, ORDER_CANCELLED: 3004 } },
     ...others(),
   },
   WAITING_AREA_FULL: { d004: { status: 400, code: 3005 }, ...others() },

@@ -48,6 +48,11 @@ export function localTime(ms: number | undefined, timeZone: string): string {
   return format.format(ms);
 }
 
+/** `YYYY-MM-DD`, the local date in the zone (004's dates, e.g. installationDate). */
+export function localDate(ms: number, timeZone: string): string {
+  return localTime(ms, timeZone).slice(0, 10);
+}
+
 /** ms -> hours as a JSON number, half-up to two decimals: 5_400_000 -> 1.5 */
 export function hours(ms: number): number {
   // hundredths of an hour are 36 000 ms: round in integers, divide once

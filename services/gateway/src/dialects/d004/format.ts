@@ -1,8 +1,9 @@
 // Document 004's views: the contracts' shapes -> what /api shows (UPPER state names, document 004's numeric codes,
 // its field names), with the shared units of core/units.ts. No I/O, unit-tested on its own.
-import type { Bill, BoardResult, Report, CarView, ChargeMode, OrderState, OrderView, PileState, PileView, QueueEntryView, StationConfig } from '@voltq/contracts';
+import type { Bill, BoardResult, Report, CarView, ChargeMode, OrderState, OrderView, PileState, PileView, QueueEntryView, StationConfig, WalkUpSessionView } from '@voltq/contracts';
 import { formatIso } from '@voltq/kit';
 import type { ReportPeriod } from '../../core/parse.js';
+import { orderFigures, type OrderFigures } from './walkup.js';
 import { iso, kw, kwh, seconds, yuan, type FormatContext } from '../../core/units.js';
 
 export type { FormatContext };
@@ -78,11 +79,32 @@ function chargingMs(order: OrderView, nowMs: number): number {
   return order.chargingMs + running;
 }
 
-/** Device id of a queue-station pile (ARCH: `<stationId>-<pileNo>`); each has one port, "1". */
-function pileRef(order: OrderView): { pileId: string | null; pileNo: string | null; portId: string | null; portNo: string | null } {
-  if (!order.pileNo) return { pileId: null, pileNo: null, portId: null, portNo: null };
+/** The pile and port of an order: a walk-up order's own; a queue-station pile's device id is `<stationId>-<pileNo>`
+ * (ARCH) with one port, "1". */
+function pileRef(order: OrderView): { pileId: string | null; pileNo: string | null; portId: string | null; portNo: string | null; deviceAddress: string | null } {
+  if (order.pileId !== undefined && order.portNo !== undefined) {
+    return { pileId: order.pileId, pileNo: order.pileNo ?? null, portId: `${order.pileId}-${order.portNo}`, portNo: String(order.portNo), deviceAddress: order.deviceId ?? order.pileId };
+  }
+  if (!order.pileNo) return { pileId: null, pileNo: null, portId: null, portNo: null, deviceAddress: null };
   const pileId = `${order.stationId}-${order.pileNo}`;
-  return { pileId, pileNo: order.pileNo, portId: `${pileId}-1`, portNo: '1' };
+  return { pileId, pileNo: order.pileNo, portId: `${pileId}-1`, portNo: '1', deviceAddress: pileId };
+}
+
+/** What an order view adds to the order: the running figures (walk-up: the live session), the station's name and
+ * the payment's moment (a WeChat prepay). */
+export interface OrderExtras {
+  /** a walk-up order's session (scheduler.walkUpSession) */
+  session?: WalkUpSessionView;
+  stationName?: string;
+  payment?: { paidAt?: number; transactionId?: string };
+}
+
+const figuresOf = (order: OrderView, ctx: FormatContext, extras: OrderExtras): OrderFigures => orderFigures(order, extras.session, ctx.nowMs);
+
+/** 004's stopReason of an order: a walk-up order's own code; a queue order's from its end. */
+function stopReasonOf(order: OrderView): number | null {
+  if (order.stopReasonCode !== undefined) return order.stopReasonCode;
+  return order.kind === 'walk-up' ? (order.state === 'refused' ? 7 : null) : stopReason004(order);
 }
 
 export function orderListItem004(order: OrderView, ctx: FormatContext) {
@@ -99,7 +121,7 @@ export function orderListItem004(order: OrderView, ctx: FormatContext) {
     powerConsumption: kwh(order.requestChargedWms),
     chargingTime: seconds(chargingMs(order, ctx.nowMs)),
     status: ORDER_STATUS_004[order.state],
-    paymentStatus: 0,
+    paymentStatus: order.paymentStatus ?? 0,
   };
 }
 
@@ -112,7 +134,7 @@ const TIER_FIELDS = [
   ['deep-valley', 'deepValley'],
 ] as const;
 
-export function orderDetail004(order: OrderView, ctx: FormatContext) {
+export function orderDetail004(order: OrderView, ctx: FormatContext, extras: OrderExtras = {}) {
   const tiers: Record<string, { energyWms: number; feeFen: number }> = {};
   for (const t of order.tiers) {
     const field = TIER_FIELDS.find(([name]) => name === t.tier)?.[1];
@@ -126,6 +148,7 @@ export function orderDetail004(order: OrderView, ctx: FormatContext) {
     ReturnType<typeof tier>, ReturnType<typeof tier>, ReturnType<typeof tier>, ReturnType<typeof tier>, ReturnType<typeof tier>,
   ];
   const ref = pileRef(order);
+  const f = figuresOf(order, ctx, extras);
   return {
     id: order.orderId,
     orderNo: order.orderNo,
@@ -134,23 +157,23 @@ export function orderDetail004(order: OrderView, ctx: FormatContext) {
     pileNo: ref.pileNo,
     portId: ref.portId,
     portNo: ref.portNo,
-    stationName: order.stationId,
-    amount: yuan(order.requestFeeFen),
+    stationName: extras.stationName ?? order.stationId,
+    amount: yuan(f.totalFeeFen),
     startTime: iso(order.startedAt, ctx.timeZone),
     endTime: iso(order.endedAt, ctx.timeZone),
-    powerConsumption: kwh(order.requestChargedWms),
-    chargingTime: seconds(chargingMs(order, ctx.nowMs)),
-    power: order.powerW === undefined ? null : kw(order.powerW),
+    powerConsumption: kwh(f.energyWms),
+    chargingTime: seconds(f.durationMs),
+    power: f.powerW === null ? null : kw(f.powerW),
     status: ORDER_STATUS_004[order.state],
-    paymentStatus: 0,
-    paymentMethod: 0,
-    paymentTime: null,
-    serviceFee: yuan(order.serviceFeeFen),
-    totalAmount: yuan(order.requestFeeFen),
-    transactionId: null,
-    /** 4: by energy (a queue request asks for kWh) */
-    chargingMode: 4,
-    stopReason: stopReason004(order),
+    paymentStatus: order.paymentStatus ?? 0,
+    paymentMethod: order.paymentMethod ?? 0,
+    paymentTime: iso(extras.payment?.paidAt, ctx.timeZone),
+    serviceFee: yuan(f.serviceFeeFen),
+    totalAmount: yuan(f.totalFeeFen),
+    transactionId: extras.payment?.transactionId ?? null,
+    /** a queue request asks for kWh: 4 (by energy) */
+    chargingMode: order.chargingMode ?? 4,
+    stopReason: stopReasonOf(order),
     billingMode: 0,
     sharpElectricity: sharp.energy,
     sharpAmount: sharp.amount,
@@ -162,9 +185,57 @@ export function orderDetail004(order: OrderView, ctx: FormatContext) {
     valleyAmount: valley.amount,
     deepValleyElectricity: deepValley.energy,
     deepValleyAmount: deepValley.amount,
-    remark: order.queueNo ? `${order.mode} ${order.queueNo}` : order.mode,
-    deviceAddress: ref.pileId,
+    remark: order.kind === 'walk-up' ? `walk-up ${order.origin ?? 'app'}` : order.queueNo ? `${order.mode} ${order.queueNo}` : order.mode,
+    deviceAddress: ref.deviceAddress,
     updateTime: iso(order.updatedAt, ctx.timeZone) as string,
+  };
+}
+
+/** `GET /api/order/{id}/status` (004:666-683): the live figures; `currentTime` the platform clock's now. */
+export function orderStatus004(order: OrderView, ctx: FormatContext, extras: OrderExtras = {}) {
+  const f = figuresOf(order, ctx, extras);
+  return {
+    id: order.orderId,
+    status: ORDER_STATUS_004[order.state],
+    paymentStatus: order.paymentStatus ?? 0,
+    startTime: iso(order.startedAt, ctx.timeZone),
+    endTime: iso(order.endedAt, ctx.timeZone),
+    powerConsumption: kwh(f.energyWms),
+    chargingTime: seconds(f.durationMs),
+    power: f.powerW === null ? 0 : kw(f.powerW),
+    amount: yuan(f.totalFeeFen),
+    voltage: f.voltageV,
+    currentAmpere: f.currentA,
+    currentTime: iso(ctx.nowMs, ctx.timeZone) as string,
+  };
+}
+
+/** `POST /api/order/{id}/stop` (004:745-755). */
+export function orderStopped004(order: OrderView, ctx: FormatContext, extras: OrderExtras = {}) {
+  const f = figuresOf(order, ctx, extras);
+  return {
+    orderId: order.orderId,
+    status: ORDER_STATUS_004[order.state],
+    endTime: iso(order.endedAt, ctx.timeZone),
+    powerConsumption: kwh(f.energyWms),
+    chargingTime: seconds(f.durationMs),
+    amount: yuan(f.totalFeeFen),
+  };
+}
+
+/** `POST /api/order/create` (004:583-597); `paymentUrl` the pay page of a WeChat prepay ('' without one). */
+export function orderCreated004(order: OrderView, ctx: FormatContext, paymentUrl: string, extras: OrderExtras = {}) {
+  const f = figuresOf(order, ctx, extras);
+  return {
+    orderId: order.orderId,
+    orderNo: order.orderNo,
+    status: ORDER_STATUS_004[order.state],
+    paymentStatus: order.paymentStatus ?? 0,
+    paymentMethod: order.paymentMethod ?? 0,
+    amount: yuan(f.totalFeeFen),
+    startTime: iso(order.startedAt, ctx.timeZone),
+    paymentUrl,
+    deviceAddress: pileRef(order).deviceAddress,
   };
 }
 

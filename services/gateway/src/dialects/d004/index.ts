@@ -9,13 +9,17 @@ import { errorHandler, fail } from './envelope.js';
 import { adminRoutes } from './routes/admin.js';
 import { billRoutes } from './routes/bills.js';
 import { configRoutes } from './routes/config.js';
+import { controlRoutes } from './routes/control.js';
+import { deviceRoutes } from './routes/devices.js';
 import { orderRoutes } from './routes/orders.js';
 import { paymentRoutes } from './routes/payments.js';
+import { pileRoutes } from './routes/piles.js';
 import { queueRoutes } from './routes/queue.js';
 import { statisticsRoutes } from './routes/statistics.js';
 import { tariffRoutes } from './routes/tariffs.js';
 import { stationRoutes } from './routes/stations.js';
 import { userRoutes } from './routes/user.js';
+import { walkUpRoutes } from './routes/walkup.js';
 
 export const PREFIX = '/api';
 
@@ -55,6 +59,10 @@ export async function d004(http: FastifyInstance, core: CoreDeps): Promise<void>
       tariffRoutes(api, deps);
       stationRoutes(api, deps);
       paymentRoutes(api, deps);
+      pileRoutes(api, deps);
+      walkUpRoutes(api, deps);
+      controlRoutes(api, deps);
+      deviceRoutes(api, deps);
     },
     { prefix: PREFIX },
   );

@@ -6,6 +6,7 @@ import { principal, type Api } from '../../../core/context.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { listOrders, ownOrder } from '../../../core/use-cases.js';
 import { ok } from '../envelope.js';
+import { orderExtras } from '../lookup.js';
 import { numericUserId, orderDetail004, orderListItem004, page004, statesFor004Status } from '../format.js';
 import { localDayRange } from '../../../core/parse.js';
 import { AdminListQuery, adminListFilter, AdminOrderItem, OrderDetail004, OrderIdParams, OrderListItem004, OrdersQuery, Page004, responses } from '../schemas.js';
@@ -35,11 +36,11 @@ export function orderRoutes(api: Api, deps: RouteDeps): void {
 
   api.get('/order/:id', {
     onRequest: deps.user,
-    schema: { tags: [TAG], summary: 'one order of the caller', security: [{ bearerAuth: [] }], params: OrderIdParams, response: responses(OrderDetail004) },
+    schema: { tags: [TAG], summary: 'one order of the caller (a walk-up order charging: its live figures)', security: [{ bearerAuth: [] }], params: OrderIdParams, response: responses(OrderDetail004) },
     config: { resource: 'order' },
   }, async (req) => {
     const order = await ownOrder(deps, req, principal(req).userId, req.params.id);
-    return ok(orderDetail004(order, deps.fmt()));
+    return ok(orderDetail004(order, deps.fmt(), await orderExtras(deps, req, order)));
   });
 
   api.get('/admin/orders', {
