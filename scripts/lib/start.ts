@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { runWalkUpPiles, type WalkUpPiles } from '@voltq/pile-sim';
+import { DEMO_STATION, seedDemoStation, type DemoDevice } from './demo-station.js';
 import { DEFAULT_PILE_TCP_PORT, DEFAULT_PORT_BASE, repoRoot, startPlatform, type Platform, type ServiceName } from './platform.js';
 
 const say = (line: string) => console.log(`[voltq] ${line}`);
@@ -88,6 +90,25 @@ const simulator: ChildProcess = spawn(join(repoRoot, 'scripts/simulate-piles'), 
 });
 closeSync(simulatorLog);
 
+// The demo walk-up station and its two piles (two ports each), connected from this process so that their secrets
+// never show on a command line. A car is full after 40 kWh, so a "charge until full" order ends on its own.
+let demoDevices: DemoDevice[] = [];
+let walkUpPiles: WalkUpPiles | undefined;
+try {
+  demoDevices = await seedDemoStation({
+    gatewayUrl: platform.gatewayUrl,
+    admin: { username: adminUser, password: adminPassword },
+    secretsFile: join(dataDir, 'demo-devices.json'),
+  });
+  walkUpPiles = await runWalkUpPiles({
+    url: platform.env.DEVICE_BRIDGE_URL!,
+    piles: demoDevices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, ports: d.ports, powerKw: d.powerKw })),
+    carKwh: 40,
+  });
+} catch (err) {
+  console.error(`[voltq] warning: the demo walk-up station is not running: ${(err as Error).message}`);
+}
+
 const gateway = platform.gatewayUrl;
 console.log(`
 VoltQ is running.
@@ -96,6 +117,8 @@ VoltQ is running.
   admin login  ${adminUser} / ${adminPassword}   (POST ${gateway}/api/admin/login)
   piles        JSON over WebSocket ws://127.0.0.1:${platform.ports['device-bridge']}/piles, TCP 127.0.0.1:${platform.pileTcpPort}
                (simulated piles of the default station are connected)
+  walk-up      station ${DEMO_STATION.stationId} "${DEMO_STATION.name}": ${demoDevices.map((d) => `${d.pileId} (IMEI ${d.deviceId}, ${d.ports} ports, ${d.powerKw} kW)`).join(', ') || 'not seeded (see the warning above)'}
+               try GET ${gateway}/api/ChargingPile/qrcode/${demoDevices[0]?.deviceId ?? '<imei>'}
   MongoDB      ${platform.mongoUri}
   WeChat       ${platform.wechatSandboxUrl ? `local sandbox ${platform.wechatSandboxUrl} (mini-program login; pay pages at /sandbox/pay?code=…)` : platform.env.WECHAT_API_BASE_URL}
   logs         ${logDir}/<service>.log
@@ -108,6 +131,7 @@ async function shutdown(code = 0) {
   say('stopping…');
   // Services first: the device bridge shuts down without reporting its piles offline, so a restart does not
   // fault the piles and cut the charges running on them. The simulator goes last.
+  await walkUpPiles?.stop();
   await platform?.stop();
   if (simulator.exitCode === null && simulator.signalCode === null) {
     simulator.kill('SIGTERM');
