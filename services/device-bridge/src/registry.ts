@@ -116,6 +116,7 @@ export class DeviceRegistry {
       const owner = await presence.ownerOf(device.pileId);
       if (forwarded || !owner || owner === replicaId) throw offline();
       const callMs = Math.max(100, Math.min(timeoutMs + FORWARD_MARGIN_MS, deadline - Date.now()));
+      log.debug({ deviceId: device.deviceId, owner, command: p.control.command }, 'device command forwarded to the replica holding the pile');
       try {
         return await bus.call('device.command', p, { shard: owner, timeoutMs: callMs });
       } catch (err) {
