@@ -200,6 +200,52 @@ t.test('a pile that never answers times out; a disconnected one is offline', asy
   t.same((await h.bus.call('device.list', { stationId: 'park', connectedOnly: true })).items.map((d) => d.deviceId), ['IMEI-1']);
 });
 
+t.test('the port messages at the wire: ranges, retries answered once, a pile.command with its port', async (t) => {
+  const reg = await register({ deviceId: 'IMEI-3', pileNo: 'P3', ports: 2 });
+  const raw = await RawPile.tcp(tcpPorts[0]!);
+  t.match(await raw.ask({ type: 'login', deviceId: 'IMEI-3', secret: reg.secret }, 'l'), { type: 'login.ok', pileId: 'park-P3', deviceId: 'IMEI-3', ports: 2 });
+  t.match(await raw.ask({ type: 'meter', portNo: 3, energyWms: 5 }, 'm0'), { type: 'error', code: 'INVALID', message: /port 3 does not exist/ });
+  t.same(await raw.ask({ type: 'status', portNo: 2, state: 'unavailable' }, 's1'), { type: 'ack', for: 'status', id: 's1' });
+  t.match((await h.bus.call('device.get', { deviceId: 'IMEI-3' })).portStates[1], { isDisabled: true, connectorState: 'unavailable', status: 1 });
+
+  // a card.start repeated after a lost answer is the same session; its stop reported twice is announced once
+  const first = await raw.ask({ type: 'card.start', portNo: 1, cardId: 'CARD-7', energyWms: 1000 }, 'c1');
+  t.match(first, { type: 'card.ok', id: 'c1', sessionId: /^card-/ });
+  t.same(await raw.ask({ type: 'card.start', portNo: 1, cardId: 'CARD-7', energyWms: 1000 }, 'c2'), { type: 'card.ok', id: 'c2', sessionId: first.sessionId });
+  t.equal(h.events.filter((e) => e.type === 'device.session-started' && e.payload.sessionId === first.sessionId).length, 1);
+  t.same(await raw.ask({ type: 'meter', portNo: 1, energyWms: 4600, powerW: 3600 }, 'm1'), { type: 'ack', for: 'meter', id: 'm1' });
+  const reading = await h.waitFor('device.meter', (e) => e.payload.pileId === 'park-P3');
+  t.match(reading.payload, { portNo: 1, sessionId: first.sessionId, meterWms: 4600, powerW: 3600 }, 'the reading belongs to the port\'s session');
+  t.match((await h.bus.call('device.get', { deviceId: 'IMEI-3' })).portStates[0], { sessionId: first.sessionId, sessionEnergyWms: 3600 });
+  const stop = { type: 'session.stopped', portNo: 1, sessionId: first.sessionId, energyWms: 5000, reason: 'local' };
+  t.same(await raw.ask(stop, 'x1'), { type: 'ack', for: 'session.stopped', id: 'x1' });
+  t.same(await raw.ask(stop, 'x2'), { type: 'ack', for: 'session.stopped', id: 'x2', duplicate: true });
+  await h.waitFor('device.session-stopped', (e) => e.payload.sessionId === first.sessionId);
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(h.events.filter((e) => e.type === 'device.session-stopped' && e.payload.sessionId === first.sessionId).length, 1, 'one event');
+
+  // the scheduler's pile.command names the port: the ack comes back as device.command-acked with the register
+  await h.bus.send('pile.command', { commandId: 'pc-1', pileId: 'park-P3', action: 'start', portNo: 1, sessionId: 'sess-pc', orderId: 'order-pc' },
+    { routingKey: `pile.command.${replicaA}` });
+  const start = await raw.next((m) => m.type === 'start');
+  t.match(start, { commandId: 'pc-1', portNo: 1, sessionId: 'sess-pc', orderId: 'order-pc' });
+  t.same(await raw.ask({ type: 'command.ack', commandId: 'pc-1', accepted: true, meterWms: 5000 }, 'a1'), { type: 'ack', for: 'command.ack', id: 'a1' });
+  const acked = await h.waitFor('device.command-acked', (e) => e.payload.commandId === 'pc-1');
+  t.match(acked.payload, { pileId: 'park-P3', action: 'start', portNo: 1, sessionId: 'sess-pc', accepted: true, meterWms: 5000 });
+  t.match((await h.bus.call('device.get', { deviceId: 'IMEI-3' })).portStates[0], { sessionId: 'sess-pc', orderId: 'order-pc', sessionEnergyWms: 0 });
+  raw.end();
+  await raw.whenClosed();
+});
+
+t.test('a simulated car that is full ends its session by itself', async (t) => {
+  const reg = await register({ deviceId: 'IMEI-4', pileNo: 'P4', ports: 1, powerKw: 60 });
+  const full = await runWalkUpPiles({ tcp: { host: '127.0.0.1', port: tcpPorts[1]! }, piles: [{ deviceId: 'IMEI-4', secret: reg.secret, powerKw: 60 }], speed: 600, meterIntervalMs: 50, carKwh: 1 });
+  t.teardown(() => full.stop());
+  t.match(await command('IMEI-4', { command: 'start', portNo: 1, sessionId: 'sess-full' }), { accepted: true, meterWms: 0 });
+  const stopped = await h.waitFor('device.session-stopped', (e) => e.payload.sessionId === 'sess-full', 8000);
+  t.match(stopped.payload, { pileId: 'park-P4', reason: 'full', meterStopWms: WMS_PER_KWH });
+});
+
 t.test('removing a device closes its connection and it cannot log in again', async (t) => {
   const pile = sim!.get('IMEI-1');
   const removed = await h.bus.call('device.remove', { deviceId: 'IMEI-1' });
