@@ -3,9 +3,24 @@ import { parseArgs } from 'node:util';
 
 export type SimDoor = 'ws' | 'tcp';
 
+export interface WalkUpPlan {
+  deviceId: string;
+  secret: string;
+  ports: number;
+  powerKw: number;
+  door: SimDoor;
+}
+
 export interface SimPlan {
   stationId: string;
   piles: { pileNo: string; pileId: string; door: SimDoor }[];
+  /** registered walk-up piles (--walk-up), with the knobs they share */
+  walkUp: WalkUpPlan[];
+  speed: number;
+  meterIntervalMs: number;
+  carKwh?: number;
+  /** card starts: at what time after start (ms) a card is presented at a port */
+  cards: { deviceId: string; portNo: number; cardId: string; atMs: number }[];
   wsUrl: string;
   tcp: { host: string; port: number };
   /** at what time after start (ms) a pile reports a fault / a recovery */
@@ -16,7 +31,13 @@ export interface SimPlan {
 
 export const USAGE = `usage: scripts/simulate-piles [--station default] [--piles F1,F2,T1,T2,T3] [--door ws|tcp|both]
        [--url ws://127.0.0.1:8085/piles] [--tcp 127.0.0.1:9100] [--fault F1@30s ...] [--recover F1@90s ...] [--quiet]
+       [--walk-up <deviceId>:<secret>[:<ports>[:<powerKw>]] ...] [--ports 2] [--power-kw 7] [--speed 1]
+       [--meter-interval-ms 1000] [--car-kwh 60] [--card <deviceId>:<portNo>:<cardId>@<time> ...]
   --door both   alternates the piles over the two doors (F1 ws, F2 tcp, ...)
+  --walk-up     a registered walk-up pile (its secret as device.register answered it); with --walk-up and no
+                --piles only walk-up piles run. --ports/--power-kw are the defaults of its ports and power;
+                --speed multiplies the energy per real second; --car-kwh: a car is full after that much
+  --card        a card presented at a walk-up port at that time (e.g. IMEI1:1:CARD-7@5s)
   env: DEVICE_BRIDGE_URL (default of --url), PILE_TCP_PORT (port of --tcp), PILE_MASTER_KEY (secret derivation)`;
 
 /** `30s`, `2m`, `500ms`, `1h`; a bare number is seconds. */
@@ -41,7 +62,14 @@ export function parseSimArgs(argv: string[], env: Record<string, string | undefi
     allowPositionals: false,
     options: {
       station: { type: 'string', default: 'default' },
-      piles: { type: 'string', default: 'F1,F2,T1,T2,T3' },
+      piles: { type: 'string' },
+      'walk-up': { type: 'string', multiple: true, default: [] },
+      ports: { type: 'string', default: '2' },
+      'power-kw': { type: 'string', default: '7' },
+      speed: { type: 'string', default: '1' },
+      'meter-interval-ms': { type: 'string', default: '1000' },
+      'car-kwh': { type: 'string' },
+      card: { type: 'string', multiple: true, default: [] },
       door: { type: 'string', default: 'both' },
       url: { type: 'string' },
       tcp: { type: 'string' },
@@ -54,8 +82,9 @@ export function parseSimArgs(argv: string[], env: Record<string, string | undefi
   if (!/^[A-Za-z0-9_.-]+$/.test(stationId)) throw new Error(`--station ${stationId}: letters, digits, _ . - only`);
   const door = values.door!;
   if (door !== 'ws' && door !== 'tcp' && door !== 'both') throw new Error(`--door ${door}: expected ws, tcp or both`);
-  const pileNos = values.piles!.split(',').map((p) => p.trim()).filter(Boolean);
-  if (pileNos.length === 0) throw new Error('--piles: at least one pile');
+  const walkUpSpecs = values['walk-up']!;
+  const pileNos = (values.piles ?? (walkUpSpecs.length ? '' : 'F1,F2,T1,T2,T3')).split(',').map((p) => p.trim()).filter(Boolean);
+  if (pileNos.length === 0 && walkUpSpecs.length === 0) throw new Error('--piles: at least one pile');
   if (new Set(pileNos).size !== pileNos.length) throw new Error('--piles: a pile is listed twice');
   const piles = pileNos.map((pileNo, i) => ({
     pileNo,
@@ -71,9 +100,42 @@ export function parseSimArgs(argv: string[], env: Record<string, string | undefi
   if (cut <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--tcp ${tcpText}: expected host:port`);
 
   const known = new Set(pileNos);
+  const positive = (flag: string, text: string, integer: boolean) => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`--${flag} ${text}: expected a positive ${integer ? 'integer' : 'number'}`);
+    return n;
+  };
+  const defaultPorts = positive('ports', values.ports!, true);
+  const defaultKw = positive('power-kw', values['power-kw']!, false);
+  const walkUp = walkUpSpecs.map((spec, i): WalkUpPlan => {
+    const [deviceId, secret, ports, powerKw, ...rest] = spec.split(':');
+    if (!deviceId || !secret || rest.length) throw new Error(`--walk-up ${spec}: expected <deviceId>:<secret>[:<ports>[:<powerKw>]]`);
+    return {
+      deviceId,
+      secret,
+      ports: ports ? positive('walk-up ports', ports, true) : defaultPorts,
+      powerKw: powerKw ? positive('walk-up powerKw', powerKw, false) : defaultKw,
+      door: (door === 'both' ? ((pileNos.length + i) % 2 === 0 ? 'ws' : 'tcp') : door) as SimDoor,
+    };
+  });
+  const walkUpIds = new Set(walkUp.map((w) => w.deviceId));
+  const cards = values.card!.map((spec) => {
+    const [where, at, ...rest] = spec.split('@');
+    const [deviceId, portText, cardId, ...more] = (where ?? '').split(':');
+    if (!deviceId || !portText || !cardId || at === undefined || rest.length || more.length) {
+      throw new Error(`--card ${spec}: expected <deviceId>:<portNo>:<cardId>@<time>, e.g. IMEI1:1:CARD-7@5s`);
+    }
+    if (!walkUpIds.has(deviceId)) throw new Error(`--card ${spec}: ${deviceId} is not simulated (--walk-up)`);
+    return { deviceId, portNo: positive('card port', portText, true), cardId, atMs: parseDuration(at) };
+  });
   return {
     stationId,
     piles,
+    walkUp,
+    speed: positive('speed', values.speed!, false),
+    meterIntervalMs: positive('meter-interval-ms', values['meter-interval-ms']!, true),
+    ...(values['car-kwh'] !== undefined ? { carKwh: positive('car-kwh', values['car-kwh'], false) } : {}),
+    cards,
     wsUrl,
     tcp: { host: tcpText.slice(0, cut), port },
     faults: values.fault!.map((s) => parseAt(s, known, '--fault')),

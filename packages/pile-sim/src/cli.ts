@@ -1,4 +1,5 @@
-// scripts/simulate-piles: runs the station's piles against a device-bridge until SIGINT/SIGTERM.
+// scripts/simulate-piles: runs the station's piles (and registered walk-up piles) against a device-bridge until
+// SIGINT/SIGTERM.
 import { derivePileSecret, DEV_PILE_MASTER_KEY } from './secrets.js';
 import { parseSimArgs, USAGE, type SimPlan } from './args.js';
 import { SimPile } from './client.js';
@@ -49,12 +50,45 @@ for (const p of plan.piles) {
   pile.on('replaced', () => giveUp(p.pileId));
   piles.set(p.pileNo, pile);
 }
+const walkUps = new Map<string, SimPile>();
+for (const w of plan.walkUp) {
+  const pile = new SimPile({
+    deviceId: w.deviceId,
+    secret: w.secret,
+    door: w.door,
+    wsUrl: plan.wsUrl,
+    tcp: plan.tcp,
+    ports: w.ports,
+    powerW: Math.round(w.powerKw * 1000),
+    speed: plan.speed,
+    meterIntervalMs: plan.meterIntervalMs,
+    ...(plan.carKwh !== undefined ? { carKwh: plan.carKwh } : {}),
+    log,
+  });
+  pile.on('refused', () => {
+    console.error(`${stamp()} [sim] ${w.deviceId}: login refused (unknown device or wrong secret); giving up on it`);
+    giveUp(w.deviceId);
+  });
+  pile.on('replaced', () => giveUp(w.deviceId));
+  walkUps.set(w.deviceId, pile);
+  piles.set(`walk-up:${w.deviceId}`, pile);
+}
 
 const timers: NodeJS.Timeout[] = [];
 for (const f of plan.faults) timers.push(setTimeout(() => piles.get(f.pileNo)?.fault('simulated fault (--fault)'), f.atMs));
 for (const r of plan.recoveries) timers.push(setTimeout(() => piles.get(r.pileNo)?.recover(), r.atMs));
+for (const c of plan.cards) {
+  timers.push(setTimeout(() => {
+    const pile = walkUps.get(c.deviceId);
+    if (!pile?.online) return log(`${c.deviceId}: card ${c.cardId} not presented (pile offline)`);
+    pile.cardStart(c.portNo, c.cardId).then(
+      (r) => log(`${c.deviceId} port ${c.portNo}: card ${c.cardId} ${'sessionId' in r ? `started session ${r.sessionId}` : `refused (${r.refused})`}`),
+      (err: unknown) => log(`${c.deviceId} port ${c.portNo}: card ${c.cardId} failed: ${(err as Error).message}`),
+    );
+  }, c.atMs));
+}
 
-log(`${piles.size} piles of station ${plan.stationId}: ws ${plan.wsUrl}, tcp ${plan.tcp.host}:${plan.tcp.port}`);
+log(`${plan.piles.length} piles of station ${plan.stationId}, ${plan.walkUp.length} walk-up piles: ws ${plan.wsUrl}, tcp ${plan.tcp.host}:${plan.tcp.port}`);
 for (const pile of piles.values()) pile.start();
 
 let stopping = false;

@@ -1,20 +1,36 @@
 // A simulated pile speaking the JSON pile protocol over WebSocket or TCP: logs in, heartbeats, reports meter
 // values while charging, answers start/stop, reports faults/recoveries on request, reconnects with backoff.
+// With `ports` it is a walk-up pile: each port (ports.ts) takes its own start/stop, meters every meterIntervalMs,
+// stops by itself at the target or when the car is full, and starts with a card (cardStart).
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { LineSplitter } from './framing.js';
-import type { PileMessage, ServerMessage } from './protocol.js';
+import type { PileMessage, ServerMessage, StopReason } from './protocol.js';
 import type { SimDoor } from './args.js';
+import { PortModel } from './ports.js';
 
 export interface SimPileOptions {
-  pileId: string;
+  /** the pile id (a seeded queue pile logs in with it); a walk-up pile may give only its deviceId */
+  pileId?: string;
+  /** a registered device's id: the login id when given */
+  deviceId?: string;
   secret: string;
   door: SimDoor;
   wsUrl: string;
   tcp: { host: string; port: number };
   /** charging power; default 30 kW for F* piles, 10 kW otherwise */
   powerW?: number;
+  /** a walk-up pile with this many ports (1..n): per-port sessions, meters, card starts */
+  ports?: number;
+  /** walk-up: a `meter` per charging port this often (real ms; default 1000) */
+  meterIntervalMs?: number;
+  /** walk-up: simulated energy per real second multiplied (default 1) */
+  speed?: number;
+  /** walk-up: what a car takes before it is full, kWh (default: never full) */
+  carKwh?: number;
+  /** walk-up: answer commands (tests turn it off to see the bridge's timeout); default true */
+  answerCommands?: boolean;
   /** send heartbeats (tests turn them off to simulate a silent pile) */
   heartbeats?: boolean;
   backoffMinMs?: number;
@@ -30,6 +46,8 @@ interface Link {
 }
 
 type AnyServerMessage = ServerMessage | { type: string; [k: string]: unknown };
+/** A bridge message as request() answers it. */
+export type BridgeAnswer = { type: string; [k: string]: unknown };
 
 /**
  * Events: 'online' (login.ok), 'message' (every server message), 'command' (start/stop), 'offline' (link closed),
@@ -49,19 +67,42 @@ export class SimPile extends EventEmitter {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private seq = 0;
+  private meterTimer: NodeJS.Timeout | undefined;
+  /** answers awaited by request(), by message id */
+  private readonly answers = new Map<string, (m: BridgeAnswer) => void>();
+  /** the pile id the bridge answered at login (a walk-up pile may know only its device id) */
+  private loggedInAs: string | undefined;
   readonly powerW: number;
+  /** walk-up ports by number (empty for a queue pile) */
+  readonly ports = new Map<number, PortModel>();
 
   constructor(private readonly opts: SimPileOptions) {
     super();
-    this.powerW = opts.powerW ?? (/-F\d*$/.test(opts.pileId) ? 30_000 : 10_000);
+    if (opts.pileId === undefined && opts.deviceId === undefined) throw new Error('SimPile: pileId or deviceId');
+    this.powerW = opts.powerW ?? (/-F\d*$/.test(opts.pileId ?? '') ? 30_000 : 10_000);
+    for (let portNo = 1; portNo <= (opts.ports ?? 0); portNo++) {
+      this.ports.set(portNo, new PortModel(portNo, {
+        powerW: this.powerW,
+        ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
+        ...(opts.carKwh !== undefined ? { carWms: Math.round(opts.carKwh * 3_600_000_000) } : {}),
+      }));
+    }
   }
 
   get pileId(): string {
-    return this.opts.pileId;
+    return this.loggedInAs ?? this.opts.pileId ?? this.opts.deviceId!;
+  }
+
+  get deviceId(): string {
+    return this.opts.deviceId ?? this.opts.pileId!;
+  }
+
+  get walkUp(): boolean {
+    return this.ports.size > 0;
   }
 
   private log(text: string): void {
-    this.opts.log?.(`${this.opts.pileId} [${this.opts.door}] ${text}`);
+    this.opts.log?.(`${this.opts.deviceId ?? this.opts.pileId} [${this.opts.door}] ${text}`);
   }
 
   start(): void {
@@ -74,6 +115,7 @@ export class SimPile extends EventEmitter {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.stopHeartbeats();
+    clearInterval(this.meterTimer);
     const link = this.link;
     if (!link) return;
     const closed = new Promise<void>((resolve) => this.once('offline', () => resolve()));
@@ -96,6 +138,62 @@ export class SimPile extends EventEmitter {
     return id;
   }
 
+  /** Sends a message and resolves with the bridge's answer to it (same id); rejects after timeoutMs. */
+  request(msg: PileMessage | Record<string, unknown>, timeoutMs = 5000): Promise<BridgeAnswer> {
+    return new Promise((resolve, reject) => {
+      if (!this.online) return reject(new Error(`${this.pileId} is not online`));
+      const id = `${++this.seq}`;
+      const timer = setTimeout(() => {
+        this.answers.delete(id);
+        reject(new Error(`no answer to ${String(msg.type)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.answers.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      this.link?.send(JSON.stringify({ ...msg, id }));
+    });
+  }
+
+  /**
+   * A card presented at a walk-up port: the bridge checks it (card.start); accepted, the port charges the session
+   * the bridge made. Resolves with that session id, or with the bridge's error code (CARD_REFUSED, ...).
+   */
+  async cardStart(portNo: number, cardId: string, opts: { targetEnergyWms?: number } = {}): Promise<{ sessionId: string } | { refused: string }> {
+    const port = this.port(portNo);
+    if (port.session) return { refused: 'PORT_BUSY' };
+    const answer = await this.request({ type: 'card.start', portNo, cardId, energyWms: port.meter(Date.now()) });
+    if (answer.type !== 'card.ok') return { refused: String(answer.code ?? answer.type) };
+    const sessionId = String(answer.sessionId);
+    const started = port.start({ sessionId, cardId, ...(opts.targetEnergyWms !== undefined ? { targetEnergyWms: opts.targetEnergyWms } : {}) }, Date.now());
+    if (!started.accepted) {
+      // the port changed meanwhile: the session the bridge opened ends at once
+      this.send({ type: 'session.stopped', portNo, sessionId, energyWms: port.registerWms, reason: 'other' });
+      return { refused: started.reason };
+    }
+    this.send({ type: 'status', portNo, state: 'charging', meter: { energyWms: started.meterWms, powerW: port.powerW } });
+    this.log(`port ${portNo}: card ${cardId} charging session ${sessionId}`);
+    this.emit('session-started', { portNo, sessionId, cardId });
+    return { sessionId };
+  }
+
+  /** The car leaves the port: a running session ends (reason unplugged); starts are refused until plug(). */
+  unplug(portNo: number): void {
+    const port = this.port(portNo);
+    this.endSession(port, 'unplugged');
+    port.unplug();
+  }
+
+  plug(portNo: number): void {
+    this.port(portNo).plug();
+  }
+
+  private port(portNo: number): PortModel {
+    const port = this.ports.get(portNo);
+    if (!port) throw new Error(`${this.pileId} has no port ${portNo}`);
+    return port;
+  }
+
   /** Sends raw text as one message (tests: malformed input). */
   sendRaw(text: string): void {
     this.link?.send(text);
@@ -104,6 +202,7 @@ export class SimPile extends EventEmitter {
   fault(reason = 'simulated fault'): void {
     this.faulted = true;
     this.finishCharging();
+    for (const port of this.ports.values()) this.endSession(port, 'fault');
     if (this.online) this.send({ type: 'fault', reason, errorCode: 'SIMULATED' });
   }
 
@@ -126,7 +225,8 @@ export class SimPile extends EventEmitter {
   }
 
   private login(): void {
-    this.link?.send(JSON.stringify({ type: 'login', id: 'login', pileId: this.opts.pileId, secret: this.opts.secret }));
+    const as = this.opts.deviceId !== undefined ? { deviceId: this.opts.deviceId } : { pileId: this.opts.pileId };
+    this.link?.send(JSON.stringify({ type: 'login', id: 'login', ...as, secret: this.opts.secret }));
   }
 
   private onMessage(text: string): void {
@@ -138,6 +238,12 @@ export class SimPile extends EventEmitter {
       return;
     }
     this.emit('message', msg);
+    const answerId = (msg as { id?: unknown }).id;
+    const waiter = typeof answerId === 'string' ? this.answers.get(answerId) : undefined;
+    if (waiter) {
+      this.answers.delete(answerId as string);
+      waiter(msg as BridgeAnswer);
+    }
     switch (msg.type) {
       case 'login.ok': {
         const ok = msg as Extract<ServerMessage, { type: 'login.ok' }>;
@@ -146,9 +252,17 @@ export class SimPile extends EventEmitter {
         // again is a flap, and flaps must keep backing off
         this.onlineSinceMs = Date.now();
         this.log(`online (heartbeat every ${ok.heartbeatIntervalMs} ms${ok.faulted ? ', still faulted' : ''})`);
+        this.loggedInAs = ok.pileId;
         this.startHeartbeats(ok.heartbeatIntervalMs);
         // tell the bridge where we are after a reconnect
-        this.send({ type: 'status', state: this.charging ? 'charging' : 'idle', meter: { energyWms: this.meter() } });
+        if (this.walkUp) {
+          for (const port of this.ports.values()) {
+            this.send({ type: 'status', portNo: port.portNo, state: port.state, meter: { energyWms: port.meter(Date.now()), powerW: port.powerW } });
+          }
+          this.startMeters();
+        } else {
+          this.send({ type: 'status', state: this.charging ? 'charging' : 'idle', meter: { energyWms: this.meter() } });
+        }
         if (this.faulted && !ok.faulted) this.send({ type: 'fault', reason: 'fault persists after reconnect', errorCode: 'SIMULATED' });
         if (!this.faulted && ok.faulted) this.send({ type: 'recovered' });
         this.emit('online', ok);
@@ -156,12 +270,17 @@ export class SimPile extends EventEmitter {
       }
       case 'start':
       case 'stop':
-        this.onCommand(msg as Extract<ServerMessage, { type: 'start' | 'stop' }>);
+        if (this.walkUp) this.onPortCommand(msg as Extract<ServerMessage, { type: 'start' | 'stop' }>);
+        else this.onCommand(msg as Extract<ServerMessage, { type: 'start' | 'stop' }>);
+        return;
+      case 'config':
+      case 'command':
+        this.onOperatorCommand(msg as Extract<ServerMessage, { type: 'config' | 'command' }>);
         return;
       case 'error': {
         const err = msg as Extract<ServerMessage, { type: 'error' }>;
         this.log(`error ${err.code}: ${err.message}`);
-        if (err.code === 'AUTH_FAILED') {
+        if (err.code === 'AUTH_FAILED' || err.code === 'REMOVED') {
           // a wrong secret does not get better by retrying
           this.stopped = true;
           this.emit('refused', err);
@@ -209,6 +328,86 @@ export class SimPile extends EventEmitter {
     }
   }
 
+  // ---- walk-up ports ----
+
+  private onPortCommand(cmd: Extract<ServerMessage, { type: 'start' | 'stop' }>): void {
+    this.emit('command', cmd);
+    if (this.opts.answerCommands === false) return;
+    const portNo = cmd.portNo ?? 1;
+    const port = this.ports.get(portNo);
+    if (!port) {
+      this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: false, reason: `no port ${portNo}` });
+      return;
+    }
+    const now = Date.now();
+    if (cmd.type === 'start') {
+      const answer = this.faulted
+        ? { accepted: false as const, reason: 'pile is faulted' }
+        : port.start({ sessionId: cmd.sessionId ?? cmd.commandId, commandId: cmd.commandId, ...(cmd.targetEnergyWms !== undefined ? { targetEnergyWms: cmd.targetEnergyWms } : {}) }, now);
+      if (!answer.accepted) {
+        this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: false, reason: answer.reason, data: { status: 'Rejected', reason: answer.reason } });
+        return;
+      }
+      this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: true, meterWms: answer.meterWms, data: { status: 'Accepted' } });
+      if (answer.repeated) return;
+      this.send({ type: 'status', portNo, state: 'charging', meter: { energyWms: answer.meterWms, powerW: port.powerW } });
+      this.log(`port ${portNo}: charging session ${port.session!.sessionId}`);
+      this.emit('session-started', { portNo, sessionId: port.session!.sessionId });
+      return;
+    }
+    // a stop for a session that is over (or another one) is answered without touching what runs now
+    if (!port.session || (cmd.sessionId !== undefined && cmd.sessionId !== port.session.sessionId)) {
+      this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: true, data: { status: 'Accepted', note: 'no such session running' } });
+      return;
+    }
+    this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: true, data: { status: 'Accepted' } });
+    this.endSession(port, 'remote');
+  }
+
+  private onOperatorCommand(cmd: Extract<ServerMessage, { type: 'config' | 'command' }>): void {
+    this.emit('command', cmd);
+    if (this.opts.answerCommands === false) return;
+    const data: Record<string, unknown> = { status: 'Accepted' };
+    if (cmd.type === 'command' && cmd.command === 'get-configuration') {
+      data.configurationKey = [{ key: 'MeterValueSampleInterval', readonly: false, value: String(Math.round((this.opts.meterIntervalMs ?? 1000) / 1000)) }];
+    }
+    if (cmd.type === 'command' && cmd.command === 'unlock') data.status = 'Unlocked';
+    this.send({ type: 'command.ack', commandId: cmd.commandId, accepted: true, data });
+  }
+
+  /** Ends a port's session: the final reading, session.stopped with its reason, the port idle again. */
+  private endSession(port: PortModel, reason: StopReason): void {
+    const ended = port.stop(Date.now());
+    if (!ended) return;
+    if (this.online) {
+      this.send({ type: 'meter', portNo: port.portNo, sessionId: ended.sessionId, energyWms: ended.energyWms, powerW: 0, ...electrics(0, this.powerW) });
+      this.send({ type: 'session.stopped', portNo: port.portNo, sessionId: ended.sessionId, energyWms: ended.energyWms, reason });
+      this.send({ type: 'status', portNo: port.portNo, state: port.state, meter: { energyWms: ended.energyWms, powerW: 0 } });
+    }
+    this.log(`port ${port.portNo}: session ${ended.sessionId} stopped (${reason}) at ${ended.energyWms} Wms`);
+    this.emit('session-stopped', { portNo: port.portNo, sessionId: ended.sessionId, energyWms: ended.energyWms, reason });
+  }
+
+  private startMeters(): void {
+    clearInterval(this.meterTimer);
+    this.meterTimer = setInterval(() => this.meterTick(), this.opts.meterIntervalMs ?? 1000);
+  }
+
+  /** Each charging port reports its reading; one that reached its target or a full car stops by itself. */
+  meterTick(): void {
+    if (!this.online) return;
+    const now = Date.now();
+    for (const port of this.ports.values()) {
+      if (!port.session) continue;
+      const due = port.due(now);
+      if (due) {
+        this.endSession(port, due);
+        continue;
+      }
+      this.send({ type: 'meter', portNo: port.portNo, sessionId: port.session.sessionId, energyWms: port.meter(now), powerW: port.powerW, ...electrics(port.powerW, this.powerW) });
+    }
+  }
+
   /** the register now: energy so far plus what the running charge delivered (power x real time) */
   private meter(): number {
     if (!this.charging) return this.energyWms;
@@ -240,6 +439,7 @@ export class SimPile extends EventEmitter {
   }
 
   private onClose(): void {
+    clearInterval(this.meterTimer);
     const wasOnline = this.online;
     const upMs = this.onlineSinceMs === undefined ? 0 : Date.now() - this.onlineSinceMs;
     this.online = false;
@@ -258,6 +458,12 @@ export class SimPile extends EventEmitter {
     this.emit('reconnecting', { attempt, delayMs });
     this.retryTimer = setTimeout(() => this.connect(), delayMs);
   }
+}
+
+/** Plausible electrics of a reading: DC piles (20 kW and more) at 750 V, AC at 220 V. */
+function electrics(powerW: number, ratedW: number): { voltageV: number; currentA: number; temperatureC: number } {
+  const voltageV = ratedW >= 20_000 ? 750 : 220;
+  return { voltageV, currentA: Math.round((powerW / voltageV) * 10) / 10, temperatureC: Math.round((25 + (15 * powerW) / Math.max(1, ratedW)) * 10) / 10 };
 }
 
 function openWs(url: string, onMessage: (t: string) => void, onClose: () => void, onOpen: () => void): Link {

@@ -5,3 +5,5 @@ export * from './framing.js';
 export * from './secrets.js';
 export * from './args.js';
 export * from './client.js';
+export * from './ports.js';
+export * from './walkup.js';

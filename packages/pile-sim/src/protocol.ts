@@ -3,13 +3,18 @@
 // simulated pile speaks it; the transports only frame messages.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { EnergyWms, Id } from '@voltq/contracts';
+import { CardId, DeviceId, DeviceStopReason, EnergyWms, Id, PortNo } from '@voltq/contracts';
 
 /** Optional message id chosen by the pile; echoed in the answer so a pile can match replies. */
 const MsgId = Type.Optional(Type.String({ minLength: 1, maxLength: 64 }));
 
 export const PILE_STATES = ['idle', 'charging', 'suspended', 'unavailable'] as const;
 export type PileState = (typeof PILE_STATES)[number];
+/** A connector's own states (a `status` with `portNo`); the pile-level `status` keeps PILE_STATES. */
+export const PORT_STATES = ['idle', 'preparing', 'charging', 'suspended', 'finishing', 'faulted', 'unavailable'] as const;
+export type PortState = (typeof PORT_STATES)[number];
+export const STOP_REASONS = ['remote', 'local', 'full', 'fault', 'unplugged', 'other'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export const Meter = Type.Object({
   /** cumulative energy register of the pile */
@@ -21,17 +26,21 @@ export type Meter = Static<typeof Meter>;
 
 // ---- pile -> bridge -------------------------------------------------------------------------------------------
 export const pileMessageSchemas = {
+  /** `deviceId` (a registered device's IMEI) or `pileId` (a seeded queue pile, whose device id is its pile id) */
   login: Type.Object({
     type: Type.Literal('login'),
     id: MsgId,
-    pileId: Id,
+    pileId: Type.Optional(Id),
+    deviceId: Type.Optional(DeviceId),
     secret: Type.String({ minLength: 1, maxLength: 256 }),
   }),
   heartbeat: Type.Object({ type: Type.Literal('heartbeat'), id: MsgId }),
   status: Type.Object({
     type: Type.Literal('status'),
     id: MsgId,
-    state: Type.Union(PILE_STATES.map((s) => Type.Literal(s))),
+    /** without `portNo`: one of PILE_STATES (the whole pile); with it: one of PORT_STATES */
+    state: Type.Union(PORT_STATES.map((s) => Type.Literal(s))),
+    portNo: Type.Optional(PortNo),
     meter: Type.Optional(Meter),
   }),
   fault: Type.Object({
@@ -44,17 +53,44 @@ export const pileMessageSchemas = {
   meter: Type.Object({
     type: Type.Literal('meter'),
     id: MsgId,
+    /** the register (of the port, with `portNo`) */
     energyWms: EnergyWms(),
     powerW: Type.Optional(Type.Integer({ minimum: 0 })),
     sessionId: Type.Optional(Id),
+    portNo: Type.Optional(PortNo),
+    voltageV: Type.Optional(Type.Number({ minimum: 0, maximum: 2000 })),
+    currentA: Type.Optional(Type.Number({ minimum: 0, maximum: 2000 })),
+    temperatureC: Type.Optional(Type.Number({ minimum: -100, maximum: 300 })),
   }),
-  /** the pile's answer to a `start`/`stop` command */
+  /** the pile's answer to a command (`start`, `stop`, `config`, `command`) */
   'command.ack': Type.Object({
     type: Type.Literal('command.ack'),
     id: MsgId,
     commandId: Id,
     accepted: Type.Boolean(),
     reason: Type.Optional(Type.String({ maxLength: 500 })),
+    /** a start's answer: the port register when the session began */
+    meterWms: Type.Optional(EnergyWms()),
+    /** the pile's answer as it wants the operator to see it (`{status, ...}`) */
+    data: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50 })),
+  }),
+  /** a card presented at a port: the bridge checks its owner and answers `card.ok` {sessionId} or CARD_REFUSED */
+  'card.start': Type.Object({
+    type: Type.Literal('card.start'),
+    id: MsgId,
+    portNo: PortNo,
+    cardId: CardId,
+    /** the port register now (the session's start) */
+    energyWms: EnergyWms(),
+  }),
+  /** a port's session ended (a stop command, at the pile, the car full, a fault, unplugged): its final register */
+  'session.stopped': Type.Object({
+    type: Type.Literal('session.stopped'),
+    id: MsgId,
+    portNo: PortNo,
+    sessionId: Id,
+    energyWms: EnergyWms(),
+    reason: DeviceStopReason,
   }),
   logout: Type.Object({ type: Type.Literal('logout'), id: MsgId, reason: Type.Optional(Type.String({ maxLength: 200 })) }),
 } as const;
@@ -77,16 +113,26 @@ export const PILE_ERROR_CODES = [
   'HEARTBEAT_TIMEOUT',
   'REPLACED', // the same pile logged in on another connection
   'UNAVAILABLE', // the bridge cannot serve right now (shutting down, store down)
+  'CARD_REFUSED', // card.start with a card no user holds
+  'REMOVED', // the device was removed from the registry: the connection is closed, do not reconnect
 ] as const;
 export type PileErrorCode = (typeof PILE_ERROR_CODES)[number];
 
 export interface CommandFields {
   commandId: string;
+  /** the connector of a pile with ports */
+  portNo?: number;
   sessionId?: string;
   orderId?: string;
   powerW?: number;
   targetEnergyWms?: number;
+  /** a start on behalf of a card (OCPP idTag) */
+  idTag?: string;
 }
+
+/** Operator commands (DESIGN "Devices"): `{type: 'command', commandId, command, ...its fields}`. */
+export const OPERATOR_COMMANDS = ['reset', 'unlock', 'availability', 'get-configuration', 'change-configuration', 'trigger'] as const;
+export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
 
 export type ServerMessage =
   | {
@@ -95,6 +141,9 @@ export type ServerMessage =
       pileId: string;
       stationId: string;
       pileNo: string;
+      /** the registered device's id and its number of ports */
+      deviceId?: string;
+      ports?: number;
       heartbeatIntervalMs: number;
       heartbeatIntervalS: number;
       faulted: boolean;
@@ -103,8 +152,11 @@ export type ServerMessage =
   | { type: 'heartbeat.ok'; id?: string; serverTime: string }
   | { type: 'ack'; for: PileMessageType; id?: string; duplicate?: boolean }
   | { type: 'error'; code: PileErrorCode; message: string; id?: string; details?: unknown }
+  | { type: 'card.ok'; id?: string; sessionId: string }
   | ({ type: 'start' } & CommandFields)
-  | ({ type: 'stop' } & CommandFields);
+  | ({ type: 'stop' } & CommandFields)
+  | { type: 'config'; commandId: string; config: number[] }
+  | { type: 'command'; commandId: string; command: OperatorCommand; [field: string]: unknown };
 
 export function encode(msg: ServerMessage | PileMessage): string {
   return JSON.stringify(msg);

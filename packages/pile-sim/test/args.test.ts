@@ -28,3 +28,16 @@ t.test('simulator arguments', async (t) => {
   t.throws(() => parseSimArgs(['--fault', 'F9@1s']), /F9 is not simulated/);
   t.throws(() => parseSimArgs(['--bogus']));
 });
+
+t.test('walk-up piles on the command line', async (t) => {
+  const plan = parseSimArgs(['--walk-up', 'IMEI1:s3cr-t_:2:60', '--walk-up', 'IMEI2:x', '--ports', '4', '--power-kw', '11', '--speed', '120', '--car-kwh', '50', '--card', 'IMEI1:2:CARD-7@5s']);
+  t.same(plan.piles, [], 'only walk-up piles without --piles');
+  t.same(plan.walkUp, [
+    { deviceId: 'IMEI1', secret: 's3cr-t_', ports: 2, powerKw: 60, door: 'ws' },
+    { deviceId: 'IMEI2', secret: 'x', ports: 4, powerKw: 11, door: 'tcp' },
+  ]);
+  t.match(plan, { speed: 120, carKwh: 50, meterIntervalMs: 1000, cards: [{ deviceId: 'IMEI1', portNo: 2, cardId: 'CARD-7', atMs: 5000 }] });
+  t.throws(() => parseSimArgs(['--walk-up', 'IMEI1']), /--walk-up IMEI1/);
+  t.throws(() => parseSimArgs(['--walk-up', 'IMEI1:x', '--card', 'IMEI9:1:C@1s']), /IMEI9 is not simulated/);
+  t.throws(() => parseSimArgs(['--walk-up', 'IMEI1:x', '--speed', '0']), /--speed 0/);
+});

@@ -1,11 +1,12 @@
 // The replica's pile connections: runs each connection's PileSession, executes its effects (authentication, Redis
 // presence + outbox events, device log) and answers the pile. Transports (doors/*) only frame messages.
-import type { Envelope, MessagePayload, MessageType, PileCommand } from '@voltq/contracts';
+import { randomUUID } from 'node:crypto';
+import type { DeviceControl, Envelope, MessagePayload, MessageType, PileCommand } from '@voltq/contracts';
 import type { Logger } from '@voltq/kit';
-import type { DeviceLogKind } from './store/devices.js';
+import type { Authenticated, DeviceLogKind } from './store/devices.js';
 import type { Presence } from './store/presence.js';
 import { encode, type PileErrorCode, type ServerMessage } from '@voltq/pile-sim/protocol';
-import { PileSession, type CloseReason, type Door, type Effect, type PileIdentity, type SessionOptions } from './domain/session.js';
+import { PileSession, type CloseReason, type Door, type Effect, type SessionOptions } from './domain/session.js';
 
 export interface Transport {
   door: Door;
@@ -32,7 +33,10 @@ export interface HubDeps {
   clockIso(ms?: number): string;
   /** real time for liveness: a manual or scaled clock must not decide whether a socket is alive */
   realNow(): number;
-  authenticate(pileId: string, secret: string): Promise<PileIdentity | undefined>;
+  /** the login id is the device id (a seeded queue pile's is its pile id) */
+  authenticate(deviceId: string, secret: string): Promise<Authenticated | undefined>;
+  /** the user holding a card (auth.cardOwner); undefined when no user does; throws when it cannot tell now */
+  cardOwner(cardId: string): Promise<string | undefined>;
   presence: Presence;
   envelope<K extends MessageType>(type: K, payload: MessagePayload<K>): Envelope<K>;
   deviceLog(entry: DeviceLogEntry): void;
@@ -59,6 +63,8 @@ class Conn implements Connection {
   transportGone = false;
   /** commands sent on this connection, by command id (the ack names only the id); oldest dropped first */
   readonly sent = new Map<string, PileCommand>();
+  /** device.command calls waiting for the pile's answer, by command id */
+  readonly waiting = new Map<string, { control: DeviceControl; resolve: (o: ControlOutcome) => void }>();
 
   constructor(
     private readonly hub: PileHub,
@@ -95,6 +101,12 @@ class Conn implements Connection {
     return this.chain;
   }
 }
+
+/** How a device.command sent to a pile held here ended. */
+export type ControlOutcome =
+  | { kind: 'offline' }
+  | { kind: 'timeout' }
+  | { kind: 'ack'; accepted: boolean; reason?: string; meterWms?: number; data?: Record<string, unknown>; atMs: number };
 
 export class PileHub {
   private readonly conns = new Set<Conn>();
@@ -180,6 +192,56 @@ export class PileHub {
     return true;
   }
 
+  /** Whether this replica holds the pile's connection. */
+  holds(pileId: string): boolean {
+    return this.piles.get(pileId)?.session.phase === 'online';
+  }
+
+  /**
+   * Sends a device.command to a pile held here and waits (real time) for its `command.ack`; the answer is stored
+   * (a start's session on the port) before this resolves. 'offline' at once when the pile is not held here, or when
+   * its connection ends meanwhile.
+   */
+  control(pileId: string, commandId: string, control: DeviceControl, timeoutMs: number): Promise<ControlOutcome> {
+    const conn = this.piles.get(pileId);
+    const effects = conn?.session.control(commandId, control);
+    if (!conn || !effects) return Promise.resolve({ kind: 'offline' });
+    return new Promise<ControlOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        conn.waiting.delete(commandId);
+        resolve({ kind: 'timeout' });
+      }, timeoutMs);
+      conn.waiting.set(commandId, {
+        control,
+        resolve: (o) => {
+          clearTimeout(timer);
+          conn.waiting.delete(commandId);
+          resolve(o);
+        },
+      });
+      conn.enqueue(() => effects);
+      this.deps.deviceLog({
+        pileId,
+        kind: 'command',
+        atMs: this.deps.clockNow(),
+        door: conn.transport.door,
+        detail: { commandId, command: control.command, ...('portNo' in control ? { portNo: control.portNo } : {}) },
+      });
+    });
+  }
+
+  /** Closes the connection of a removed device held here (device.disconnect); false when none is. */
+  async disconnect(deviceId: string): Promise<boolean> {
+    for (const conn of this.piles.values()) {
+      if (conn.session.device?.deviceId !== deviceId || conn.superseded) continue;
+      const effects = conn.session.removed();
+      conn.enqueue(() => effects);
+      await conn.idle;
+      return true;
+    }
+    return false;
+  }
+
   /** Graceful stop: tell every pile to reconnect (to another replica). No offline events: the registrations
    *  lapse by TTL, and a pile that does not come back is swept by a surviving replica. */
   async stop(): Promise<void> {
@@ -249,6 +311,46 @@ export class PileHub {
         await deps.presence.recordMeter(pileId, effect.meter, atMs);
         this.ack(conn, effect, { type: 'ack', for: 'meter' });
         return;
+      case 'port-status':
+        await deps.presence.recordPortStatus(pileId, effect.portNo, effect.state, atMs, effect.meter);
+        this.ack(conn, effect, { type: 'ack', for: 'status' });
+        return;
+      case 'port-meter': {
+        // the reading belongs to the port's session (the one the pile names, else the one the bridge knows)
+        const sessionId = effect.reading.sessionId ?? (await deps.presence.portSession(pileId, effect.portNo)).sessionId;
+        const { energyWms, sessionId: _named, ...figures } = effect.reading;
+        const event = deps.envelope('device.meter', {
+          ...identity,
+          portNo: effect.portNo,
+          ...(sessionId ? { sessionId } : {}),
+          meterWms: energyWms,
+          ...figures,
+          at: atMs,
+        });
+        await deps.presence.recordPortMeter(pileId, effect.portNo, effect.reading, atMs, event);
+        this.ack(conn, effect, { type: 'ack', for: 'meter' });
+        return;
+      }
+      case 'card-start':
+        await this.cardStart(conn, effect, atMs);
+        return;
+      case 'session-stopped': {
+        const event = deps.envelope('device.session-stopped', {
+          ...identity,
+          portNo: effect.portNo,
+          sessionId: effect.sessionId,
+          meterStopWms: effect.energyWms,
+          reason: effect.reason,
+          at: atMs,
+        });
+        const stopped = await deps.presence.stopPortSession(pileId, effect.portNo, effect.sessionId, effect.energyWms, atMs, event);
+        if (stopped) {
+          deps.log.info({ pileId, portNo: effect.portNo, sessionId: effect.sessionId, reason: effect.reason }, 'port session stopped');
+          deps.deviceLog({ pileId, kind: 'session-stopped', atMs, door: conn.transport.door, detail: { portNo: effect.portNo, sessionId: effect.sessionId, reason: effect.reason, meterStopWms: effect.energyWms } });
+        }
+        this.ack(conn, effect, { type: 'ack', for: 'session.stopped', ...(stopped ? {} : { duplicate: true }) });
+        return;
+      }
       case 'fault': {
         const event = deps.envelope('device.pile-fault', {
           ...identity,
@@ -276,24 +378,52 @@ export class PileHub {
         return;
       }
       case 'command-ack': {
-        // the answer goes back to whoever sent the command (the scheduler), stored before the pile hears "ack"
+        const waiter = conn.waiting.get(effect.commandId);
         const cmd = conn.sent.get(effect.commandId);
-        await deps.presence.announce(deps.envelope('device.command-acked', {
-          ...identity,
-          commandId: effect.commandId,
-          ...(cmd ? { action: cmd.action } : {}),
-          ...(cmd?.sessionId ? { sessionId: cmd.sessionId } : {}),
-          accepted: effect.accepted,
-          ...(effect.reason !== undefined ? { reason: effect.reason } : {}),
-          replicaId: deps.replicaId,
-          at: atMs,
-        }));
+        // an accepted start: the port's session from the register the pile answered with
+        const start = waiter?.control.command === 'start'
+          ? { portNo: waiter.control.portNo, sessionId: waiter.control.sessionId, orderId: waiter.control.orderId, cardId: waiter.control.idTag }
+          : cmd?.action === 'start' && cmd.sessionId ? { portNo: cmd.portNo ?? 1, sessionId: cmd.sessionId, orderId: cmd.orderId, cardId: undefined } : undefined;
+        if (start && effect.accepted) {
+          const startWms = effect.meterWms ?? (await deps.presence.portSession(pileId, start.portNo)).startWms ?? 0;
+          await deps.presence.startPortSession(pileId, start.portNo, {
+            sessionId: start.sessionId,
+            startWms,
+            ...(start.orderId ? { orderId: start.orderId } : {}),
+            ...(start.cardId ? { cardId: start.cardId } : {}),
+          }, atMs);
+        }
+        if (waiter) {
+          // a device.command: its caller gets the answer (no event: the RPC is the answer)
+          waiter.resolve({
+            kind: 'ack',
+            accepted: effect.accepted,
+            ...(effect.reason !== undefined ? { reason: effect.reason } : {}),
+            ...(effect.meterWms !== undefined ? { meterWms: effect.meterWms } : {}),
+            ...(effect.data !== undefined ? { data: effect.data } : {}),
+            atMs,
+          });
+        } else {
+          // a pile.command: the answer goes back to its sender (the scheduler), stored before the pile hears "ack"
+          await deps.presence.announce(deps.envelope('device.command-acked', {
+            ...identity,
+            commandId: effect.commandId,
+            ...(cmd ? { action: cmd.action } : {}),
+            ...(cmd?.portNo !== undefined ? { portNo: cmd.portNo } : {}),
+            ...(cmd?.sessionId ? { sessionId: cmd.sessionId } : {}),
+            accepted: effect.accepted,
+            ...(effect.meterWms !== undefined ? { meterWms: effect.meterWms } : {}),
+            ...(effect.reason !== undefined ? { reason: effect.reason } : {}),
+            replicaId: deps.replicaId,
+            at: atMs,
+          }));
+        }
         deps.deviceLog({
           pileId,
           kind: 'command-ack',
           atMs,
           door: conn.transport.door,
-          detail: { commandId: effect.commandId, accepted: effect.accepted, ...(effect.reason ? { reason: effect.reason } : {}) },
+          detail: { commandId: effect.commandId, accepted: effect.accepted, ...(effect.reason ? { reason: effect.reason } : {}), ...(effect.meterWms !== undefined ? { meterWms: effect.meterWms } : {}) },
         });
         this.ack(conn, effect, { type: 'ack', for: 'command.ack' });
         return;
@@ -325,21 +455,57 @@ export class PileHub {
     deps.log.warn({ reclaimed }, 'pile registrations written again after a redis loss');
     return reclaimed;
   }
-  private async login(conn: Conn, pileId: string, secret: string, id: string | undefined): Promise<void> {
+  /**
+   * A card at a port: its owner pays, so an unknown card starts nothing (CARD_REFUSED). A repeated card.start of
+   * the session running on the port (the pile's retry after a lost answer) gets the same session again.
+   */
+  private async cardStart(conn: Conn, effect: Extract<Effect, { kind: 'card-start' }>, atMs: number): Promise<void> {
     const { deps } = this;
-    let identity: PileIdentity | undefined;
+    const identity = conn.session.identity!;
+    const id = effect.id !== undefined ? { id: effect.id } : {};
+    const current = await deps.presence.portSession(identity.pileId, effect.portNo);
+    if (current.sessionId && current.cardId === effect.cardId && current.startWms === effect.energyWms) {
+      this.send(conn, { type: 'card.ok', ...id, sessionId: current.sessionId });
+      return;
+    }
+    const userId = await deps.cardOwner(effect.cardId);
+    if (userId === undefined) {
+      deps.deviceLog({ pileId: identity.pileId, kind: 'card-refused', atMs, door: conn.transport.door, detail: { portNo: effect.portNo, cardId: effect.cardId } });
+      this.send(conn, { type: 'error', code: 'CARD_REFUSED', message: 'this card belongs to no user', ...id });
+      return;
+    }
+    if (current.sessionId) deps.log.warn({ pileId: identity.pileId, portNo: effect.portNo, previous: current.sessionId }, 'card session on a port that still had a session: the pile says it is free');
+    const sessionId = `card-${randomUUID()}`;
+    const event = deps.envelope('device.session-started', {
+      ...identity,
+      portNo: effect.portNo,
+      sessionId,
+      cardId: effect.cardId,
+      userId,
+      meterStartWms: effect.energyWms,
+      at: atMs,
+    });
+    await deps.presence.startPortSession(identity.pileId, effect.portNo, { sessionId, startWms: effect.energyWms, cardId: effect.cardId }, atMs, event);
+    deps.log.info({ pileId: identity.pileId, portNo: effect.portNo, sessionId }, 'card session started');
+    deps.deviceLog({ pileId: identity.pileId, kind: 'card-start', atMs, door: conn.transport.door, detail: { portNo: effect.portNo, cardId: effect.cardId, sessionId, userId } });
+    this.send(conn, { type: 'card.ok', ...id, sessionId });
+  }
+
+  private async login(conn: Conn, loginId: string, secret: string, id: string | undefined): Promise<void> {
+    const { deps } = this;
+    let found: Authenticated | undefined;
     try {
-      identity = await deps.authenticate(pileId, secret);
+      found = await deps.authenticate(loginId, secret);
     } catch (err) {
-      deps.log.error({ err, pileId }, 'pile login check failed');
+      deps.log.error({ err, pileId: loginId }, 'pile login check failed');
       await this.run(conn, conn.session.loginUnavailable(id));
       return;
     }
     const atMs = deps.clockNow();
-    if (!identity) {
-      // the pile id is what the peer claimed; the secret is never logged
-      deps.log.warn({ pileId, remote: conn.transport.remote, door: conn.transport.door }, 'pile login refused');
-      deps.deviceLog({ pileId, kind: 'login-refused', atMs, door: conn.transport.door, detail: { remote: conn.transport.remote } });
+    if (!found) {
+      // the id is what the peer claimed; the secret is never logged
+      deps.log.warn({ pileId: loginId, remote: conn.transport.remote, door: conn.transport.door }, 'pile login refused');
+      deps.deviceLog({ pileId: loginId, kind: 'login-refused', atMs, door: conn.transport.door, detail: { remote: conn.transport.remote } });
       await this.run(conn, conn.session.loginRefused(id));
       return;
     }
@@ -349,6 +515,7 @@ export class PileHub {
       return;
     }
 
+    const { identity, device } = found;
     const previous = this.piles.get(identity.pileId);
     if (previous && previous !== conn) {
       previous.superseded = true;
@@ -356,7 +523,7 @@ export class PileHub {
       previous.enqueue(() => effects);
     }
     this.piles.set(identity.pileId, conn);
-    conn.session.loginAccepted(identity, deps.realNow());
+    conn.session.loginAccepted(identity, deps.realNow(), device);
 
     const faulted = await deps.presence.isFaulted(identity.pileId);
     const event = deps.envelope('device.pile-online', {
@@ -372,6 +539,8 @@ export class PileHub {
       type: 'login.ok',
       ...(id ? { id } : {}),
       ...identity,
+      deviceId: device.deviceId,
+      ports: device.ports,
       heartbeatIntervalMs,
       heartbeatIntervalS: heartbeatIntervalMs / 1000,
       faulted,
@@ -388,6 +557,8 @@ export class PileHub {
   async finish(conn: Conn, reason: CloseReason): Promise<void> {
     if (conn.finished) return;
     conn.finished = true;
+    // device.command calls waiting for this connection's answer: the pile is gone, it will not answer here
+    for (const w of [...conn.waiting.values()]) w.resolve({ kind: 'offline' });
     conn.session.transportClosed();
     this.conns.delete(conn);
     try {

@@ -1,14 +1,15 @@
 // The device-bridge: piles on the JSON protocol over WebSocket (/piles) and TCP (PILE_TCP_PORT). This file wires
-// the stores (devices in MongoDB, presence in Redis), the pile hub and the command router; handlers.ts registers the
-// doors and the pile-command queue. Everything with logic lives in the modules it wires.
+// the stores (devices in MongoDB, presence in Redis), the pile hub, the command router and the device registry;
+// handlers.ts registers the doors, the pile-command queue and the device.* RPCs. Everything with logic lives in the modules it wires.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DEV_PILE_MASTER_KEY } from '@voltq/pile-sim/secrets';
-import { RedisOutbox, runIfMain, type RunServiceOptions } from '@voltq/kit';
+import { isDomainError, RedisOutbox, runIfMain, type RunServiceOptions } from '@voltq/kit';
 import { configSchema } from './config.js';
 import { registerHandlers } from './handlers.js';
 import { PileHub } from './hub.js';
 import { PileCommandRouter } from './pile-commands.js';
+import { DeviceRegistry } from './registry.js';
 import { authenticatePile, deviceModels, parseSeedList, recordDeviceLog, seedDevices } from './store/devices.js';
 import { Presence } from './store/presence.js';
 
@@ -41,7 +42,15 @@ export const deviceBridgeService = {
       clockNow: () => clock.now(),
       clockIso: (ms) => clock.iso(ms),
       realNow: () => Date.now(),
-      authenticate: (pileId, secret) => authenticatePile(models, pileId, secret),
+      authenticate: (deviceId, secret) => authenticatePile(models, deviceId, secret),
+      cardOwner: async (cardId) => {
+        try {
+          return (await bus.call('auth.cardOwner', { cardId })).userId;
+        } catch (err) {
+          if (isDomainError(err) && err.code === 'NOT_FOUND') return undefined;
+          throw err;
+        }
+      },
       presence,
       envelope: (type, payload) => bus.envelope(type, payload),
       deviceLog: (entry) => {
@@ -51,12 +60,14 @@ export const deviceBridgeService = {
       session: { heartbeatIntervalMs: intervalMs, heartbeatMisses: misses, loginTimeoutMs: config.pileLoginTimeoutMs },
     });
     const router = new PileCommandRouter({ bus, hub, presence, clock, log, replicaId });
+    const registry = new DeviceRegistry({ models, presence, hub, bus, clock, log, replicaId });
 
     const { tcp } = await registerHandlers({
       http: ctx.http,
       bus,
       hub,
       router,
+      registry,
       replicaId,
       tcp: { host: config.pileTcpHost ?? config.httpHost, port: config.pileTcpPort },
       maxMessageBytes: config.pileMaxMessageBytes,

@@ -5,12 +5,20 @@ import { deviceNames } from '@voltq/contracts';
 import type { Logger } from '@voltq/kit';
 import { derivePileSecret } from '@voltq/pile-sim/secrets';
 import { hashSecret, verifyAgainstDummy, verifySecret } from '../secrets.js';
-import type { PileIdentity } from '../domain/session.js';
+import { deviceRecord, seededPileType, type DeviceRecord } from '../domain/devices.js';
+import type { DeviceInfo, PileIdentity } from '../domain/session.js';
 
 export interface DeviceDoc {
-  _id: string; // pileId `<stationId>-<pileNo>`
+  _id: string; // deviceId: the login id (a seeded queue pile's is its pileId)
+  /** 004's pile id `<stationId>-<pileNo>` (deviceNames.pileId): events and commands name the pile by it */
+  pileId: string;
   stationId: string;
   pileNo: string;
+  protocol: 'ocpp1.6' | 'json';
+  pileType: 1 | 2;
+  powerW: number;
+  ports: number;
+  manufacturer?: string;
   secretHash: string;
   enabled: boolean;
   createdAt: Date;
@@ -19,8 +27,14 @@ export interface DeviceDoc {
 const deviceSchema = new Schema<DeviceDoc>(
   {
     _id: { type: String, required: true },
+    pileId: { type: String },
     stationId: { type: String, required: true },
     pileNo: { type: String, required: true },
+    protocol: { type: String, enum: ['ocpp1.6', 'json'] },
+    pileType: { type: Number, enum: [1, 2] },
+    powerW: { type: Number },
+    ports: { type: Number },
+    manufacturer: { type: String },
     secretHash: { type: String, required: true },
     enabled: { type: Boolean, default: true },
     createdAt: { type: Date, default: () => new Date() },
@@ -28,8 +42,12 @@ const deviceSchema = new Schema<DeviceDoc>(
   { collection: 'devices', versionKey: false },
 );
 deviceSchema.index({ stationId: 1, pileNo: 1 }, { unique: true });
+// sparse: devices stored before the field existed have none (deviceRecord defaults it to their _id)
+deviceSchema.index({ pileId: 1 }, { unique: true, sparse: true });
 
-export type DeviceLogKind = 'login' | 'login-refused' | 'logout' | 'offline' | 'fault' | 'recovery' | 'command' | 'command-ack';
+export type DeviceLogKind =
+  | 'login' | 'login-refused' | 'logout' | 'offline' | 'fault' | 'recovery' | 'command' | 'command-ack'
+  | 'card-start' | 'card-refused' | 'session-stopped';
 
 export interface DeviceLogDoc {
   pileId: string;
@@ -104,8 +122,13 @@ export async function seedDevices(models: DeviceModels, piles: PileIdentity[], m
     try {
       await models.Device.create({
         _id: pile.pileId,
+        pileId: pile.pileId,
         stationId: pile.stationId,
         pileNo: pile.pileNo,
+        protocol: 'json',
+        pileType: seededPileType(pile.pileNo),
+        powerW: 0, // unknown: the station's configuration has it
+        ports: 1,
         secretHash: await hashSecret(derivePileSecret(masterKey, pile.pileId)),
       });
       created++;
@@ -118,13 +141,72 @@ export async function seedDevices(models: DeviceModels, piles: PileIdentity[], m
   return created;
 }
 
+export interface Authenticated {
+  identity: PileIdentity;
+  device: DeviceInfo;
+}
+
 /** The pile's identity when the secret matches; undefined for an unknown, disabled or badly authenticated pile. */
-export async function authenticatePile(models: DeviceModels, pileId: string, secret: string): Promise<PileIdentity | undefined> {
-  const device = await models.Device.findById(pileId).lean();
-  if (!device || !device.enabled) {
+export async function authenticatePile(models: DeviceModels, deviceId: string, secret: string): Promise<Authenticated | undefined> {
+  const doc = await models.Device.findById(deviceId).lean();
+  if (!doc || doc.enabled === false) {
     await verifyAgainstDummy(secret);
     return undefined;
   }
-  if (!(await verifySecret(secret, device.secretHash))) return undefined;
-  return { pileId: device._id, stationId: device.stationId, pileNo: device.pileNo };
+  if (!(await verifySecret(secret, doc.secretHash))) return undefined;
+  const d = deviceRecord(doc);
+  return { identity: { pileId: d.pileId, stationId: d.stationId, pileNo: d.pileNo }, device: { deviceId: d.deviceId, ports: d.ports } };
+}
+
+// ---- the registry (device.register / list / get / remove) -------------------------------------------------------
+
+export async function findDevice(models: DeviceModels, by: { deviceId?: string; pileId?: string }): Promise<DeviceRecord | undefined> {
+  const filter = by.deviceId !== undefined ? { _id: by.deviceId } : { $or: [{ pileId: by.pileId }, { pileId: { $exists: false }, _id: by.pileId }] };
+  const doc = await models.Device.findOne(filter).lean();
+  return doc ? deviceRecord(doc) : undefined;
+}
+
+/** A scanned code: a device id, a pile id, or a pile number; several matches of the same kind are ambiguous. */
+export async function findDeviceByCode(models: DeviceModels, code: string): Promise<DeviceRecord[]> {
+  const exact = await findDevice(models, { deviceId: code }) ?? await findDevice(models, { pileId: code });
+  if (exact) return [exact];
+  const docs = await models.Device.find({ pileNo: code }).sort({ createdAt: 1 }).limit(2).lean();
+  return docs.map(deviceRecord);
+}
+
+export async function listDevices(models: DeviceModels, stationId?: string): Promise<DeviceRecord[]> {
+  const docs = await models.Device.find(stationId !== undefined ? { stationId } : {}).sort({ stationId: 1, pileNo: 1 }).lean();
+  return docs.map(deviceRecord);
+}
+
+/** Stores a new device; false when its device id, pile id or (station, pile number) exists. */
+export async function insertDevice(models: DeviceModels, d: Omit<DeviceRecord, 'enabled' | 'createdAtMs'>, secretHash: string, now: Date): Promise<boolean> {
+  try {
+    await models.Device.create({
+      _id: d.deviceId,
+      pileId: d.pileId,
+      stationId: d.stationId,
+      pileNo: d.pileNo,
+      protocol: d.protocol,
+      pileType: d.pileType,
+      powerW: d.powerW,
+      ports: d.ports,
+      ...(d.manufacturer ? { manufacturer: d.manufacturer } : {}),
+      secretHash,
+      enabled: true,
+      createdAt: now,
+    });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return false;
+    throw err;
+  }
+}
+
+export async function deviceTaken(models: DeviceModels, d: { deviceId: string; pileId: string; stationId: string; pileNo: string }): Promise<boolean> {
+  return (await models.Device.exists({ $or: [{ _id: d.deviceId }, { _id: d.pileId }, { pileId: d.pileId }, { stationId: d.stationId, pileNo: d.pileNo }] })) !== null;
+}
+
+export async function deleteDevice(models: DeviceModels, deviceId: string): Promise<boolean> {
+  return (await models.Device.deleteOne({ _id: deviceId })).deletedCount === 1;
 }

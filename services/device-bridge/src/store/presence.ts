@@ -4,7 +4,9 @@
 // script, so the change and its event cannot be separated by a crash (DESIGN "Messaging"); kit's RedisOutbox relays it.
 import type { Redis } from 'ioredis';
 import { deviceNames, type Envelope } from '@voltq/contracts';
-import type { Meter, PileState } from '@voltq/pile-sim/protocol';
+import type { Meter, PileState, PortState } from '@voltq/pile-sim/protocol';
+import { portField, type LiveState } from '../domain/devices.js';
+import type { PortReading } from '../domain/session.js';
 
 /** What presence needs from kit's RedisOutbox. */
 export interface OutboxStream {
@@ -26,6 +28,7 @@ local o = redis.call('GET', KEYS[1])
 if not o then return -1 end
 if o ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', KEYS[2], 'lastSeenAt', ARGV[3])
 if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'lastHeartbeatMs', ARGV[3]) end
 return 1`;
 
@@ -57,7 +60,28 @@ end
 redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
 return 1`;
 
+// A port's session ended (ARGV: the port's field prefix, sessionId, meterWms, atMs, then the event's fields). 1 = ended (event appended);
+// 0 = this stop was reported before (a retry after a lost answer): nothing again.
+const SESSION_STOP = `
+local p = ARGV[1]
+if redis.call('HGET', KEYS[1], p .. 'stoppedSessionId') == ARGV[2] then return 0 end
+if redis.call('HGET', KEYS[1], p .. 'sessionId') == ARGV[2] then
+  redis.call('HDEL', KEYS[1], p .. 'sessionId', p .. 'orderId', p .. 'cardId', p .. 'startWms')
+end
+redis.call('HSET', KEYS[1], p .. 'stoppedSessionId', ARGV[2], p .. 'meterWms', ARGV[3], p .. 'meterAt', ARGV[4])
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 5))
+return 1`;
+
+/** The session the bridge knows on a port (from a start's answer or a card start). */
+export interface PortSession {
+  sessionId?: string;
+  orderId?: string;
+  cardId?: string;
+  startWms?: number;
+}
+
 type Scripts = {
+  voltqPortSessionStop(...args: (string | number)[]): Promise<number>;
   voltqPileClaim(...args: (string | number)[]): Promise<string | null>;
   voltqPileTouch(...args: (string | number)[]): Promise<number>;
   voltqPileOffline(...args: (string | number)[]): Promise<number>;
@@ -81,6 +105,7 @@ export class Presence {
     redis.defineCommand('voltqPileTouch', { numberOfKeys: 2, lua: TOUCH });
     redis.defineCommand('voltqPileOffline', { numberOfKeys: 4, lua: OFFLINE });
     redis.defineCommand('voltqPileFault', { numberOfKeys: 2, lua: FAULT });
+    redis.defineCommand('voltqPortSessionStop', { numberOfKeys: 2, lua: SESSION_STOP });
     this.r = redis as Redis & Scripts;
   }
 
@@ -143,6 +168,80 @@ export class Presence {
 
   async recordMeter(pileId: string, meter: Meter, atMs: number): Promise<void> {
     await this.r.hset(this.keys(pileId).telemetry, meterFields(meter, atMs));
+  }
+
+  // ---- ports (walk-up piles): fields `p<portNo>.<name>` of the telemetry hash (domain/devices.ts portField) ----
+
+  async recordPortStatus(pileId: string, portNo: number, state: PortState, atMs: number, meter?: Meter): Promise<void> {
+    const f = (n: Parameters<typeof portField>[1]) => portField(portNo, n);
+    const fields: Record<string, string | number> = { [f('state')]: state, [f('statusAt')]: atMs };
+    if (meter) {
+      fields[f('meterWms')] = meter.energyWms;
+      fields[f('meterAt')] = atMs;
+      if (meter.powerW !== undefined) fields[f('powerW')] = meter.powerW;
+    }
+    await this.r.hset(this.keys(pileId).telemetry, fields);
+  }
+
+  async portSession(pileId: string, portNo: number): Promise<PortSession> {
+    const names = ['sessionId', 'orderId', 'cardId', 'startWms'] as const;
+    const vals = await this.r.hmget(this.keys(pileId).telemetry, ...names.map((n) => portField(portNo, n)));
+    const out: PortSession = {};
+    if (vals[0]) out.sessionId = vals[0];
+    if (vals[1]) out.orderId = vals[1];
+    if (vals[2]) out.cardId = vals[2];
+    if (vals[3]) out.startWms = Number(vals[3]);
+    return out;
+  }
+
+  /** The port's latest reading, and its `device.meter` in the same transaction. */
+  async recordPortMeter(pileId: string, portNo: number, reading: PortReading, atMs: number, event: Envelope<'device.meter'>): Promise<void> {
+    const f = (n: Parameters<typeof portField>[1]) => portField(portNo, n);
+    const fields: Record<string, string | number> = { [f('meterWms')]: reading.energyWms, [f('meterAt')]: atMs };
+    for (const k of ['powerW', 'voltageV', 'currentA', 'temperatureC'] as const) if (reading[k] !== undefined) fields[f(k)] = reading[k];
+    await this.r.multi().hset(this.keys(pileId).telemetry, fields).xadd(this.outbox.streamKey, '*', ...this.outbox.fields(event)).exec();
+  }
+
+  /** A session began on the port (a start's answer, a card start), with its event when it has one. */
+  async startPortSession(pileId: string, portNo: number, session: PortSession & { sessionId: string; startWms: number }, atMs: number, event?: Envelope): Promise<void> {
+    const f = (n: Parameters<typeof portField>[1]) => portField(portNo, n);
+    const key = this.keys(pileId).telemetry;
+    const fields: Record<string, string | number> = { [f('sessionId')]: session.sessionId, [f('startWms')]: session.startWms, [f('meterWms')]: session.startWms, [f('meterAt')]: atMs };
+    if (session.orderId) fields[f('orderId')] = session.orderId;
+    if (session.cardId) fields[f('cardId')] = session.cardId;
+    const tx = this.r.multi().hdel(key, f('orderId'), f('cardId')).hset(key, fields);
+    if (event) tx.xadd(this.outbox.streamKey, '*', ...this.outbox.fields(event));
+    await tx.exec();
+  }
+
+  /** The pile ended a port's session: appends `device.session-stopped`; false for a repeated report. */
+  async stopPortSession(pileId: string, portNo: number, sessionId: string, meterWms: number, atMs: number, event: Envelope<'device.session-stopped'>): Promise<boolean> {
+    const k = this.keys(pileId);
+    const res = await this.r.voltqPortSessionStop(k.telemetry, this.outbox.streamKey, `p${portNo}.`, sessionId, meterWms, atMs, ...this.outbox.fields(event));
+    return res === 1;
+  }
+
+  /** Live state of many piles in one round trip (device.list / device.get). */
+  async liveStates(pileIds: string[]): Promise<LiveState[]> {
+    if (pileIds.length === 0) return [];
+    const pipe = this.r.pipeline();
+    for (const pileId of pileIds) {
+      const k = this.keys(pileId);
+      pipe.get(k.owner);
+      pipe.hgetall(k.telemetry);
+    }
+    const res = (await pipe.exec()) ?? [];
+    return pileIds.map((_, i) => {
+      const [ownerErr, owner] = res[2 * i] ?? [];
+      const [telErr, telemetry] = res[2 * i + 1] ?? [];
+      if (ownerErr || telErr) throw ownerErr ?? telErr;
+      return { owner: typeof owner === 'string' ? owner : null, telemetry: (telemetry ?? {}) as Record<string, string> };
+    });
+  }
+
+  /** A removed device's telemetry goes with it (a device registered again under the id starts clean). */
+  async forget(pileId: string): Promise<void> {
+    await this.r.del(this.keys(pileId).telemetry);
   }
 
   async telemetry(pileId: string): Promise<Record<string, string>> {

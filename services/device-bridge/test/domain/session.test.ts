@@ -71,3 +71,51 @@ t.test('session: commands reach only an online pile', async (t) => {
   t.same(sent(s.replaced()), [{ type: 'error', code: 'REPLACED', message: 'this pile logged in on another connection' }]);
   t.equal(s.command(cmd), undefined);
 });
+
+function onlineWithPorts(ports: number): PileSession {
+  const s = new PileSession('tcp', opts, 0);
+  s.receive(JSON.stringify({ type: 'login', deviceId: 'IMEI-1', secret: 'x' }), 0);
+  s.loginAccepted({ pileId: 'park-P1', stationId: 'park', pileNo: 'P1' }, 0, { deviceId: 'IMEI-1', ports });
+  return s;
+}
+
+t.test('session: a device logs in with its device id; port messages become port effects', async (t) => {
+  const s = new PileSession('ws', opts, 0);
+  t.same(s.receive(JSON.stringify({ type: 'login', deviceId: 'IMEI-1', secret: 'x', id: 'l' }), 0), [{ kind: 'authenticate', pileId: 'IMEI-1', secret: 'x', id: 'l' }]);
+  t.match(sent(new PileSession('ws', opts, 0).receive('{"type":"login","secret":"x"}', 0)), [{ code: 'INVALID', message: /deviceId/ }]);
+
+  const p = onlineWithPorts(2);
+  t.same(p.receive('{"type":"status","portNo":2,"state":"preparing"}', 1), [{ kind: 'port-status', portNo: 2, state: 'preparing' }]);
+  t.match(sent(p.receive('{"type":"status","state":"finishing","id":"s"}', 1)), [{ code: 'INVALID', id: 's', message: /port state/ }], 'port words need a port');
+  t.same(p.receive('{"type":"status","state":"idle"}', 1), [{ kind: 'status', state: 'idle' }], 'pile-level status as before');
+  t.same(p.receive('{"type":"meter","portNo":1,"energyWms":10,"powerW":7000,"voltageV":220,"currentA":31.8,"temperatureC":40}', 2), [
+    { kind: 'port-meter', portNo: 1, reading: { energyWms: 10, powerW: 7000, voltageV: 220, currentA: 31.8, temperatureC: 40 } },
+  ]);
+  t.match(sent(p.receive('{"type":"meter","portNo":3,"energyWms":10,"id":"m"}', 2)), [{ code: 'INVALID', id: 'm', message: 'port 3 does not exist: this pile has 2 ports' }]);
+  t.same(p.receive('{"type":"card.start","portNo":1,"cardId":"CARD-7","energyWms":10,"id":"c"}', 3), [{ kind: 'card-start', portNo: 1, cardId: 'CARD-7', energyWms: 10, id: 'c' }]);
+  t.same(p.receive('{"type":"session.stopped","portNo":1,"sessionId":"s1","energyWms":99,"reason":"full"}', 4), [
+    { kind: 'session-stopped', portNo: 1, sessionId: 's1', energyWms: 99, reason: 'full' },
+  ]);
+  t.same(p.receive('{"type":"command.ack","commandId":"c1","accepted":true,"meterWms":10,"data":{"status":"Accepted"}}', 5), [
+    { kind: 'command-ack', commandId: 'c1', accepted: true, meterWms: 10, data: { status: 'Accepted' } },
+  ]);
+});
+
+t.test('session: commands to a pile with ports', async (t) => {
+  const p = onlineWithPorts(2);
+  t.same(sent(p.command({ commandId: 'c1', pileId: 'park-P1', action: 'start', portNo: 2, sessionId: 's1', targetEnergyWms: 900 })!), [
+    { type: 'start', commandId: 'c1', portNo: 2, sessionId: 's1', targetEnergyWms: 900 },
+  ]);
+  t.same(sent(p.control('c2', { command: 'start', portNo: 1, sessionId: 's2', orderId: 'o2', targetEnergyWms: 5 })!), [
+    { type: 'start', commandId: 'c2', portNo: 1, sessionId: 's2', orderId: 'o2', targetEnergyWms: 5 },
+  ]);
+  t.same(sent(p.control('c3', { command: 'stop', portNo: 1, sessionId: 's2' })!), [{ type: 'stop', commandId: 'c3', portNo: 1, sessionId: 's2' }]);
+  t.same(sent(p.control('c4', { command: 'config', config: [1, 2, 255] })!), [{ type: 'config', commandId: 'c4', config: [1, 2, 255] }]);
+  t.same(sent(p.control('c5', { command: 'reset', type: 'Hard' })!), [{ type: 'command', commandId: 'c5', command: 'reset', kind: 'Hard' }], 'the reset type travels as kind');
+  t.same(sent(p.control('c6', { command: 'change-configuration', key: 'HeartbeatInterval', value: '60' })!), [
+    { type: 'command', commandId: 'c6', command: 'change-configuration', key: 'HeartbeatInterval', value: '60' },
+  ]);
+  t.same(kinds(p.removed()), ['send', 'close']);
+  t.match(sent(onlineWithPorts(1).removed()), [{ code: 'REMOVED' }]);
+  t.equal(p.control('c7', { command: 'reset', type: 'Soft' }), undefined, 'nothing reaches a closed session');
+});
