@@ -65,6 +65,8 @@ class Conn implements Connection {
   readonly sent = new Map<string, PileCommand>();
   /** device.command calls waiting for the pile's answer, by command id */
   readonly waiting = new Map<string, { control: DeviceControl; resolve: (o: ControlOutcome) => void }>();
+  /** device.commands sent on this connection (a late answer is still theirs, not a pile.command's); oldest dropped */
+  readonly controls = new Map<string, DeviceControl>();
 
   constructor(
     private readonly hub: PileHub,
@@ -219,6 +221,8 @@ export class PileHub {
           resolve(o);
         },
       });
+      conn.controls.set(commandId, control);
+      if (conn.controls.size > 100) conn.controls.delete(conn.controls.keys().next().value!);
       conn.enqueue(() => effects);
       this.deps.deviceLog({
         pileId,
@@ -379,10 +383,12 @@ export class PileHub {
       }
       case 'command-ack': {
         const waiter = conn.waiting.get(effect.commandId);
-        const cmd = conn.sent.get(effect.commandId);
-        // an accepted start: the port's session from the register the pile answered with
-        const start = waiter?.control.command === 'start'
-          ? { portNo: waiter.control.portNo, sessionId: waiter.control.sessionId, orderId: waiter.control.orderId, cardId: waiter.control.idTag }
+        const control = waiter?.control ?? conn.controls.get(effect.commandId);
+        const cmd = control ? undefined : conn.sent.get(effect.commandId);
+        // an accepted start: the port's session from the register the pile answered with (also when the answer came
+        // after the caller stopped waiting: the pile does charge)
+        const start = control?.command === 'start'
+          ? { portNo: control.portNo, sessionId: control.sessionId, orderId: control.orderId, cardId: control.idTag }
           : cmd?.action === 'start' && cmd.sessionId ? { portNo: cmd.portNo ?? 1, sessionId: cmd.sessionId, orderId: cmd.orderId, cardId: undefined } : undefined;
         if (start && effect.accepted) {
           const startWms = effect.meterWms ?? (await deps.presence.portSession(pileId, start.portNo)).startWms ?? 0;
@@ -403,6 +409,9 @@ export class PileHub {
             ...(effect.data !== undefined ? { data: effect.data } : {}),
             atMs,
           });
+        } else if (control) {
+          // a device.command whose caller timed out: it got PILE_TIMEOUT; this answer is only logged
+          deps.log.warn({ pileId, commandId: effect.commandId, command: control.command, accepted: effect.accepted }, 'pile answered a command after its timeout');
         } else {
           // a pile.command: the answer goes back to its sender (the scheduler), stored before the pile hears "ack"
           await deps.presence.announce(deps.envelope('device.command-acked', {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { WMS_PER_KWH, type Envelope, type StationView } from '@voltq/contracts';
 import { createLocalClock, DomainError, runService } from '@voltq/kit';
-import { runWalkUpPiles, SimPile, type WalkUpPiles } from '@voltq/pile-sim';
+import { runWalkUpPiles, type WalkUpPiles } from '@voltq/pile-sim';
 import { startServiceHarness } from '../../../test/support/service-harness.js';
 import { deviceBridgeService } from '../src/main.js';
 import { RawPile } from './support/helpers.js';
@@ -186,13 +186,17 @@ t.test('a card at the pile: a known card starts a session of its owner, an unkno
 
 t.test('a pile that never answers times out; a disconnected one is offline', async (t) => {
   const reg = await register({ deviceId: 'IMEI-2', pileNo: 'P2', ports: 1 });
-  const mute = new SimPile({ deviceId: 'IMEI-2', secret: reg.secret, door: 'tcp', wsUrl: wsB, tcp: { host: '127.0.0.1', port: tcpPorts[1]! }, ports: 1, answerCommands: false });
-  mute.start();
-  await h.waitFor('device.pile-online', (e) => e.payload.pileId === 'park-P2');
+  const slow = await RawPile.tcp(tcpPorts[1]!);
+  t.match(await slow.ask({ type: 'login', deviceId: 'IMEI-2', secret: reg.secret }, 'l'), { type: 'login.ok', pileId: 'park-P2' });
   const began = Date.now();
   await t.rejects(command('IMEI-2', { command: 'start', portNo: 1, sessionId: 'sess-m' }, { timeoutMs: 600 }), { code: 'TIMEOUT', details: { reason: 'PILE_TIMEOUT' } });
   t.ok(Date.now() - began >= 550, 'after the timeout asked for');
-  await mute.stop();
+  // the pile answers late: the bridge keeps what the pile says (it is charging) but announces no acknowledgement
+  const start = await slow.next((m) => m.type === 'start');
+  t.same(await slow.ask({ type: 'command.ack', commandId: start.commandId, accepted: true, meterWms: 0 }, 'late'), { type: 'ack', for: 'command.ack', id: 'late' });
+  t.match((await h.bus.call('device.get', { deviceId: 'IMEI-2' })).portStates[0], { sessionId: 'sess-m' });
+  t.same(h.events.filter((e) => e.type === 'device.command-acked' && e.payload.commandId === start.commandId), [], 'no command-acked for a device.command');
+  slow.end();
   await h.waitFor('device.pile-offline', (e) => e.payload.pileId === 'park-P2');
   await t.rejects(command('IMEI-2', { command: 'reset', type: 'Hard' }), { code: 'PILE_STATE', details: { reason: 'PILE_OFFLINE' } });
   const list = await h.bus.call('device.list', { stationId: 'park' });
