@@ -94,10 +94,12 @@ t.test('a walk-up charge of 2 kWh paid from a WeChat-recharged balance', async (
   t.equal(busy.body?.data?.status, 2, 'the port is in use while charging');
 
   // the car charges; the order stops itself at 2 kWh and is billed
+  let last: unknown;
   const done = await eventually(async () => {
     const res = await api.get(`/api/order/${orderId}`, token);
+    last = res.body;
     return res.body?.data?.status === 2 && res.body.data.paymentStatus === 1 ? res : undefined;
-  }, 30_000, 200);
+  }, 30_000, 200).catch((err: Error) => { throw new Error(`${err.message}; the order: ${JSON.stringify(last)}`); });
   const order = done.body.data;
   t.equal(order.powerConsumption, 2, 'stopped at 2.00 kWh');
   t.equal(order.stopReason, 4, 'stopped by its energy limit');
@@ -146,13 +148,37 @@ t.test('a walk-up charge of 2 kWh paid from a WeChat-recharged balance', async (
   t.match(port.body.data, { totalPowerConsumption: 2, lastOrderId: orderId });
 });
 
-t.test('refusals: a user without balance, a port in use', async (t) => {
-  const register = await api.post('/api/user/register', { username: `walk-poor-${Date.now()}`, password: 'a-long-password-1' });
-  t.equal(register.body?.code, 0, JSON.stringify(register.body));
-  const token = register.body.data.token as string;
+t.test('refusals by balance, port and occupancy; a stop on request', async (t) => {
+  const user = async (name: string) => {
+    const res = await api.post('/api/user/register', { username: `${name}${Date.now() % 1e8}`, password: 'a-long-password-1' });
+    t.equal(res.body?.code, 0, JSON.stringify(res.body));
+    return res.body.data.token as string;
+  };
+  const [poor, other] = [await user('poor'), await user('other')];
   const pile = devices[1]!;
-  const noMoney = await api.post('/api/order/create', { pileId: pile.pileId, portId: `${pile.pileId}-1`, chargingMode: 1, chargingParameter: 0, paymentMethod: 3 }, token);
+  const port1 = `${pile.pileId}-1`;
+  const noMoney = await api.post('/api/order/create', { pileId: pile.pileId, portId: port1, chargingMode: 1, chargingParameter: 0, paymentMethod: 3 }, poor);
   t.equal(noMoney.body?.code, 1005, `no balance: ${JSON.stringify(noMoney.body)}`);
-  const missing = await api.post('/api/order/create', { pileId: pile.pileId, portId: `${pile.pileId}-9`, chargingMode: 1, chargingParameter: 0, paymentMethod: 3 }, token);
+  const missing = await api.post('/api/order/create', { pileId: pile.pileId, portId: `${pile.pileId}-9`, chargingMode: 1, chargingParameter: 0, paymentMethod: 1 }, poor);
   t.equal(missing.body?.code, 2003, `no such port: ${JSON.stringify(missing.body)}`);
+
+  // a WeChat-paid order charging until full (the car is not full for a long while at 7 kW)
+  const charging = await api.post('/api/order/create', { pileId: pile.pileId, portId: port1, chargingMode: 1, chargingParameter: 0, paymentMethod: 1 }, poor);
+  t.equal(charging.body?.code, 0, `create: ${JSON.stringify(charging.body)}`);
+  t.match(charging.body.data.paymentUrl, /^\/api\/payment\/wechat\/pay\?/, 'the prepay page');
+  const orderId = charging.body.data.orderId as string;
+  const taken = await api.post('/api/order/create', { pileId: pile.pileId, portId: port1, chargingMode: 1, chargingParameter: 0, paymentMethod: 1 }, other);
+  t.equal(taken.body?.code, 2005, `the port is occupied: ${JSON.stringify(taken.body)}`);
+  t.equal((await api.get(`/api/order/${orderId}`, other)).body?.code, 3001, "another user's order does not exist for them");
+  t.equal((await api.post(`/api/order/${orderId}/stop`, { stopReason: 1 }, other)).body?.code, 3001);
+
+  const stopped = await api.post(`/api/order/${orderId}/stop`, { stopReason: 1 }, poor);
+  t.equal(stopped.body?.code, 0, `stop: ${JSON.stringify(stopped.body)}`);
+  const ended = await eventually(async () => {
+    const res = await api.get(`/api/order/${orderId}`, poor);
+    return res.body?.data?.status === 2 ? res : undefined;
+  }, 15_000, 200);
+  t.equal(ended.body.data.stopReason, 1, 'stopped by the user');
+  t.ok(ended.body.data.powerConsumption > 0, 'it charged something');
+  t.equal((await api.post(`/api/order/${orderId}/stop`, { stopReason: 1 }, poor)).body?.code, 3003, 'a finished order cannot be stopped again');
 });

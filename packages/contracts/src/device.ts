@@ -9,7 +9,10 @@ export const DeviceProtocol = Literals(['ocpp1.6', 'ws', 'tcp']);
 export const PortNo = Type.Integer({ minimum: 1, maximum: 64 });
 
 const PileRef = {
-  pileId: Id, // device identity (e.g. OCPP chargePointId)
+  /** 004's pile id `<stationId>-<pileNo>` (a seeded queue pile's device id is the same) */
+  pileId: Id,
+  /** the device (its login id: OCPP charge point id, JSON pile IMEI); absent on events of older bridges */
+  deviceId: Type.Optional(Id),
   stationId: Type.Optional(Id),
   pileNo: Type.Optional(Type.String()),
 };

@@ -303,6 +303,7 @@ export const CreateStationParams = Type.Object({
   tariffId: Type.Optional(Id),
 });
 export type CreateStationParams = Static<typeof CreateStationParams>;
+export type StationPileInfo = Static<typeof StationPileInfo>;
 export const StationPileInfo = Type.Object({
   pileNo: Type.String(),
   mode: ChargeMode,
@@ -320,7 +321,7 @@ export const StationView = Type.Object({
   kind: StationKind,
   status: StationStatus,
   tariffId: Id,
-  /** ports free now: a queue station's idle piles (one port each); a walk-up station has no registered devices yet */
+  /** ports free now: a queue station's idle piles (one port each), a walk-up station's idle, enabled, online ports */
   freePorts: Type.Integer({ minimum: 0 }),
   totalPorts: Type.Integer({ minimum: 0 }),
   piles: Type.Array(StationPileInfo),

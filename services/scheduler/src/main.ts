@@ -12,6 +12,7 @@ import { configSchema } from './config.js';
 import { toEngineConfigInput } from './domain/mapping.js';
 import { registerHandlers, serveStation } from './handlers.js';
 import { PileCommandWatch } from './pile-commands.js';
+import { walkUpPileInfo } from './domain/stations.js';
 import { StationCatalog } from './station-catalog.js';
 import { StationWriter } from './station-writer.js';
 import { StationCalls } from './station-calls.js';
@@ -96,6 +97,7 @@ export const schedulerService = {
       store, calls: stations, writer, repo, log, now: () => clock.now(),
       serve: (id) => serveStation(bus, writer, id),
       watch: (id, state) => driver.arm(id, nextDueAt(state)),
+      walkUpPiles: async (stationId) => (await bus.call('device.list', { stationId }, { timeoutMs: 2000 })).items.map(walkUpPileInfo),
     });
     await restoreClock();
     const now = clock.now();

@@ -3,7 +3,7 @@
 // consumer, the clock driver watches it). A station created at runtime through any replica is stored first, then
 // adopted by that replica before the answer; every other replica adopts it on its first call for it
 // (StationCalls.discover), before a clock change, and at the latest on its next refresh (every station poll).
-import type { CreateStationParams, StationsParams, StationsResult, StationView } from '@voltq/contracts';
+import type { CreateStationParams, StationPileInfo, StationsParams, StationsResult, StationView } from '@voltq/contracts';
 import { DomainError, type Logger } from '@voltq/kit';
 import type { StationState } from '@voltq/scheduling';
 import { toEngineConfigInput } from './domain/mapping.js';
@@ -24,6 +24,8 @@ export interface CatalogDeps {
   serve: (stationId: string) => Promise<void>;
   /** the station's next completion (the clock driver watches it from now on) */
   watch: (stationId: string, state: StationState) => void;
+  /** a walk-up station's piles from its registered devices (the device bridge); none when it cannot be asked */
+  walkUpPiles?: (stationId: string) => Promise<StationPileInfo[]>;
 }
 
 export class StationCatalog {
@@ -106,7 +108,14 @@ export class StationCatalog {
   }
 
   private async viewOf(info: StationInfo): Promise<StationView> {
-    const state = info.kind === 'queue' ? await this.deps.calls.load(info.stationId) : null;
-    return stationView(info, state);
+    if (info.kind === 'queue') return stationView(info, await this.deps.calls.load(info.stationId));
+    let piles: StationPileInfo[] = [];
+    try {
+      piles = (await this.deps.walkUpPiles?.(info.stationId)) ?? [];
+    } catch (err) {
+      // the map still lists the station; its ports show 0 until the bridge answers again
+      this.deps.log.warn({ stationId: info.stationId, err: (err as Error).message }, 'walk-up piles unknown: the device bridge did not answer');
+    }
+    return stationView(info, null, piles);
   }
 }

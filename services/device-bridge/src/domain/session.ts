@@ -12,6 +12,8 @@ export interface PileIdentity {
   pileId: string;
   stationId: string;
   pileNo: string;
+  /** the login id, carried on every event so consumers can name the device (`deviceId` of the contracts) */
+  deviceId?: string;
 }
 
 /** What the login found besides the identity events carry: the device's id and its number of ports. */

@@ -155,7 +155,7 @@ export async function authenticatePile(models: DeviceModels, deviceId: string, s
   }
   if (!(await verifySecret(secret, doc.secretHash))) return undefined;
   const d = deviceRecord(doc);
-  return { identity: { pileId: d.pileId, stationId: d.stationId, pileNo: d.pileNo }, device: { deviceId: d.deviceId, ports: d.ports } };
+  return { identity: { pileId: d.pileId, stationId: d.stationId, pileNo: d.pileNo, deviceId: d.deviceId }, device: { deviceId: d.deviceId, ports: d.ports } };
 }
 
 // ---- the registry (device.register / list / get / remove) -------------------------------------------------------

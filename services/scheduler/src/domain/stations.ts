@@ -1,7 +1,7 @@
 // Stations on a map, as pure rules: the great-circle distance (haversine), what a new station must be, the free and
 // total ports a station shows, and the listing (nearest first within a radius, a keyword over name and address,
 // pages). No I/O: the store gives the stations, the live states give the piles.
-import type { CreateStationParams, StationKind, StationStatus, StationView, StationsParams, StationsResult } from '@voltq/contracts';
+import type { CreateStationParams, DeviceView, PileState, StationKind, StationPileInfo, StationStatus, StationView, StationsParams, StationsResult } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import type { StationState } from '@voltq/scheduling';
 import { pileStatus } from './mapping.js';
@@ -62,19 +62,33 @@ export function newStation(p: CreateStationParams, atMs: number): StationInfo {
   };
 }
 
+/** A walk-up station's pile as listed: its registered device, its ports free when idle, enabled and online. */
+export function walkUpPileInfo(device: DeviceView): StationPileInfo {
+  const state: PileState = !device.connected ? 'offline' : device.status === 3 ? 'fault' : device.status === 2 ? 'charging' : 'idle';
+  return {
+    pileNo: device.pileNo,
+    mode: device.pileType === 1 ? 'fast' : 'slow',
+    powerW: device.powerW,
+    state,
+    ports: device.ports,
+    freePorts: device.connected ? device.portStates.filter((p) => p.status === 1 && !p.isDisabled).length : 0,
+  };
+}
+
 /**
  * The station as listed: a queue station's ports are its piles (one each), free when the pile is idle (working, no car
- * on it); a walk-up station has no registered devices yet, so 0 of 0. `state` is the live state (null for a
- * walk-up station, which has none).
+ * on it); a walk-up station's are its devices' ports (`walkUpPiles`, from the device bridge). `state` is the live
+ * state (null for a walk-up station, which has none).
  */
-export function stationView(info: StationInfo, state: StationState | null): StationView {
-  const piles = (state?.piles ?? []).map((p) => {
+export function stationView(info: StationInfo, state: StationState | null, walkUpPiles: StationPileInfo[] = []): StationView {
+  const queuePiles = (state?.piles ?? []).map((p) => {
     const session = p.queue[0]?.session;
     const state = pileStatus(p.state, session != null && session.starting !== true);
     // free: working with no car on it (a car whose start the pile has not confirmed yet holds the port)
     const free = p.state === 'working' && p.queue.length === 0;
     return { pileNo: p.pileNo, mode: p.mode, powerW: p.powerW, state, ports: 1, freePorts: free ? 1 : 0 };
   });
+  const piles = [...queuePiles, ...walkUpPiles];
   return {
     stationId: info.stationId, name: info.name, address: info.address, latitude: info.latitude,
     longitude: info.longitude, kind: info.kind, status: info.status, tariffId: info.tariffId,

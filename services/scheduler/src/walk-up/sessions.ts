@@ -187,7 +187,7 @@ export class WalkUpSessions {
 
   async onMeter(m: MessagePayload<'device.meter'>, correlationId: string): Promise<void> {
     const { store, log } = this.deps;
-    const deviceId = m.pileId;
+    const deviceId = deviceOf(m);
     const rec = m.sessionId !== undefined ? await store.byId(m.sessionId) : await store.liveOnPort(deviceId, m.portNo);
     if (!rec) {
       if (m.sessionId !== undefined) this.stopUnknown(deviceId, m.portNo, m.sessionId, correlationId);
@@ -227,8 +227,8 @@ export class WalkUpSessions {
       log.warn({ sessionId: m.sessionId, deviceId: m.pileId }, 'a session the platform does not know stopped: ignored');
       return;
     }
-    if (rec.deviceId !== m.pileId || rec.portNo !== m.portNo) {
-      log.warn({ sessionId: rec.sessionId, deviceId: m.pileId, portNo: m.portNo }, 'session stop reported by another port: ignored');
+    if (rec.deviceId !== deviceOf(m) || rec.portNo !== m.portNo) {
+      log.warn({ sessionId: rec.sessionId, deviceId: deviceOf(m), portNo: m.portNo }, 'session stop reported by another port: ignored');
       return;
     }
     // before the start was recorded: try again later (redelivered)
@@ -245,7 +245,7 @@ export class WalkUpSessions {
   async onCardStarted(m: MessagePayload<'device.session-started'>, correlationId: string): Promise<void> {
     const { store, log } = this.deps;
     if (await store.byId(m.sessionId)) return; // recorded already
-    const device = await this.deps.device.get(m.pileId);
+    const device = await this.deps.device.get(deviceOf(m));
     const station = await this.deps.station(device.stationId);
     const doc = await this.deps.tariffs.get(station.tariffId);
     const now = this.deps.now();
@@ -296,11 +296,11 @@ export class WalkUpSessions {
   }
 
   async onPileFault(m: MessagePayload<'device.pile-fault'>, correlationId: string): Promise<void> {
-    for (const rec of await this.deps.store.liveOfDevice(m.pileId)) {
+    for (const rec of await this.deps.store.liveOfDevice(deviceOf(m))) {
       if (rec.state === 'starting') continue; // the start fails or is answered by the pile
       const done = await this.endAtLastReading(rec.sessionId, STOP.fault, correlationId);
       if (done) {
-        this.deps.log.warn({ sessionId: rec.sessionId, deviceId: m.pileId, errorCode: m.errorCode }, 'pile fault: walk-up session ended');
+        this.deps.log.warn({ sessionId: rec.sessionId, deviceId: deviceOf(m), errorCode: m.errorCode }, 'pile fault: walk-up session ended');
         void this.sendStop(done).catch((err: unknown) => this.deps.log.error({ err: (err as Error).message, sessionId: rec.sessionId }, 'could not stop a faulted session at the pile'));
       }
     }
@@ -453,4 +453,9 @@ function pileCommandError(err: unknown): unknown {
     return new DomainError('TIMEOUT', err.message, { reason: 'PILE_TIMEOUT' });
   }
   return err;
+}
+
+/** The device a bridge event names: its deviceId (a seeded queue pile's pileId is its device id). */
+function deviceOf(m: { pileId: string; deviceId?: string }): string {
+  return m.deviceId ?? m.pileId;
 }
