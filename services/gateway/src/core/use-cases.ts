@@ -78,9 +78,19 @@ async function billOfCancel(deps: Pick<CoreDeps, 'call' | 'billWaitMs'>, req: Fa
 
 /** One order of the caller (another user's is NOT_FOUND, checked here too). */
 export async function ownOrder(deps: Deps, req: FastifyRequest, userId: string, orderId: string): Promise<OrderView> {
-  const order = await deps.call(req, 'order.get', { orderId, userId });
+  const order = ownedOrNotFound(await deps.call(req, 'order.get', { orderId, userId }), userId, `order ${orderId}`);
   // the order service filters by userId already; checked again so a user can never read another's order
-  return ownedOrNotFound(order, userId, `order ${orderId}`);
+  return withCurrentPayment(deps, req, order);
+}
+
+/**
+ * An order that owed money when its bill was made may have been paid since (`/api/payment/pay`): billing's ledger
+ * says what it owes now (the order service learns of bills, not of later payments).
+ */
+async function withCurrentPayment(deps: Deps, req: FastifyRequest, order: OrderView): Promise<OrderView> {
+  if (order.kind !== 'walk-up' || (order.owedFen ?? 0) === 0) return order;
+  const now = await deps.call(req, 'billing.orderPayment', { orderId: order.orderId, userId: order.userId });
+  return { ...order, paidFen: now.paidFen, owedFen: now.owedFen, paymentStatus: now.owedFen === 0 ? 1 : 0 };
 }
 
 /** The caller's orders, newest first, optionally by state and [fromMs, toMs). */

@@ -162,6 +162,12 @@ export function serveWalkUpFakes(bus: Bus, fakes: Fakes): WalkUpFakes {
     }
     return { paymentId: `PAYO${p.orderId}`, orderId: p.orderId, method: 1, amountFen: owed, status: 1, codeUrl: `weixin://wxpay/bizpayurl?pr=${p.orderId}`, owedFen: owed };
   });
+  serve('billing.orderPayment', (p) => {
+    const o = fakes.orders.get(p.orderId);
+    const billedFen = (o?.paidFen ?? 0) + (o?.owedFen ?? 0);
+    const owed = owedFen.get(p.orderId) ?? 0;
+    return { orderId: p.orderId, billedFen, paidFen: billedFen - owed, owedFen: owed };
+  });
   serve('billing.payment', (p) => {
     const v = payments.get(p.paymentId);
     if (!v || (p.userId !== undefined && v.userId !== p.userId)) throw new DomainError('NOT_FOUND', `payment ${p.paymentId} not found`, { resource: 'payment' });

@@ -150,6 +150,15 @@ t.test('pay what an order owes', async (t) => {
   t.equal(fakes.count('billing.payOrder'), asked, 'billing was not asked');
 });
 
+t.test('an order that owed money when billed shows as paid once billing says so', async (t) => {
+  fakes.orders.set('w-owed', order({ orderId: 'w-owed', userId: String(alice.userId), state: 'finished', kind: 'walk-up', paymentMethod: 3, paidFen: 100, owedFen: 250, paymentStatus: 0 }));
+  walk.owedFen.set('w-owed', 250);
+  t.match((await call('GET', '/api/order/w-owed', alice.token)).body.data, { paymentStatus: 0 }, 'still owing');
+  walk.owedFen.set('w-owed', 0); // paid through /api/payment/pay meanwhile
+  t.match((await call('GET', '/api/order/w-owed', alice.token)).body.data, { paymentStatus: 1 }, 'paid');
+  t.match((await call('GET', '/api/order/w-owed/status', alice.token)).body.data, { paymentStatus: 1 });
+});
+
 t.test('charging control by order: start answers the state, stop stops', async (t) => {
   const id = (await create({ pileId: 'walk-P1', portId: 'walk-P1-1', chargingMode: 1, paymentMethod: 3 })).body.data.orderId as string;
   const started = await call('POST', '/api/ChargingPile/start', alice.token, { orderId: id, deviceAddress: 'IMEI001' });
