@@ -1,36 +1,13 @@
 // Recharges through WeChat Pay against the local sandbox: billing asks for a code_url, the sandbox's signed notify
 // (through a stand-in of the gateway's notify route) credits the balance once even when delivered twice; a forged
 // or tampered notify changes nothing; Alipay and a missing merchant are refused.
-import { createServer } from 'node:http';
 import t from 'tap';
-import { DEV_MERCHANT, startWechatSandbox } from '@voltq/wechat-sandbox';
+import { DEV_MERCHANT } from '@voltq/wechat-sandbox';
 import { parseXml, signed, toXml } from '@voltq/wechat-v2';
 import { startHarness } from '../support/harness.js';
+import { startBillingWithWechat } from '../support/wechat.js';
 
-const sandbox = await startWechatSandbox({ port: 0, merchants: [DEV_MERCHANT], notifyRetryDelaysMs: [100, 300] });
-t.teardown(() => sandbox.close());
-
-// the gateway's POST /api/payment/wechat/notify, as far as billing is concerned: the XML in, billing's answer out
-const billing: { bus?: Awaited<ReturnType<typeof startHarness>>['bus'] } = {};
-const notifyRoute = createServer((req, res) => {
-  let xml = '';
-  req.on('data', (chunk) => (xml += chunk));
-  req.on('end', () => {
-    billing.bus!.call('billing.wechatNotify', { xml }).then(
-      (answer) => res.writeHead(200, { 'content-type': 'application/xml' }).end(answer.answerXml),
-      () => res.writeHead(500).end(),
-    );
-  });
-});
-await new Promise<void>((r) => notifyRoute.listen(0, '127.0.0.1', r));
-t.teardown(() => notifyRoute.close());
-const notifyUrl = `http://127.0.0.1:${(notifyRoute.address() as { port: number }).port}/api/payment/wechat/notify`;
-
-const h = await startHarness([], {
-  WECHAT_PAY_BASE_URL: sandbox.url, WECHAT_APP_ID: DEV_MERCHANT.appid, WECHAT_MCH_ID: DEV_MERCHANT.mchId, WECHAT_MCH_KEY: DEV_MERCHANT.key, WECHAT_NOTIFY_URL: notifyUrl,
-});
-t.teardown(() => h.close());
-billing.bus = h.bus;
+const { h, sandbox } = await startBillingWithWechat(t, []);
 const balance = async (userId: string) => (await h.bus.call('billing.balance', { userId })).balanceFen;
 const codeOf = (codeUrl: string) => /pr=([\w-]+)$/.exec(codeUrl)![1]!;
 async function scanAndPay(codeUrl: string, twice = false) {

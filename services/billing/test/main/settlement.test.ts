@@ -1,40 +1,16 @@
 // Walk-up bills paid from the balance, over the real bus: the bill of a balance- or WeChat-paid session debits the
 // balance by its total (never below zero, the rest owed), once whatever is redelivered; bill.created says what was
 // paid; an order's owed amount is paid from the balance or through a WeChat prepay, once; queue bills are untouched.
-import { createServer } from 'node:http';
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { SessionEnded } from '@voltq/contracts';
-import { DEV_MERCHANT, startWechatSandbox } from '@voltq/wechat-sandbox';
-import { startHarness } from '../support/harness.js';
+import { startBillingWithWechat } from '../support/wechat.js';
 
 const KWH = 3_600_000_000;
 const at = (hhmm: string) => Date.parse(`2025-03-01T${hhmm}:00+08:00`);
 const TOTAL = 3750; // 30 kWh at 30 kW 06:10-07:10 by the default tariff: 13.50 + 24.00 yuan
 
-const sandbox = await startWechatSandbox({ port: 0, merchants: [DEV_MERCHANT], notifyRetryDelaysMs: [100, 300] });
-t.teardown(() => sandbox.close());
-const billing: { bus?: Awaited<ReturnType<typeof startHarness>>['bus'] } = {};
-// the gateway's notify route, as far as billing is concerned
-const notifyRoute = createServer((req, res) => {
-  let xml = '';
-  req.on('data', (chunk) => (xml += chunk));
-  req.on('end', () => {
-    billing.bus!.call('billing.wechatNotify', { xml }).then(
-      (answer) => res.writeHead(200, { 'content-type': 'application/xml' }).end(answer.answerXml),
-      () => res.writeHead(500).end(),
-    );
-  });
-});
-await new Promise<void>((r) => notifyRoute.listen(0, '127.0.0.1', r));
-t.teardown(() => notifyRoute.close());
-const notifyUrl = `http://127.0.0.1:${(notifyRoute.address() as { port: number }).port}/api/payment/wechat/notify`;
-
-const h = await startHarness(['bill.created'], {
-  WECHAT_PAY_BASE_URL: sandbox.url, WECHAT_APP_ID: DEV_MERCHANT.appid, WECHAT_MCH_ID: DEV_MERCHANT.mchId, WECHAT_MCH_KEY: DEV_MERCHANT.key, WECHAT_NOTIFY_URL: notifyUrl,
-});
-t.teardown(() => h.close());
-billing.bus = h.bus;
+const { h, sandbox } = await startBillingWithWechat(t, ['bill.created']);
 
 let n = 0;
 function walkUp(userId: string, over: Partial<SessionEnded> = {}): SessionEnded {

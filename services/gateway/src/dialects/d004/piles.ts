@@ -139,8 +139,8 @@ export function pileListItem004(p: PileModel, ctx: Ctx) {
   };
 }
 
-/** `GET /api/pile/{id}` (004:384-417). */
-export function pileDetail004(p: PileModel, ctx: Ctx) {
+/** What the pile detail and the scanned code begin with (004:384-392, 430-438). */
+function pileHead(p: PileModel) {
   return {
     id: p.pileId,
     stationId: p.stationId,
@@ -149,6 +149,13 @@ export function pileDetail004(p: PileModel, ctx: Ctx) {
     pileType: p.pileType,
     status: p.status,
     powerRate: kw(p.powerW),
+  };
+}
+
+/** `GET /api/pile/{id}` (004:384-417). */
+export function pileDetail004(p: PileModel, ctx: Ctx) {
+  return {
+    ...pileHead(p),
     manufacturer: p.manufacturer,
     totalPorts: p.ports.length,
     onlineStatus: p.connected ? 1 : 0,
@@ -163,13 +170,7 @@ export function pileDetail004(p: PileModel, ctx: Ctx) {
 /** `GET /api/ChargingPile/qrcode/{code}` (004:430-452). */
 export function pileQr004(p: PileModel) {
   return {
-    id: p.pileId,
-    stationId: p.stationId,
-    stationName: p.stationName,
-    pileNo: p.pileNo,
-    pileType: p.pileType,
-    status: p.status,
-    powerRate: kw(p.powerW),
+    ...pileHead(p),
     deviceAddress: p.deviceId ?? null,
     ports: p.ports.map(portBrief),
   };

@@ -69,7 +69,8 @@ export const PileListItem = Type.Object({
   availablePorts: Type.Integer({ description: 'ports idle, enabled and online' }),
   ports: Type.Array(Type.Object(PortBrief)),
 });
-export const PileDetail = Type.Object({
+/** What the pile detail and the scanned code begin with. */
+const PileHead = {
   id: Type.String(),
   stationId: Type.String(),
   stationName: Type.String(),
@@ -77,6 +78,9 @@ export const PileDetail = Type.Object({
   pileType: Type.Integer(),
   status: Status,
   powerRate: Type.Number({ description: 'kW' }),
+};
+export const PileDetail = Type.Object({
+  ...PileHead,
   manufacturer: Type.String(),
   totalPorts: Type.Integer(),
   onlineStatus: Type.Integer(),
@@ -87,13 +91,7 @@ export const PileDetail = Type.Object({
   updateTime: IsoTime,
 });
 export const PileQr = Type.Object({
-  id: Type.String(),
-  stationId: Type.String(),
-  stationName: Type.String(),
-  pileNo: Type.String(),
-  pileType: Type.Integer(),
-  status: Status,
-  powerRate: Type.Number(),
+  ...PileHead,
   deviceAddress: Nullable(Type.String({ description: 'the device id, for the ChargingPile control routes (null: a modelled pile)' })),
   ports: Type.Array(Type.Object(PortBrief)),
 });
