@@ -60,20 +60,8 @@ export class LedgerRepository {
    * a concurrent writer) the stored entry is answered as it is, whatever its amount; the caller compares.
    */
   async enter(input: Omit<EntryInput, 'entryId'>): Promise<LedgerEntry> {
-    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
-      const entered = await this.byCause(input.userId, input.cause);
-      if (entered) return entered;
-      const tail: LedgerTail | undefined = await this.tail(input.userId);
-      const entry = nextEntry(tail, { ...input, entryId: new Types.ObjectId().toHexString() });
-      try {
-        await this.Entry.create(entry);
-        return toEntry(entry);
-      } catch (err) {
-        // the same cause entered meanwhile (found on the next turn), or another entry took this seq: re-read
-        if (!isDuplicateKey(err)) throw err;
-      }
-    }
-    throw new DomainError('UNAVAILABLE', `the ledger of user ${input.userId} is too busy: retry`);
+    const entry = await this.append(input, () => input.amountFen);
+    return entry!;
   }
 
   /**
@@ -86,17 +74,29 @@ export class LedgerRepository {
     input: Omit<EntryInput, 'entryId' | 'amountFen'>,
     amountOf: (balanceFen: number) => Promise<number> | number,
   ): Promise<LedgerEntry | undefined> {
+    return this.append(input, async (balanceFen) => {
+      const amountFen = await amountOf(balanceFen);
+      return amountFen > 0 ? -amountFen : undefined;
+    });
+  }
+
+  /** One entry after the tail, once per cause; `signedAmountOf` undefined: nothing to enter. */
+  private async append(
+    input: Omit<EntryInput, 'entryId' | 'amountFen'>,
+    signedAmountOf: (balanceFen: number) => Promise<number | undefined> | number | undefined,
+  ): Promise<LedgerEntry | undefined> {
     for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
       const entered = await this.byCause(input.userId, input.cause);
       if (entered) return entered;
       const tail: LedgerTail | undefined = await this.tail(input.userId);
-      const amountFen = await amountOf(tail?.balanceAfterFen ?? 0);
-      if (amountFen <= 0) return undefined;
-      const entry = nextEntry(tail, { ...input, amountFen: -amountFen, entryId: new Types.ObjectId().toHexString() });
+      const amountFen = await signedAmountOf(tail?.balanceAfterFen ?? 0);
+      if (amountFen === undefined) return undefined;
+      const entry = nextEntry(tail, { ...input, amountFen, entryId: new Types.ObjectId().toHexString() });
       try {
         await this.Entry.create(entry);
         return toEntry(entry);
       } catch (err) {
+        // the same cause entered meanwhile (found on the next turn), or another entry took this seq: re-read
         if (!isDuplicateKey(err)) throw err;
       }
     }
