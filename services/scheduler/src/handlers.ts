@@ -10,8 +10,8 @@ import type { PileCommandWatch } from './pile-commands.js';
 import type { StationCatalog } from './station-catalog.js';
 import type { StationWriter } from './station-writer.js';
 import type { StationCalls } from './station-calls.js';
-import { WALK_UP_PORT_EVENTS } from './walk-up/rules.js';
-import type { WalkUpSessions } from './walk-up/sessions.js';
+import { WALK_UP_PORT_EVENTS } from './domain/walk-up.js';
+import type { WalkUpSessions } from './walk-up-sessions.js';
 
 export interface HandlerDeps extends DeviceReportDeps {
   bus: Bus;

@@ -20,9 +20,9 @@ import { DurableClock, DurableStations } from './store/durable.js';
 import { HeldCommands, PileRegistry } from './store/pile-commands.js';
 import { DEFAULT_STATION_ID, StationStore } from './store/station-configs.js';
 import { StationRepository } from './store/station-repository.js';
-import { WalkUpSessions } from './walk-up/sessions.js';
-import { walkUpModel, WalkUpStore } from './walk-up/store.js';
-import { TariffBook } from './walk-up/tariffs.js';
+import { WalkUpSessions } from './walk-up-sessions.js';
+import { walkUpModel, WalkUpStore } from './store/walk-up-sessions.js';
+import { TariffBook } from './walk-up-tariffs.js';
 
 export const schedulerService = {
   name: 'scheduler',

@@ -6,7 +6,7 @@
 import { DomainError, isDuplicateKey, outboxEntry, outboxField, type Envelope, type OutboxEntry } from '@voltq/kit';
 import type { PortTotals } from '@voltq/contracts';
 import mongoose, { type Connection, type Model } from 'mongoose';
-import { durationOf, energyOf, LIVE_STATES, type WalkUpRecord } from './rules.js';
+import { durationOf, energyOf, LIVE_STATES, type WalkUpRecord } from '../domain/walk-up.js';
 
 type StoredSession = Omit<WalkUpRecord, 'sessionId'> & {
   _id: string;

@@ -7,10 +7,10 @@ import t from 'tap';
 import { WMS_PER_KWH, type Envelope, type StationView } from '@voltq/contracts';
 import { createLocalClock, DomainError, runService } from '@voltq/kit';
 import { runWalkUpPiles, type WalkUpPiles } from '@voltq/pile-sim';
-import { startServiceHarness } from '../../../test/support/service-harness.js';
-import { deviceBridgeService } from '../src/main.js';
-import { RawPile } from './support/helpers.js';
-import { freePort } from './support/ports.js';
+import { startServiceHarness } from '../../../../test/support/service-harness.js';
+import { deviceBridgeService } from '../../src/main.js';
+import { RawPile } from '../support/helpers.js';
+import { freePort } from '../support/ports.js';
 
 const run = randomBytes(3).toString('hex');
 const replicaIds = ['a', 'b'].map((r) => `replica-${r}-${run}`);

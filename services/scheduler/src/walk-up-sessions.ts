@@ -8,9 +8,9 @@ import { DomainError, isDomainError, type Logger } from '@voltq/kit';
 import {
   applyReading, ended, limitRefusal, limitsOf, portRefusal, startedPayload, endedPayload, stopReasonOnStopped, STOP, tariffSnapshot,
   viewOf, withFinalRegister, type Refusal, type StopReason, type WalkUpMode, type WalkUpRecord,
-} from './rules.js';
-import type { WalkUpStore } from './store.js';
-import type { TariffBook } from './tariffs.js';
+} from './domain/walk-up.js';
+import type { WalkUpStore } from './store/walk-up-sessions.js';
+import type { TariffBook } from './walk-up-tariffs.js';
 
 export interface WalkUpTiming {
   /** how long the pile has to answer a start or stop (device.command's timeoutMs) */

@@ -5,7 +5,7 @@ import { WMS_PER_KWH, type DeviceView, type TariffRule } from '@voltq/contracts'
 import {
   applyReading, endedPayload, ended, endReasonOf, feeOf, limitRefusal, portRefusal, reachedLimit, stopReasonOnStopped,
   viewOf, withFinalRegister, type WalkUpRecord,
-} from '../../src/walk-up/rules.js';
+} from '../../src/domain/walk-up.js';
 
 const T0 = Date.parse('2025-03-03T10:00:00+08:00'); // flat hours all day in RULE below
 const MIN = 60_000;
