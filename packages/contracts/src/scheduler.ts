@@ -284,7 +284,7 @@ export const StationExecResult = Type.Object({
 });
 
 
-// ---- stations on a map (document 004's station endpoints, the admin's runtime creation) ----
+// ---- stations on a map (document 004's station endpoints, the admin's runtime creation and edits) ----
 /** `queue`: the waiting area and the scheduling rules; `walk-up`: no waiting area, the user picks a pile and port. */
 export const StationKind = Literals(['queue', 'walk-up']);
 export type StationKind = Static<typeof StationKind>;
@@ -303,6 +303,20 @@ export const CreateStationParams = Type.Object({
   tariffId: Type.Optional(Id),
 });
 export type CreateStationParams = Static<typeof CreateStationParams>;
+/**
+ * An operator's edit of a station: only the fields given change (at least one); its id and kind never do. A tariff
+ * billing does not know is allowed (billing prices it as `default`).
+ */
+export const UpdateStationParams = Type.Object({
+  stationId: Id,
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  address: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+  latitude: Type.Optional(Latitude),
+  longitude: Type.Optional(Longitude),
+  tariffId: Type.Optional(Id),
+  status: Type.Optional(StationStatus),
+}, { additionalProperties: false, minProperties: 2 });
+export type UpdateStationParams = Static<typeof UpdateStationParams>;
 export type StationPileInfo = Static<typeof StationPileInfo>;
 export const StationPileInfo = Type.Object({
   pileNo: Type.String(),
@@ -424,10 +438,12 @@ export const schedulerRpc = {
   'scheduler.clockSet': { params: ClockSetParams, result: ClockView },
   'scheduler.clockAdvance': { params: ClockAdvanceParams, result: ClockView },
   'scheduler.clockGet': { params: Type.Object({}), result: ClockView },
-  // stations: all of them (nearest first with `near`, filtered by `keyword`), one, and a new one at runtime
+  // stations: all of them (nearest first with `near`, filtered by `keyword`), one, a new one at runtime, an edit
   'scheduler.stations': { params: StationsParams, result: StationsResult },
   'scheduler.getStation': { params: Type.Object({ stationId: Id }), result: StationView },
   'scheduler.createStation': { params: CreateStationParams, result: StationView },
+  /** NOT_FOUND resource station for an unknown id; VALIDATION for a blank name or address, or nothing to change */
+  'scheduler.updateStation': { params: UpdateStationParams, result: StationView },
   'scheduler.startWalkUp': { params: StartWalkUpParams, result: WalkUpSessionView },
   /** the stop command goes to the pile; the answer comes after its acknowledgement (state stopping, or ended) */
   'scheduler.stopWalkUp': { params: StopWalkUpParams, result: WalkUpSessionView },

@@ -48,6 +48,7 @@ export async function registerHandlers(deps: HandlerDeps): Promise<void> {
   await bus.serve('scheduler.stations', (p) => catalog.list(p));
   await bus.serve('scheduler.getStation', (p) => catalog.get(p.stationId));
   await bus.serve('scheduler.createStation', (p) => catalog.create(p));
+  await bus.serve('scheduler.updateStation', (p) => catalog.update(p));
 
   // ---- walk-up sessions: the user picks a pile and port ----
   await bus.serve('scheduler.startWalkUp', (p, c) => walkUp.start(p, c.correlationId));

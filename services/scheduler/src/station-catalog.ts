@@ -2,15 +2,17 @@
 // this replica serves it (its live state exists, its shard queue `scheduler.station.<id>` has this replica as a
 // consumer, the clock driver watches it). A station created at runtime through any replica is stored first, then
 // adopted by that replica before the answer; every other replica adopts it on its first call for it
-// (StationCalls.discover), before a clock change, and at the latest on its next refresh (every station poll).
-import type { CreateStationParams, StationPileInfo, StationsParams, StationsResult, StationView } from '@voltq/contracts';
+// (StationCalls.discover), before a clock change, and at the latest on its next refresh (every station poll). An
+// edit is stored first too, and the replica that made it answers with it; the others replace what they know by the
+// stored station's later revision on their next refresh (or when they list the stations).
+import type { CreateStationParams, StationPileInfo, StationsParams, StationsResult, StationView, UpdateStationParams } from '@voltq/contracts';
 import { DomainError, type Logger } from '@voltq/kit';
 import type { StationState } from '@voltq/scheduling';
 import { toEngineConfigInput } from './domain/mapping.js';
-import { listStations, newStation, stationView, type StationInfo } from './domain/stations.js';
+import { editedStation, listStations, newStation, stationView, type StationInfo } from './domain/stations.js';
 import type { StationCalls } from './station-calls.js';
 import type { StationWriter } from './station-writer.js';
-import { defaultStationConfig, type StationRecord, type StationStore } from './store/station-configs.js';
+import { defaultStationConfig, type EditableInfo, type StationRecord, type StationStore } from './store/station-configs.js';
 import type { StationRepository } from './store/station-repository.js';
 
 export interface CatalogDeps {
@@ -30,6 +32,8 @@ export interface CatalogDeps {
 
 export class StationCatalog {
   private readonly infos = new Map<string, StationInfo>();
+  /** the stored revision each info is of */
+  private readonly revisions = new Map<string, number>();
   private readonly adopting = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: CatalogDeps) {}
@@ -51,7 +55,7 @@ export class StationCatalog {
   private async adoptNow(rec: StationRecord): Promise<void> {
     const { calls, writer, repo, now, serve, watch } = this.deps;
     const id = rec.info.stationId;
-    this.infos.set(id, rec.info);
+    this.remember(rec);
     if (rec.config === null || calls.has(id)) return;
     const state = await writer.ensure(id, toEngineConfigInput(rec.config), now());
     await repo.syncDurable(id);
@@ -60,10 +64,19 @@ export class StationCatalog {
     watch(id, state);
   }
 
-  /** Adopts every stored station this replica does not know yet. */
+  /** What the station is from now on, unless this replica knows a later revision already (a refresh read before an edit). */
+  private remember(rec: StationRecord): void {
+    const id = rec.info.stationId;
+    if (this.infos.has(id) && (this.revisions.get(id) ?? 0) > rec.revision) return;
+    this.infos.set(id, rec.info);
+    this.revisions.set(id, rec.revision);
+  }
+
+  /** Adopts every stored station this replica does not know yet, and takes the edits of those it knows. */
   async refresh(): Promise<void> {
     for (const rec of await this.deps.store.records()) {
       if (!this.infos.has(rec.info.stationId) || (rec.config && !this.deps.calls.has(rec.info.stationId))) await this.adopt(rec);
+      else this.remember(rec);
     }
   }
 
@@ -84,8 +97,29 @@ export class StationCatalog {
     const config = info.kind === 'queue' ? defaultStationConfig(info.stationId) : null;
     await this.deps.store.create(info, config);
     this.deps.log.info({ stationId: info.stationId, kind: info.kind, tariffId: info.tariffId }, 'station created');
-    await this.adopt({ info, config });
+    await this.adopt({ info, config, revision: 0 });
     return this.get(info.stationId);
+  }
+
+  /**
+   * An operator's edit (name, address, point, tariff, status): checked against the stored station, only the fields
+   * given are stored, and this replica knows it before answering, so its next sessions name the new tariff.
+   */
+  async update(p: UpdateStationParams): Promise<StationView> {
+    const { store, log, now } = this.deps;
+    const old = await store.get(p.stationId);
+    if (!old) throw new DomainError('NOT_FOUND', `unknown station ${p.stationId}`, { resource: 'station' });
+    const next = editedStation(old.info, p, now());
+    const fields: EditableInfo = {};
+    for (const key of ['name', 'address', 'latitude', 'longitude', 'tariffId', 'status'] as const) {
+      if (p[key] !== undefined) Object.assign(fields, { [key]: next[key] });
+    }
+    const stored = await store.update(p.stationId, fields, next.updatedAt);
+    if (!stored) throw new DomainError('NOT_FOUND', `unknown station ${p.stationId}`, { resource: 'station' });
+    log.info({ stationId: p.stationId, changed: Object.keys(fields), tariffId: stored.info.tariffId }, 'station edited');
+    await this.adopt(stored);
+    this.remember(stored); // adopt() keeps an adoption under way, which may have read the station before the edit
+    return this.viewOf(stored.info);
   }
 
   /** One station with its piles (NOT_FOUND, as a station, otherwise). */

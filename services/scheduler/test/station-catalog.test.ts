@@ -1,6 +1,8 @@
 // Stations at runtime, over the bus (the scheduler in-process, two replicas): the default station on the map, a
 // queue station created while the scheduler runs takes charge requests at once on every replica, its sessions name
-// its tariff, a walk-up station shows no ports and has no queue, and the refusals (duplicate id, unknown id).
+// its tariff, a walk-up station shows no ports and has no queue, an operator's edit (the list shows it, new sessions
+// name the new tariff, a replica that did not make it takes it on its refresh), and the refusals (duplicate id,
+// unknown id, a bad edit).
 import t from 'tap';
 import { WMS_PER_KWH } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
@@ -8,7 +10,7 @@ import { defaultStationConfig, StationStore } from '../src/store/station-configs
 import { refusal, startHarness, type Harness } from './support/harness.js';
 
 const T0 = Date.parse('2025-03-03T09:00:00+08:00');
-const IDS = ['haidian-1', 'walk-1', 'direct-1', 'legacy-1', 'rr-1', 'rr-2', 'rr-3', 'rr-4'];
+const IDS = ['haidian-1', 'walk-1', 'direct-1', 'legacy-1', 'edit-1', 'edit-2', 'rr-1', 'rr-2', 'rr-3', 'rr-4'];
 
 let h: Harness;
 t.before(async () => {
@@ -93,6 +95,60 @@ t.test('a walk-up station: no ports yet, no queue; refusals: duplicate id, unkno
   const near = await h.bus.call('scheduler.stations', { near: { latitude: place.latitude, longitude: place.longitude, radiusM: 1000 }, pageNum: 1, pageSize: 50 });
   t.ok(near.items.some((s) => s.stationId === 'walk-1' && s.distanceM === 0));
   t.notOk(near.items.some((s) => s.stationId === 'default'), 'the default station is outside 1 km');
+});
+
+t.test('an operator edits a station: stored, listed, and the next session names the new tariff', async (t) => {
+  const created = await h.bus.call('scheduler.createStation', { stationId: 'edit-1', ...place, kind: 'queue' });
+  await h.bus.call('scheduler.clockAdvance', { seconds: 60 });
+  const edited = await h.bus.call('scheduler.updateStation', { stationId: 'edit-1', name: ' 海淀北站 ', tariffId: 'peak', latitude: 40.01 });
+  t.match(edited, {
+    stationId: 'edit-1', name: '海淀北站', address: place.address, latitude: 40.01, longitude: place.longitude,
+    kind: 'queue', status: 'online', tariffId: 'peak', totalPorts: 5, createdAt: created.createdAt,
+  });
+  t.ok(edited.updatedAt >= created.updatedAt + 60_000, `updatedAt moved: ${created.updatedAt} -> ${edited.updatedAt}`);
+  const listed = (await h.bus.call('scheduler.stations', { keyword: '海淀北站' })).items;
+  t.same(listed.map((s) => [s.stationId, s.name, s.tariffId, s.latitude]), [['edit-1', '海淀北站', 'peak', 40.01]], 'the list shows the edit');
+  const stored = await new StationStore(h.service.ctx.mongo!).get('edit-1');
+  t.match(stored?.info, { name: '海淀北站', tariffId: 'peak', latitude: 40.01 }, 'stored');
+  await h.bus.call('scheduler.submit', { orderId: 'ed-1', userId: '40', stationId: 'edit-1', mode: 'fast', energyWms: WMS_PER_KWH });
+  t.match((await h.waitFor('session.started', (e) => e.payload.orderId === 'ed-1')).payload, { stationId: 'edit-1', tariffId: 'peak' });
+  await h.bus.call('scheduler.cancel', { orderId: 'ed-1', stationId: 'edit-1' });
+  t.match((await h.waitFor('session.ended', (e) => e.payload.orderId === 'ed-1')).payload, { tariffId: 'peak' });
+  // status alone, and the kind cannot change
+  t.match(await h.bus.call('scheduler.updateStation', { stationId: 'edit-1', status: 'maintenance' }), { status: 'maintenance', name: '海淀北站', tariffId: 'peak' });
+});
+
+t.test('an edit stored by another replica is taken on the next refresh: the sessions that follow name its tariff', async (t) => {
+  await h.bus.call('scheduler.createStation', { stationId: 'edit-2', ...place, kind: 'queue' });
+  await h.bus.call('scheduler.submit', { orderId: 'ed-2', userId: '41', stationId: 'edit-2', mode: 'slow', energyWms: WMS_PER_KWH });
+  t.match((await h.waitFor('session.started', (e) => e.payload.orderId === 'ed-2')).payload, { tariffId: 'default' });
+  await h.bus.call('scheduler.cancel', { orderId: 'ed-2', stationId: 'edit-2' });
+  // as another replica stores it: none of the running ones made this edit
+  await new StationStore(h.service.ctx.mongo!).update('edit-2', { tariffId: 'weekend', name: '周末站' }, T0 + 7_200_000);
+  await new Promise((r) => setTimeout(r, 1000)); // past the test's station poll (300 ms)
+  t.match(await h.bus.call('scheduler.getStation', { stationId: 'edit-2' }), { tariffId: 'weekend', name: '周末站' });
+  await h.bus.call('scheduler.submit', { orderId: 'ed-3', userId: '42', stationId: 'edit-2', mode: 'slow', energyWms: WMS_PER_KWH });
+  t.match((await h.waitFor('session.started', (e) => e.payload.orderId === 'ed-3')).payload, { stationId: 'edit-2', tariffId: 'weekend' });
+  await h.bus.call('scheduler.cancel', { orderId: 'ed-3', stationId: 'edit-2' });
+});
+
+t.test('edit refusals: an unknown station, a blank name, a bad point, nothing to change, the kind or an unknown field', async (t) => {
+  const unknown = await refusal(h.bus.call('scheduler.updateStation', { stationId: 'nope', name: 'x' }));
+  t.match(unknown, { code: 'NOT_FOUND', details: { resource: 'station' } });
+  const before = await h.bus.call('scheduler.getStation', { stationId: 'edit-1' });
+  for (const [params, why] of [
+    [{ stationId: 'edit-1', name: '   ' }, 'a blank name'],
+    [{ stationId: 'edit-1', address: ' ' }, 'a blank address'],
+    [{ stationId: 'edit-1', latitude: 91 }, 'latitude over 90'],
+    [{ stationId: 'edit-1', longitude: -180.5 }, 'longitude under -180'],
+    [{ stationId: 'edit-1' }, 'nothing to change'],
+    [{ stationId: 'edit-1', kind: 'walk-up' }, 'the kind never changes'],
+    [{ stationId: 'edit-1', name: 'x', piles: 3 }, 'an unknown field'],
+  ] as const) {
+    const err = await refusal(h.bus.call('scheduler.updateStation', params as never));
+    t.match(err, { code: 'VALIDATION' }, why);
+  }
+  t.same(await h.bus.call('scheduler.getStation', { stationId: 'edit-1' }), before, 'the station is as it was');
 });
 
 t.test('every replica serves stations created through any of them, also after the others stop', async (t) => {

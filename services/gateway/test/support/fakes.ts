@@ -233,6 +233,13 @@ export function serveFakes(bus: Bus): Fakes {
     stations.set(p.stationId, s);
     return s;
   });
+  serve('scheduler.updateStation', ({ stationId, ...changes }) => {
+    const old = stations.get(stationId);
+    if (!old) throw new DomainError('NOT_FOUND', `unknown station ${stationId}`, { resource: 'station' });
+    const s = { ...old, ...changes, updatedAt: old.updatedAt + 60_000 };
+    stations.set(stationId, s);
+    return s;
+  });
   serve('scheduler.clockGet', () => ({ mode: 'real', timeMs: T0, speed: 1 }));
   serve('scheduler.clockSet', (p) => ({ mode: p.mode, timeMs: p.timeMs ?? T0, speed: p.speed ?? 1 }));
   serve('scheduler.clockAdvance', (p) => ({ mode: 'manual', timeMs: p.toMs ?? T0 + (p.seconds ?? 0) * 1000, speed: 1 }));

@@ -1,7 +1,7 @@
-// Stations on a map, as pure rules: the great-circle distance (haversine), what a new station must be, the free and
+// Stations on a map, as pure rules: the great-circle distance (haversine), what a new or edited station must be, the free and
 // total ports a station shows, and the listing (nearest first within a radius, a keyword over name and address,
 // pages). No I/O: the store gives the stations, the live states give the piles.
-import type { CreateStationParams, DeviceView, PileState, StationKind, StationPileInfo, StationStatus, StationView, StationsParams, StationsResult } from '@voltq/contracts';
+import type { CreateStationParams, DeviceView, PileState, StationKind, StationPileInfo, StationStatus, StationView, StationsParams, StationsResult, UpdateStationParams } from '@voltq/contracts';
 import { DomainError } from '@voltq/kit';
 import type { StationState } from '@voltq/scheduling';
 import { pileStatus } from './mapping.js';
@@ -49,17 +49,46 @@ export function checkPoint(p: Point, what = ''): void {
   }
 }
 
+/** A name or an address trimmed, else VALIDATION when nothing is left. */
+function filled(text: string, what: 'name' | 'address'): string {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new DomainError('VALIDATION', `${what} must not be blank`);
+  return trimmed;
+}
+
 /** A new station from the operator's request at `atMs`: trimmed name and address, the tariff `default` if none. */
 export function newStation(p: CreateStationParams, atMs: number): StationInfo {
-  const name = p.name.trim();
-  const address = p.address.trim();
-  if (name === '') throw new DomainError('VALIDATION', 'name must not be blank');
-  if (address === '') throw new DomainError('VALIDATION', 'address must not be blank');
+  const name = filled(p.name, 'name');
+  const address = filled(p.address, 'address');
   checkPoint(p);
   return {
     stationId: p.stationId, name, address, latitude: p.latitude, longitude: p.longitude, kind: p.kind,
     status: 'online', tariffId: p.tariffId ?? DEFAULT_TARIFF_ID, createdAt: atMs, updatedAt: atMs,
   };
+}
+
+/**
+ * The station after the operator's edit at `atMs`: the fields given replace the old ones, checked as a new station's
+ * are (trimmed name and address, the moved point on the globe); its id, kind and creation stay. VALIDATION when
+ * nothing is to change.
+ */
+export function editedStation(old: StationInfo, p: UpdateStationParams, atMs: number): StationInfo {
+  const { stationId: _id, ...changes } = p;
+  if (!Object.values(changes).some((v) => v !== undefined)) {
+    throw new DomainError('VALIDATION', 'nothing to change: give name, address, latitude, longitude, tariffId or status');
+  }
+  const next: StationInfo = {
+    ...old,
+    ...(p.name !== undefined ? { name: filled(p.name, 'name') } : {}),
+    ...(p.address !== undefined ? { address: filled(p.address, 'address') } : {}),
+    latitude: p.latitude ?? old.latitude,
+    longitude: p.longitude ?? old.longitude,
+    tariffId: p.tariffId ?? old.tariffId,
+    status: p.status ?? old.status,
+    updatedAt: atMs,
+  };
+  checkPoint(next);
+  return next;
 }
 
 /** A walk-up station's pile as listed: its registered device, its ports free when idle, enabled and online. */

@@ -10,15 +10,23 @@ import { DEFAULT_TARIFF_ID, type StationInfo } from '../domain/stations.js';
 
 export const DEFAULT_STATION_ID = 'default';
 
-/** A stored station: its place on the map and, for a queue station, its configuration (null: walk-up). */
+/**
+ * A stored station: its place on the map, for a queue station its configuration (null: walk-up), and its revision
+ * (0 when created, one more at each edit: a replica replaces what it knows only by a later one).
+ */
 export interface StationRecord {
   info: StationInfo;
   config: StationConfig | null;
+  revision: number;
 }
 
+/** What an operator may edit on a station (never its id or kind). */
+export type EditableInfo = Partial<Pick<StationInfo, 'name' | 'address' | 'latitude' | 'longitude' | 'tariffId' | 'status'>>;
+
 type InfoFields = Omit<StationInfo, 'stationId' | 'createdAt' | 'updatedAt'> & { createdAtMs: number };
+// updatedAtMs and createdAtMs are the scheduler's clock (manual in tests and demos), not Mongo's own timestamps
 export type StationDoc = { stationId: string } & Partial<Omit<StationConfig, 'stationId'>> & Partial<InfoFields>
-  & { createdAt?: Date; updatedAt?: Date };
+  & { updatedAtMs?: number; revision?: number; createdAt?: Date; updatedAt?: Date };
 
 const stationSchema = new mongoose.Schema<StationDoc>(
   {
@@ -42,6 +50,8 @@ const stationSchema = new mongoose.Schema<StationDoc>(
     status: { type: String, enum: ['offline', 'online', 'maintenance', 'fault'] },
     tariffId: { type: String },
     createdAtMs: { type: Number },
+    updatedAtMs: { type: Number },
+    revision: { type: Number },
   },
   { collection: 'stations', timestamps: true, versionKey: false },
 );
@@ -86,12 +96,12 @@ function infoOf(doc: StationDoc): StationInfo {
     status: doc.status ?? 'online',
     tariffId: doc.tariffId ?? DEFAULT_TARIFF_ID,
     createdAt,
-    updatedAt: createdAt,
+    updatedAt: doc.updatedAtMs ?? createdAt,
   };
 }
 
 function recordOf(doc: StationDoc): StationRecord {
-  return { info: infoOf(doc), config: configOf(doc) };
+  return { info: infoOf(doc), config: configOf(doc), revision: doc.revision ?? 0 };
 }
 
 function infoFields(info: StationInfo): InfoFields {
@@ -144,11 +154,24 @@ export class StationStore {
   /** Stores a new station (with its configuration if it queues); CONFLICT if the id is taken. */
   async create(info: StationInfo, config: StationConfig | null): Promise<void> {
     try {
-      await this.model.create({ ...(config ?? {}), ...infoFields(info), stationId: info.stationId });
+      await this.model.create({ ...(config ?? {}), ...infoFields(info), updatedAtMs: info.updatedAt, revision: 0, stationId: info.stationId });
     } catch (err) {
       if (isDuplicateKey(err)) throw new DomainError('CONFLICT', `station ${info.stationId} exists already`, { resource: 'station' });
       throw err;
     }
+  }
+
+  /**
+   * Sets only the fields edited (an edit of other fields through another replica meanwhile stands) and the next
+   * revision; the station as stored after, or null when there is none.
+   */
+  async update(stationId: string, fields: EditableInfo, updatedAtMs: number): Promise<StationRecord | null> {
+    const doc = await this.model.findOneAndUpdate(
+      { stationId },
+      { $set: { ...fields, updatedAtMs }, $inc: { revision: 1 } },
+      { returnDocument: 'after' },
+    ).lean<StationDoc>();
+    return doc ? recordOf(doc) : null;
   }
 
   async save(config: StationConfig): Promise<void> {

@@ -1,5 +1,6 @@
 // Stations on a map as pure rules: great-circle distances against known values, nearest first within a radius, a
-// keyword over name and address, pages, what a new station must be, the ports a station shows.
+// keyword over name and address, pages, what a new station must be and what an edit may make of one, the ports a
+// station shows.
 import t from 'tap';
 import { StationView as StationViewSchema, WMS_PER_KWH, type StationView } from '@voltq/contracts';
 import { Value } from '@sinclair/typebox/value';
@@ -7,7 +8,7 @@ import { DomainError } from '@voltq/kit';
 import { applyCommand, createStation } from '@voltq/scheduling';
 import { engineCarId } from '../../src/domain/mapping.js';
 import {
-  EARTH_RADIUS_M, distanceM, listStations, matchesKeyword, newStation, stationView, type StationInfo,
+  EARTH_RADIUS_M, distanceM, editedStation, listStations, matchesKeyword, newStation, stationView, type StationInfo,
 } from '../../src/domain/stations.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00+08:00');
@@ -96,6 +97,23 @@ t.test('a new station: trimmed, online, the tariff default unless named; blanks 
   t.throws(() => newStation({ stationId: 's3', name: '  ', address: 'a', latitude: 0, longitude: 0, kind: 'queue' }, T0), { code: 'VALIDATION', message: /name/ });
   t.throws(() => newStation({ stationId: 's3', name: 'n', address: '', latitude: 0, longitude: 0, kind: 'queue' }, T0), { code: 'VALIDATION', message: /address/ });
   t.throws(() => newStation({ stationId: 's3', name: 'n', address: 'a', latitude: -90.1, longitude: 0, kind: 'queue' }, T0), { code: 'VALIDATION' });
+});
+
+t.test('an edit: only the fields given change, checked as a new station; id, kind and creation stay', async (t) => {
+  const old = newStation({ stationId: 's1', name: '西直门站', address: '北京市西城区', latitude: 39.94, longitude: 116.35, kind: 'walk-up' }, T0);
+  const later = T0 + 60_000;
+  t.same(editedStation(old, { stationId: 's1', name: ' 西直门北站 ', tariffId: 'night' }, later), {
+    ...old, name: '西直门北站', tariffId: 'night', updatedAt: later,
+  }, 'the name trimmed, the tariff replaced, the rest as it was');
+  t.same(editedStation(old, { stationId: 's1', latitude: -33.87, status: 'maintenance' }, later),
+    { ...old, latitude: -33.87, status: 'maintenance', updatedAt: later }, 'one coordinate moves, the other stays');
+  t.match(editedStation(old, { stationId: 's1', address: ' 北京市海淀区 ' }, later), { address: '北京市海淀区', kind: 'walk-up', createdAt: T0 });
+  const refused = (p: Omit<Parameters<typeof editedStation>[1], 'stationId'>) => () => editedStation(old, { stationId: 's1', ...p }, later);
+  t.throws(refused({ name: '   ' }), { code: 'VALIDATION', message: /name/ });
+  t.throws(refused({ address: '' }), { code: 'VALIDATION', message: /address/ });
+  t.throws(refused({ latitude: 90.5 }), { code: 'VALIDATION', message: /latitude/ });
+  t.throws(refused({ longitude: Number.NaN }), { code: 'VALIDATION', message: /longitude/ });
+  t.throws(refused({}), { code: 'VALIDATION', message: /nothing to change/ });
 });
 
 t.test('ports: a queue station counts its idle piles as free; a walk-up station shows 0 of 0', async (t) => {

@@ -1,5 +1,5 @@
 // Document 004's stations (004:192-310: nearby, detail, search) and the platform's station admin (DESIGN.md
-// "Platform additions to /api": GET/POST /api/admin/stations). The scheduler owns stations and does the
+// "Platform additions to /api": GET/POST /api/admin/stations, PUT /api/admin/stations/{stationId}). The scheduler owns stations and does the
 // distances, the radius, the keyword and the pages (services/scheduler/src/domain/stations.ts); this file reads
 // the query and writes 004's fields. Station ids are strings, as 004 writes them ("id": "string").
 import { Type } from '@sinclair/typebox';
@@ -10,7 +10,7 @@ import { iso, kw } from '../../../core/units.js';
 import { TAG, type RouteDeps } from '../context.js';
 import { ok } from '../envelope.js';
 import { page004, type FormatContext } from '../format.js';
-import { Closed, Page004, responses, StringEnum } from '../schemas.js';
+import { Closed, Page004, responses, StationPath, StringEnum } from '../schemas.js';
 
 // ---- schemas ----
 const Id = Type.String({ minLength: 1, maxLength: 128 });
@@ -46,6 +46,15 @@ export const CreateStationBody = Closed({
   kind: StringEnum(['queue', 'walk-up'] as const),
   tariffId: Type.Optional(Id),
 });
+/** An edit: any of these, at least one; the id and the kind never change (not in the list, so refused). */
+export const UpdateStationBody = Closed({
+  name: Type.Optional(CreateStationBody.properties.name),
+  address: Type.Optional(CreateStationBody.properties.address),
+  latitude: Type.Optional(Lat),
+  longitude: Type.Optional(Lon),
+  tariffId: Type.Optional(Id),
+  status: Type.Optional(StringEnum(['offline', 'online', 'maintenance', 'fault'] as const)),
+}, { minProperties: 1 });
 
 const Station004 = {
   id: Type.String(),
@@ -222,4 +231,19 @@ export function stationRoutes(api: Api, deps: RouteDeps): void {
     },
     config: { resource: 'station' },
   }, async (req) => ok(adminStation(await deps.call(req, 'scheduler.createStation', req.body), deps.fmt())));
+
+  api.put('/admin/stations/:stationId', {
+    onRequest: deps.admin,
+    schema: {
+      tags: [TAG],
+      summary: "edit a station's name, address, place, tariff or status (only the fields given; new sessions use the new tariff)",
+      security,
+      params: StationPath,
+      body: UpdateStationBody,
+      response: responses(AdminStation),
+    },
+    config: { resource: 'station' },
+  }, async (req) => ok(adminStation(
+    await deps.call(req, 'scheduler.updateStation', { ...req.body, stationId: req.params.stationId }), deps.fmt(),
+  )));
 }

@@ -1,7 +1,8 @@
 // Document 004's stations (004:192-310) and the station admin over real RPC: fake auth and a fake scheduler on the
 // test's bus (fakes.ts: stations in a map, distances from the latitude alone; the real geometry is the scheduler's,
 // tested in services/scheduler/test/domain/stations.test.ts). What is checked: the query as 004 writes it (radius
-// in metres, default 5000; pages), 004's fields and codes, and the refusals with nothing stored.
+// in metres, default 5000; pages), 004's fields and codes, an admin's edit of a station, and the refusals with nothing
+// stored or changed.
 import t from 'tap';
 import { rpcSchemas } from '@voltq/contracts';
 import { runService } from '@voltq/kit';
@@ -20,7 +21,7 @@ interface Answer {
   status: number;
   body: { code: number; message: string; data: any };
 }
-async function api(method: 'GET' | 'POST', url: string, opts: { token?: string; body?: unknown } = {}): Promise<Answer> {
+async function api(method: 'GET' | 'POST' | 'PUT', url: string, opts: { token?: string; body?: unknown } = {}): Promise<Answer> {
   const res = await http.inject({
     method, url,
     headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
@@ -164,8 +165,50 @@ t.test('GET /api/station/search: keyword over name and address; distances only w
   t.equal(fakes.count('scheduler.stations'), calls, 'none reached the scheduler');
 });
 
-t.test('the OpenAPI documents the five routes', async (t) => {
+t.test('PUT /api/admin/stations/{stationId} edits only the fields given; the list and the detail show the edit', async (t) => {
+  const r = await api('PUT', '/api/admin/stations/wdk-1', { token: admin, body: { name: '五道口北站', tariffId: 'night', status: 'maintenance' } });
+  t.equal(r.status, 200);
+  t.match(r.body, { code: 0, message: 'success' });
+  t.match(r.body.data, { stationId: 'wdk-1', name: '五道口北站', address: place.address, kind: 'walk-up', status: 'maintenance', tariffId: 'night' });
+  t.same(Object.keys(r.body.data).sort(), ['address', 'availablePorts', 'createdAt', 'kind', 'latitude', 'longitude', 'name', 'stationId', 'status', 'tariffId', 'totalPorts', 'updateTime'],
+    "the POST's answer");
+  t.same(fakes.last('scheduler.updateStation'), { stationId: 'wdk-1', name: '五道口北站', tariffId: 'night', status: 'maintenance' }, 'only what was given');
+  const all = await api('GET', '/api/admin/stations', { token: admin });
+  t.match(all.body.data.find((s: any) => s.stationId === 'wdk-1'), { name: '五道口北站', tariffId: 'night', status: 'maintenance' });
+  t.match((await api('GET', '/api/station/wdk-1', { token: user })).body.data, { name: '五道口北站', status: 2 }, "004's maintenance code");
+  const moved = await api('PUT', '/api/admin/stations/wdk-1', { token: admin, body: { latitude: 39.99, longitude: 116.33 } });
+  t.match(moved.body.data, { latitude: 39.99, longitude: 116.33, name: '五道口北站' });
+});
+
+t.test('PUT /api/admin/stations/{stationId} refusals: a user token, an unknown station, a bad body; nothing changed', async (t) => {
+  const before = structuredClone(fakes.stations.get('wdk-1'));
+  const asUser = await api('PUT', '/api/admin/stations/wdk-1', { token: user, body: { name: 'mine' } });
+  t.match(asUser, { status: 403, body: { code: 9003, data: null } });
+  t.match(await api('PUT', '/api/admin/stations/wdk-1', { body: { name: 'mine' } }), { status: 401, body: { code: 9002 } }, 'no token');
+  const unknown = await api('PUT', '/api/admin/stations/nope', { token: admin, body: { name: 'x' } });
+  t.match(unknown, { status: 404, body: { code: 2001, data: null } }, "004's station-not-found code");
+  const calls = fakes.count('scheduler.updateStation');
+  for (const [body, why] of [
+    [{ latitude: 91 }, 'latitude over 90'],
+    [{ longitude: 180.5 }, 'longitude over 180'],
+    [{ latitude: '39.9' }, 'a latitude as text'],
+    [{ name: '' }, 'an empty name'],
+    [{ status: 'closed' }, 'an unknown status'],
+    [{ kind: 'queue' }, 'the kind (it never changes)'],
+    [{ stationId: 'other' }, 'the id (it never changes)'],
+    [{ name: 'x', piles: 3 }, 'a field the route does not take'],
+    [{}, 'nothing to change'],
+  ] as const) {
+    const r = await api('PUT', '/api/admin/stations/wdk-1', { token: admin, body });
+    t.match(r, { status: 400, body: { code: 9001, data: null } }, why);
+  }
+  t.equal(fakes.count('scheduler.updateStation'), calls, 'none of these reached the scheduler');
+  t.same(fakes.stations.get('wdk-1'), before, 'the station is as it was');
+});
+
+t.test('the OpenAPI documents the six routes', async (t) => {
   const spec = (await http.inject({ url: '/docs/json' })).json();
   for (const path of ['/api/station/nearby', '/api/station/search', '/api/station/{id}']) t.ok(spec.paths[path]?.get, `GET ${path}`);
   t.ok(spec.paths['/api/admin/stations']?.get && spec.paths['/api/admin/stations']?.post, 'GET and POST /api/admin/stations');
+  t.ok(spec.paths['/api/admin/stations/{stationId}']?.put, 'PUT /api/admin/stations/{stationId}');
 });
