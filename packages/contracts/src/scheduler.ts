@@ -398,7 +398,7 @@ export type WalkUpSessionView = Static<typeof WalkUpSessionView>;
 /**
  * Start a session on an idle, online, enabled port of a walk-up station: the start command goes to the pile and
  * the answer waits for its acknowledgement (the session exists from then). Refusals: NOT_FOUND resource pile /
- * port; PILE_STATE reason PILE_OFFLINE / PORT_OCCUPIED / PORT_FAULT / PORT_DISABLED / PILE_REFUSED; TIMEOUT reason
+ * port; PILE_STATE reason PILE_OFFLINE / PORT_OCCUPIED / PORT_FAULT / PORT_DISABLED; START_REFUSED (the pile refused the start: 004's 3005, the order could not be made); TIMEOUT reason
  * PILE_TIMEOUT; VALIDATION for a limit that does not match the mode. The same orderId again answers its session.
  */
 export const StartWalkUpParams = Type.Object({

@@ -129,7 +129,7 @@ export class WalkUpSessions {
     }
     if (!answer.accepted) {
       await store.drop(rec.sessionId);
-      throw new DomainError('PILE_STATE', `pile ${rec.pileId} refused to start port ${rec.portNo}`, { reason: 'PILE_REFUSED' });
+      throw new DomainError('PILE_STATE', `pile ${rec.pileId} refused to start port ${rec.portNo}`, { reason: 'START_REFUSED' });
     }
     const started = await this.change(rec.sessionId, (cur) => {
       if (cur.state !== 'starting') return null;
@@ -429,7 +429,7 @@ export class WalkUpSessions {
       await sleep(POLL_MS);
       cur = await this.deps.store.byId(rec.sessionId);
     }
-    if (!cur) throw new DomainError('PILE_STATE', `the pile did not start order ${rec.orderId}: try again`, { reason: 'PILE_REFUSED' });
+    if (!cur) throw new DomainError('PILE_STATE', `the pile did not start order ${rec.orderId}: try again`, { reason: 'START_REFUSED' });
     if (cur.state === 'starting') throw new DomainError('TIMEOUT', `the pile has not answered the start of order ${rec.orderId} yet`, { reason: 'PILE_TIMEOUT' });
     return viewOf(cur);
   }

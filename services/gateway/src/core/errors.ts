@@ -85,7 +85,7 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorRow } = {
     d004: {
       status: 400,
       code: 5001,
-      byReason: { PILE_OFFLINE: 2004, PORT_OCCUPIED: 2005, PORT_FAULT: 2006, PORT_DISABLED: 2006, PILE_CHARGING: 5003, PILE_NOT_CHARGING: 5004 },
+      byReason: { PILE_OFFLINE: 2004, PORT_OCCUPIED: 2005, PORT_FAULT: 2006, PORT_DISABLED: 2006, START_REFUSED: 3005, PILE_CHARGING: 5003, PILE_NOT_CHARGING: 5004 },
     },
     ...others(),
   },

@@ -114,6 +114,8 @@ export function serveWalkUpFakes(bus: Bus, fakes: Fakes): WalkUpFakes {
     if (live.status === 2) throw new DomainError('PILE_STATE', 'port occupied', { resource: 'port', reason: 'PORT_OCCUPIED' });
     if (p.paymentMethod === 2) throw new DomainError('VALIDATION', 'Alipay is not configured', { resource: 'payment' });
     if (p.paymentMethod === 3 && poor.has(p.userId)) throw new DomainError('CONFLICT', 'balance too low', { resource: 'payment', reason: 'BALANCE_LOW' });
+    // the stand-in pile refuses an order of exactly 0.01 yuan (the scheduler's refusal when the pile says no)
+    if (p.limitFeeFen === 1) throw new DomainError('PILE_STATE', 'the pile refused to start', { reason: 'START_REFUSED' });
     const orderId = `w-${++seq}`;
     const o: OrderView = makeOrder({
       orderId, orderNo: `20250102-9${String(seq).padStart(3, '0')}`, userId: p.userId, stationId: d.stationId, mode: 'slow', energyWms: 0,

@@ -109,11 +109,11 @@ t.test('a start is refused by what the port is, with the reason the user is show
   t.match(await refusal(start('r-7', 'disabled')), { code: 'PILE_STATE', details: { reason: 'PORT_DISABLED' } });
   t.match(await refusal(start('r-8', 'ok', { chargingMode: 4 })), { code: 'VALIDATION', message: /limitEnergyWms/ });
   t.match(await refusal(start('r-9', 'ok', { chargingMode: 1, limitFeeFen: 100 })), { code: 'VALIDATION' });
-  t.match(await refusal(start('r-10', 'refuses')), { code: 'PILE_STATE', details: { reason: 'PILE_REFUSED' } });
+  t.match(await refusal(start('r-10', 'refuses')), { code: 'PILE_STATE', details: { reason: 'START_REFUSED' } });
   t.match(await refusal(start('r-11', 'silent')), { code: 'TIMEOUT', details: { reason: 'PILE_TIMEOUT' } });
   t.notOk(commands.some((c) => ['nope', 'q', 'off', 'busy', 'broken', 'disabled'].includes(c.deviceId)), 'no command to a port that cannot start');
   // nothing was recorded for a refused start: the same order may try again, and is refused the same way
-  t.match(await refusal(start('r-10', 'refuses')), { code: 'PILE_STATE', details: { reason: 'PILE_REFUSED' } });
+  t.match(await refusal(start('r-10', 'refuses')), { code: 'PILE_STATE', details: { reason: 'START_REFUSED' } });
   t.match(await refusal(h.bus.call('scheduler.walkUpSession', { orderId: 'r-10' })), { code: 'NOT_FOUND', details: { resource: 'order' } });
 });
 

@@ -88,6 +88,7 @@ t.test('create: refusals', async (t) => {
   t.match(await create(base, bob.token), { status: 400, body: { code: 2005 } }, 'port occupied');
   free(1);
   t.match(await create({ ...base, paymentMethod: 2 }), { status: 400, body: { code: 4001 } }, 'Alipay');
+  t.match(await create({ ...base, chargingParameter: 0.01 }), { status: 400, body: { code: 3005, data: { reason: 'START_REFUSED' } } }, 'the pile refused the start: the order could not be made');
   walk.poor.add(String(bob.userId));
   t.match(await create(base, bob.token), { status: 400, body: { code: 1005 } }, 'balance too low');
   walk.poor.delete(String(bob.userId));
