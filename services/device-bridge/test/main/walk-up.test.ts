@@ -216,7 +216,10 @@ t.test('the port messages at the wire: ranges, retries answered once, a pile.com
   const first = await raw.ask({ type: 'card.start', portNo: 1, cardId: 'CARD-7', energyWms: 1000 }, 'c1');
   t.match(first, { type: 'card.ok', id: 'c1', sessionId: /^card-/ });
   t.same(await raw.ask({ type: 'card.start', portNo: 1, cardId: 'CARD-7', energyWms: 1000 }, 'c2'), { type: 'card.ok', id: 'c2', sessionId: first.sessionId });
-  t.equal(h.events.filter((e) => e.type === 'device.session-started' && e.payload.sessionId === first.sessionId).length, 1);
+  // the outbox relays the event after the answer: wait for it, then make sure no second one follows
+  await h.waitFor('device.session-started', (e) => e.payload.sessionId === first.sessionId);
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(h.events.filter((e) => e.type === 'device.session-started' && e.payload.sessionId === first.sessionId).length, 1, 'one session-started');
   t.same(await raw.ask({ type: 'meter', portNo: 1, energyWms: 4600, powerW: 3600 }, 'm1'), { type: 'ack', for: 'meter', id: 'm1' });
   const reading = await h.waitFor('device.meter', (e) => e.payload.pileId === 'park-P3');
   t.match(reading.payload, { portNo: 1, sessionId: first.sessionId, meterWms: 4600, powerW: 3600 }, 'the reading belongs to the port\'s session');
