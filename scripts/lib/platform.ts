@@ -9,6 +9,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
+export { freePort } from './ports.js';
+import { freePort } from './ports.js';
+
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const SERVICE_NAMES = ['auth', 'order', 'scheduler', 'billing', 'device-bridge', 'gateway'] as const;
@@ -75,17 +78,6 @@ export interface Platform {
   /** SIGKILLs one service (crash tests). */
   killService(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Refuses a port something else already listens on, naming who wanted it. */

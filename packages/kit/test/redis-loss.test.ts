@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from '../../../scripts/lib/ports.js';
 import { Bus } from '../src/bus/bus.js';
 import { createClock } from '../src/clock.js';
 import { RedisOutbox } from '../src/outbox-redis.js';
@@ -109,14 +110,6 @@ async function privateRedis(port: number): Promise<ChildProcess> {
   }
   child.kill('SIGKILL');
   throw new Error('the private redis-server did not start');
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  server.close();
-  return port;
 }
 
 t.test('a Redis restarted without persistence: the reconnect notices the loss, the relay publishes again', async (t) => {
