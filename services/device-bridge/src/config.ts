@@ -21,6 +21,9 @@ export const configSchema = serviceConfigSchema('device-bridge', {
   pileSeed: Type.String({ default: 'default-F1,default-F2,default-T1,default-T2,default-T3' }),
   /** this replica's id (pile registry, command queue); default `<hostname>-<random>` */
   replicaId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,100}$' })),
+  /** OCPP door: WebSocket ping interval; a charge point that misses a pong is dropped within two of them.
+   *  Default: PILE_HEARTBEAT_INTERVAL_MS */
+  ocppPingIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
   /** device_logs entries are removed after this many days (TTL index) */
   deviceLogTtlDays: Type.Integer({ minimum: 1, default: 30 }),
 });

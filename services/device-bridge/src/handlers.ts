@@ -1,8 +1,9 @@
-// What the device-bridge answers: the piles' two doors (WebSocket `/piles` with the reserved OCPP route, TCP JSON
-// lines), each handing a connection to the hub, the replica's pile-command queue and returned commands, and the
+// What the device-bridge answers: the piles' three doors (WebSocket `/piles` and OCPP 1.6J `/ocpp/<id>` on the HTTP
+// port, TCP JSON lines), each handing a connection to the hub, the replica's pile-command queue and returned commands, and the
 // device.* RPCs (the registry on the shared queues; device.command also per replica, device.disconnect only so).
 import { deviceNames } from '@voltq/contracts';
 import type { Bus, ServiceContext } from '@voltq/kit';
+import type { OcppDoor, OcppDoorDeps } from './doors/ocpp.js';
 import { registerWsDoor } from './doors/ws.js';
 import { startTcpDoor, type TcpDoor } from './doors/tcp.js';
 import type { PileHub } from './hub.js';
@@ -18,13 +19,14 @@ export interface HandlerDeps {
   replicaId: string;
   tcp: { host: string; port: number };
   maxMessageBytes: number;
+  ocpp: OcppDoorDeps;
 }
 
-/** Registers the doors and the consumers; returns the listening TCP door (closed at shutdown). */
-export async function registerHandlers(deps: HandlerDeps): Promise<{ tcp: TcpDoor }> {
+/** Registers the doors and the consumers; returns the listening TCP door and the OCPP door (closed at shutdown). */
+export async function registerHandlers(deps: HandlerDeps): Promise<{ tcp: TcpDoor; ocpp: OcppDoor }> {
   const { http, bus, hub, router, registry, replicaId } = deps;
 
-  await registerWsDoor(http, hub, deps.maxMessageBytes);
+  const ocpp = await registerWsDoor(http, hub, deps.maxMessageBytes, deps.ocpp);
   const tcp = await startTcpDoor(hub, { ...deps.tcp, maxMessageBytes: deps.maxMessageBytes });
 
   bus.onReturned((r) => router.returned(r));
@@ -47,5 +49,5 @@ export async function registerHandlers(deps: HandlerDeps): Promise<{ tcp: TcpDoo
     bus.serve('device.command', async (params, ctx) => registry.command(params, true, ctx.deadline), { shard: replicaId }),
     bus.serve('device.disconnect', async (params) => registry.disconnect(params.deviceId), { shard: replicaId }),
   ]);
-  return { tcp };
+  return { tcp, ocpp };
 }

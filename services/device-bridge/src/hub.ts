@@ -6,7 +6,7 @@ import type { Logger } from '@voltq/kit';
 import type { Authenticated, DeviceLogKind } from './store/devices.js';
 import type { Presence } from './store/presence.js';
 import { encode, type PileErrorCode, type ServerMessage } from '@voltq/pile-sim/protocol';
-import { PileSession, type CloseReason, type Door, type Effect, type SessionOptions } from './domain/session.js';
+import { PileSession, type CloseReason, type Door, type Effect, type PileIdentity, type SessionOptions } from './domain/session.js';
 
 export interface Transport {
   door: Door;
@@ -21,7 +21,7 @@ export interface DeviceLogEntry {
   pileId: string;
   kind: DeviceLogKind;
   atMs: number;
-  door?: Door;
+  door?: Door | 'ocpp';
   detail?: Record<string, unknown>;
 }
 
@@ -104,6 +104,23 @@ class Conn implements Connection {
   }
 }
 
+/**
+ * A pile connection of a door that runs its own protocol (OCPP 1.6J, ocpp-connection.ts): the hub only keeps it in
+ * the registry of who holds which pile and routes device.command, removal, replacement and shutdown to it, the seam
+ * a JSON connection sits behind too.
+ */
+export interface HeldConnection {
+  readonly door: 'ocpp';
+  readonly identity: PileIdentity & { deviceId: string };
+  /** sends a device.command and waits (real time) for the pile's answer */
+  control(commandId: string, control: DeviceControl, timeoutMs: number): Promise<ControlOutcome>;
+  /** ends the connection; the hub announces the offline (or not) through `release` */
+  end(reason: 'replaced' | 'removed' | 'shutdown'): Promise<void>;
+}
+
+/** `device.pile-online`'s protocol of a door */
+const protocolOf = (door: Door | 'ocpp') => (door === 'ocpp' ? 'ocpp1.6' : door);
+
 /** How a device.command sent to a pile held here ended. */
 export type ControlOutcome =
   | { kind: 'offline' }
@@ -112,8 +129,8 @@ export type ControlOutcome =
 
 export class PileHub {
   private readonly conns = new Set<Conn>();
-  /** pileId -> the connection currently holding that pile on this replica */
-  private readonly piles = new Map<string, Conn>();
+  /** pileId -> the connection currently holding that pile on this replica (JSON doors' or another protocol's) */
+  private readonly piles = new Map<string, Conn | HeldConnection>();
   private tickTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -177,7 +194,9 @@ export class PileHub {
 
   /** Sends a start/stop command to a pile held here; false when this replica does not hold the pile. */
   deliver(cmd: PileCommand): boolean {
-    const conn = this.piles.get(cmd.pileId);
+    const held = this.piles.get(cmd.pileId);
+    // pile.command (queue stations' start/stop) is not translated for OCPP yet: answered command-failed by the router
+    const conn = held instanceof Conn ? held : undefined;
     const effects = conn?.session.command(cmd);
     if (!conn || !effects) return false;
     conn.sent.delete(cmd.commandId);
@@ -196,7 +215,8 @@ export class PileHub {
 
   /** Whether this replica holds the pile's connection. */
   holds(pileId: string): boolean {
-    return this.piles.get(pileId)?.session.phase === 'online';
+    const held = this.piles.get(pileId);
+    return held instanceof Conn ? held.session.phase === 'online' : held !== undefined;
   }
 
   /**
@@ -205,7 +225,9 @@ export class PileHub {
    * its connection ends meanwhile.
    */
   control(pileId: string, commandId: string, control: DeviceControl, timeoutMs: number): Promise<ControlOutcome> {
-    const conn = this.piles.get(pileId);
+    const held = this.piles.get(pileId);
+    if (held && !(held instanceof Conn)) return held.control(commandId, control, timeoutMs);
+    const conn = held;
     const effects = conn?.session.control(commandId, control);
     if (!conn || !effects) return Promise.resolve({ kind: 'offline' });
     return new Promise<ControlOutcome>((resolve) => {
@@ -237,6 +259,11 @@ export class PileHub {
   /** Closes the connection of a removed device held here (device.disconnect); false when none is. */
   async disconnect(deviceId: string): Promise<boolean> {
     for (const conn of this.piles.values()) {
+      if (!(conn instanceof Conn)) {
+        if (conn.identity.deviceId !== deviceId) continue;
+        await conn.end('removed');
+        return true;
+      }
       if (conn.session.device?.deviceId !== deviceId || conn.superseded) continue;
       const effects = conn.session.removed();
       conn.enqueue(() => effects);
@@ -253,7 +280,8 @@ export class PileHub {
     clearInterval(this.tickTimer);
     clearInterval(this.sweepTimer);
     for (const conn of this.conns) conn.enqueue(() => conn.session.shutdown());
-    await Promise.allSettled([...this.conns].map((c) => c.idle));
+    const others = [...this.piles.values()].filter((c): c is HeldConnection => !(c instanceof Conn));
+    await Promise.allSettled([...[...this.conns].map((c) => c.idle), ...others.map((c) => c.end('shutdown'))]);
   }
 
   // ---------- effects ----------
@@ -453,12 +481,13 @@ export class PileHub {
     const { deps } = this;
     let reclaimed = 0;
     for (const [pileId, conn] of this.piles) {
-      const identity = conn.session.identity;
-      if (!identity || conn.superseded) continue;
+      const identity = conn instanceof Conn ? conn.session.identity : conn.identity;
+      if (!identity || (conn instanceof Conn && conn.superseded)) continue;
+      const door = conn instanceof Conn ? conn.transport.door : conn.door;
       const atMs = deps.clockNow();
       const faulted = await deps.presence.isFaulted(pileId);
-      const event = deps.envelope('device.pile-online', { ...identity, replicaId: deps.replicaId, protocol: conn.transport.door, faulted, at: atMs });
-      await deps.presence.claim(pileId, conn.transport.door, atMs, event);
+      const event = deps.envelope('device.pile-online', { ...identity, replicaId: deps.replicaId, protocol: protocolOf(door), faulted, at: atMs });
+      await deps.presence.claim(pileId, door, atMs, event);
       reclaimed++;
     }
     deps.log.warn({ reclaimed }, 'pile registrations written again after a redis loss');
@@ -525,13 +554,7 @@ export class PileHub {
     }
 
     const { identity, device } = found;
-    const previous = this.piles.get(identity.pileId);
-    if (previous && previous !== conn) {
-      previous.superseded = true;
-      const effects = previous.session.replaced();
-      previous.enqueue(() => effects);
-    }
-    this.piles.set(identity.pileId, conn);
+    this.replacePrevious(identity.pileId, conn);
     conn.session.loginAccepted(identity, deps.realNow(), device);
 
     const faulted = await deps.presence.isFaulted(identity.pileId);
@@ -562,6 +585,66 @@ export class PileHub {
     deps.deviceLog({ pileId: identity.pileId, kind: 'login', atMs, door: conn.transport.door, detail: { remote: conn.transport.remote } });
   }
 
+  /** A newer connection of the pile took over on this replica: the older one is closed at once, with no offline. */
+  private replacePrevious(pileId: string, next: Conn | HeldConnection): void {
+    const previous = this.piles.get(pileId);
+    this.piles.set(pileId, next);
+    if (!previous || previous === next) return;
+    if (previous instanceof Conn) {
+      previous.superseded = true;
+      const effects = previous.session.replaced();
+      previous.enqueue(() => effects);
+    } else {
+      previous.end('replaced').catch((err: unknown) => this.deps.log.warn({ err, pileId }, 'could not close a replaced connection'));
+    }
+  }
+
+  /**
+   * A connection of another door (OCPP) is authenticated: it holds the pile from now on (an older connection of the
+   * pile on this replica is closed), registered in Redis with its `device.pile-online`.
+   */
+  async hold(held: HeldConnection): Promise<{ faulted: boolean; previousOwner: string | null }> {
+    const { deps } = this;
+    const { identity } = held;
+    this.replacePrevious(identity.pileId, held);
+    const atMs = deps.clockNow();
+    const faulted = await deps.presence.isFaulted(identity.pileId);
+    const event = deps.envelope('device.pile-online', { ...identity, replicaId: deps.replicaId, protocol: protocolOf(held.door), faulted, at: atMs });
+    const previousOwner = await deps.presence.claim(identity.pileId, held.door, atMs, event);
+    deps.deviceLog({ pileId: identity.pileId, kind: 'login', atMs, door: held.door });
+    return { faulted, previousOwner };
+  }
+
+  /** Whether this connection still holds its pile here (not replaced, not ended). */
+  isHolder(held: HeldConnection): boolean {
+    return this.piles.get(held.identity.pileId) === held;
+  }
+
+  /** A held connection of another door ended: the pile goes offline unless a newer connection holds it. */
+  async release(held: HeldConnection, reason: CloseReason): Promise<void> {
+    const { identity } = held;
+    if (this.piles.get(identity.pileId) !== held) return;
+    this.piles.delete(identity.pileId);
+    if (reason === 'shutdown') return;
+    await this.announceOffline(identity, reason, held.door);
+  }
+
+  private async announceOffline(identity: PileIdentity, reason: CloseReason, door: Door | 'ocpp'): Promise<void> {
+    const { deps } = this;
+    const atMs = deps.clockNow();
+    try {
+      const event = deps.envelope('device.pile-offline', { ...identity, replicaId: deps.replicaId, reason, at: atMs });
+      const wentOffline = await deps.presence.offline(identity.pileId, deps.replicaId, atMs, reason, event);
+      if (wentOffline) {
+        deps.log.info({ pileId: identity.pileId, reason }, 'pile offline');
+        deps.deviceLog({ pileId: identity.pileId, kind: reason === 'logout' ? 'logout' : 'offline', atMs, door, detail: { reason } });
+      }
+    } catch (err) {
+      // the registration lapses by TTL and the sweep announces it then
+      deps.log.error({ err, pileId: identity.pileId }, 'could not mark the pile offline');
+    }
+  }
+
   /** Ends a connection once: closes the transport and, for the pile it held, announces the pile offline. */
   async finish(conn: Conn, reason: CloseReason): Promise<void> {
     if (conn.finished) return;
@@ -580,19 +663,7 @@ export class PileHub {
     this.piles.delete(identity.pileId);
     // a replica going down leaves its registrations to lapse (the pile reconnects elsewhere, or is swept)
     if (reason === 'shutdown') return;
-    const { deps } = this;
-    const atMs = deps.clockNow();
-    try {
-      const event = deps.envelope('device.pile-offline', { ...identity, replicaId: deps.replicaId, reason, at: atMs });
-      const wentOffline = await deps.presence.offline(identity.pileId, deps.replicaId, atMs, reason, event);
-      if (wentOffline) {
-        deps.log.info({ pileId: identity.pileId, reason }, 'pile offline');
-        deps.deviceLog({ pileId: identity.pileId, kind: reason === 'logout' ? 'logout' : 'offline', atMs, door: conn.transport.door, detail: { reason } });
-      }
-    } catch (err) {
-      // the registration lapses by TTL and the sweep announces it then
-      deps.log.error({ err, pileId: identity.pileId }, 'could not mark the pile offline');
-    }
+    await this.announceOffline(identity, reason, conn.transport.door);
   }
 }
 

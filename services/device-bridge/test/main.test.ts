@@ -262,7 +262,7 @@ t.test('piles of a vanished replica are swept offline by a surviving one', async
   t.equal(eventsOf('device.pile-offline', 'default-T1').length, 1);
 });
 
-t.test('the OCPP door is reserved and answers 501 for now', async (t) => {
+t.test('the OCPP door refuses an unknown charge point at the upgrade (404); plain HTTP is told to upgrade', async (t) => {
   const WebSocket = (await import('ws')).default;
   const ws = new WebSocket(`${service.address.replace(/^http/, 'ws')}/ocpp/CP-1`, 'ocpp1.6');
   const status = await new Promise<number>((resolve, reject) => {
@@ -270,6 +270,8 @@ t.test('the OCPP door is reserved and answers 501 for now', async (t) => {
     ws.on('open', () => reject(new Error('the OCPP door accepted a connection')));
     ws.on('error', () => undefined);
   });
-  t.equal(status, 501);
+  t.equal(status, 404);
   ws.terminate();
+  const res = await fetch(`${service.address}/ocpp/CP-1`);
+  t.equal(res.status, 426);
 });

@@ -1,13 +1,14 @@
-// WebSocket door `/piles` on the service's HTTP port: one text frame = one JSON pile message. Also reserves
-// `/ocpp/:chargePointId` for the OCPP 1.6J door (a later issue).
+// WebSocket door `/piles` on the service's HTTP port: one text frame = one JSON pile message. The OCPP 1.6J door
+// `/ocpp/:chargePointId` shares the port (./ocpp.ts takes its upgrades from @fastify/websocket).
 import websocket from '@fastify/websocket';
 import type { ServiceContext } from '@voltq/kit';
 
 type FastifyInstance = ServiceContext['http'];
 import type { PileHub } from '../hub.js';
-import { registerOcppDoor } from './ocpp.js';
+import { registerOcppDoor, type OcppDoor, type OcppDoorDeps } from './ocpp.js';
 
-export async function registerWsDoor(http: FastifyInstance, hub: PileHub, maxMessageBytes: number): Promise<void> {
+export async function registerWsDoor(http: FastifyInstance, hub: PileHub, maxMessageBytes: number, ocpp: OcppDoorDeps): Promise<OcppDoor> {
+  let door: OcppDoor | undefined;
   // larger frames make ws close the connection with 1009 (message too big)
   await http.register(websocket, { options: { maxPayload: maxMessageBytes } });
   await http.register(async (app) => {
@@ -28,6 +29,7 @@ export async function registerWsDoor(http: FastifyInstance, hub: PileHub, maxMes
       socket.on('close', () => conn.closed());
       socket.on('error', () => undefined); // 'close' follows
     });
-    registerOcppDoor(app);
+    door = registerOcppDoor(app, ocpp);
   });
+  return door!;
 }

@@ -47,7 +47,9 @@ deviceSchema.index({ pileId: 1 }, { unique: true, sparse: true });
 
 export type DeviceLogKind =
   | 'login' | 'login-refused' | 'logout' | 'offline' | 'fault' | 'recovery' | 'command' | 'command-ack'
-  | 'card-start' | 'card-refused' | 'session-stopped';
+  | 'card-start' | 'card-refused' | 'session-stopped'
+  /** an OCPP charge point's raw message, either direction (detail: direction, message) */
+  | 'ocpp';
 
 export interface DeviceLogDoc {
   pileId: string;
@@ -148,14 +150,31 @@ export interface Authenticated {
 
 /** The pile's identity when the secret matches; undefined for an unknown, disabled or badly authenticated pile. */
 export async function authenticatePile(models: DeviceModels, deviceId: string, secret: string): Promise<Authenticated | undefined> {
+  const res = await checkPileLogin(models, deviceId, secret);
+  return res.result === 'ok' ? res.auth : undefined;
+}
+
+/**
+ * A login checked with the reason of a refusal, for a door that tells them apart (OCPP: 404 unknown, 401 bad
+ * secret). An unknown or disabled device is checked against a dummy hash, so that both cost the same time.
+ */
+export async function checkPileLogin(
+  models: DeviceModels,
+  deviceId: string,
+  secret: string,
+): Promise<{ result: 'ok'; auth: Authenticated; protocol: DeviceRecord['protocol'] } | { result: 'unknown' } | { result: 'bad-secret'; protocol: DeviceRecord['protocol'] }> {
   const doc = await models.Device.findById(deviceId).lean();
   if (!doc || doc.enabled === false) {
     await verifyAgainstDummy(secret);
-    return undefined;
+    return { result: 'unknown' };
   }
-  if (!(await verifySecret(secret, doc.secretHash))) return undefined;
   const d = deviceRecord(doc);
-  return { identity: { pileId: d.pileId, stationId: d.stationId, pileNo: d.pileNo, deviceId: d.deviceId }, device: { deviceId: d.deviceId, ports: d.ports } };
+  if (!(await verifySecret(secret, doc.secretHash))) return { result: 'bad-secret', protocol: d.protocol };
+  return {
+    result: 'ok',
+    protocol: d.protocol,
+    auth: { identity: { pileId: d.pileId, stationId: d.stationId, pileNo: d.pileNo, deviceId: d.deviceId }, device: { deviceId: d.deviceId, ports: d.ports } },
+  };
 }
 
 // ---- the registry (device.register / list / get / remove) -------------------------------------------------------
