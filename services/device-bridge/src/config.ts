@@ -23,4 +23,6 @@ export const configSchema = serviceConfigSchema('device-bridge', {
   replicaId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,100}$' })),
   /** device_logs entries are removed after this many days (TTL index) */
   deviceLogTtlDays: Type.Integer({ minimum: 1, default: 30 }),
+  /** an OCPP transaction with no StopTransaction this long (clock ms) after its last message is closed at its last reading */
+  ocppStaleSessionMs: Type.Integer({ minimum: 1000, default: 24 * 3600 * 1000 }),
 });
