@@ -7,7 +7,7 @@
 import mongoose, { Schema } from 'mongoose';
 import type { Envelope } from '@voltq/contracts';
 import { isDuplicateKey, MongoCounters, outboxField } from '@voltq/kit';
-import type { ParsedSample, StoredStop, TxStatus } from '../domain/ocpp-transactions.js';
+import type { StoredStop, TxStatus } from '../domain/ocpp-transactions.js';
 
 export interface TransactionDoc {
   _id: number; // the transactionId answered to the charge point
@@ -253,9 +253,9 @@ export class OcppTransactionStore {
     );
   }
 
-  /** Open transactions silent since before `beforeMs` (clock ms). */
+  /** Open transactions silent since `beforeMs` (clock ms) or before. */
   silentSince(beforeMs: number, limit = 100): Promise<TransactionDoc[]> {
-    return this.m.Transaction.find({ stop: { $exists: false }, lastMessageAt: { $lt: beforeMs } }).sort({ lastMessageAt: 1 }).limit(limit).lean<TransactionDoc[]>();
+    return this.m.Transaction.find({ stop: { $exists: false }, lastMessageAt: { $lte: beforeMs } }).sort({ lastMessageAt: 1 }).limit(limit).lean<TransactionDoc[]>();
   }
 
   // ---- meter samples
@@ -317,13 +317,14 @@ export class OcppTransactionStore {
   /** The session's idTag, issued once (a repeated issue answers the same tag). */
   async issueTag(tag: IdTagDoc): Promise<IdTagDoc> {
     for (let attempt = 0; attempt < 3; attempt++) {
+      const found = await this.m.IdTag.findOne({ sessionId: tag.sessionId }).lean<IdTagDoc>();
+      if (found) return found;
       try {
-        const doc = await this.m.IdTag.findOneAndUpdate({ sessionId: tag.sessionId }, { $setOnInsert: tag }, { upsert: true, new: true }).lean<IdTagDoc>();
-        if (doc) return doc;
+        await this.m.IdTag.create(tag);
+        return tag;
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err; // the same session at once elsewhere, or a colliding random tag: read again
-        const found = await this.m.IdTag.findOne({ sessionId: tag.sessionId }).lean<IdTagDoc>();
-        if (found) return found;
+        // the same session at once elsewhere (read it next), or a colliding random tag (another one)
+        if (!isDuplicateKey(err)) throw err;
         tag = { ...tag, _id: `${tag._id.slice(0, 19)}${attempt}` };
       }
     }
