@@ -26,4 +26,6 @@ export const configSchema = serviceConfigSchema('device-bridge', {
   ocppPingIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
   /** device_logs entries are removed after this many days (TTL index) */
   deviceLogTtlDays: Type.Integer({ minimum: 1, default: 30 }),
+  /** an OCPP transaction with no StopTransaction this long (clock ms) after its last message is closed at its last reading */
+  ocppStaleSessionMs: Type.Integer({ minimum: 1000, default: 24 * 3600 * 1000 }),
 });
