@@ -1,8 +1,9 @@
-// scripts/simulate-piles: runs the station's piles (and registered walk-up piles) against a device-bridge until
-// SIGINT/SIGTERM.
+// scripts/simulate-piles: runs the station's piles (and registered walk-up piles and OCPP charge points) against a
+// device-bridge until SIGINT/SIGTERM.
 import { derivePileSecret, DEV_PILE_MASTER_KEY } from './secrets.js';
 import { parseSimArgs, USAGE, type SimPlan } from './args.js';
 import { SimPile } from './client.js';
+import { SimChargePoint } from './ocpp-client.js';
 
 const stamp = () => new Date().toISOString();
 
@@ -25,11 +26,12 @@ const log = (line: string) => {
 if (!process.env.PILE_MASTER_KEY) log('PILE_MASTER_KEY not set: using the development key');
 
 const piles = new Map<string, SimPile>();
+const chargePoints = new Map<string, SimChargePoint>();
 // piles that gave up: refused (wrong secret) or taken over by another connection (the client logs that itself)
 const gaveUp = new Set<string>();
 const giveUp = (pileId: string) => {
   gaveUp.add(pileId);
-  if (gaveUp.size === piles.size) {
+  if (gaveUp.size === piles.size + chargePoints.size) {
     console.error(`${stamp()} [sim] every pile was refused or taken over; exiting`);
     process.exit(1);
   }
@@ -74,11 +76,41 @@ for (const w of plan.walkUp) {
   piles.set(`walk-up:${w.deviceId}`, pile);
 }
 
+for (const o of plan.ocpp) {
+  const point = new SimChargePoint({
+    url: plan.ocppUrl,
+    deviceId: o.deviceId,
+    secret: o.secret,
+    connectors: o.connectors,
+    powerW: Math.round(o.powerKw * 1000),
+    speed: plan.speed,
+    meterIntervalMs: plan.meterIntervalMs,
+    ...(plan.carKwh !== undefined ? { carKwh: plan.carKwh } : {}),
+    log,
+  });
+  point.on('refused', ({ code }: { code: number }) => {
+    console.error(`${stamp()} [sim] ${o.deviceId}: refused at the upgrade (${code}: unknown id or wrong secret); giving up on it`);
+    giveUp(`ocpp:${o.deviceId}`);
+  });
+  chargePoints.set(o.deviceId, point);
+}
+
 const timers: NodeJS.Timeout[] = [];
+for (const f of plan.ocppFaults) timers.push(setTimeout(() => chargePoints.get(f.deviceId)?.fault(f.connectorId), f.atMs));
+for (const r of plan.ocppRecoveries) timers.push(setTimeout(() => chargePoints.get(r.deviceId)?.recover(r.connectorId), r.atMs));
 for (const f of plan.faults) timers.push(setTimeout(() => piles.get(f.pileNo)?.fault('simulated fault (--fault)'), f.atMs));
 for (const r of plan.recoveries) timers.push(setTimeout(() => piles.get(r.pileNo)?.recover(), r.atMs));
 for (const c of plan.cards) {
   timers.push(setTimeout(() => {
+    const point = chargePoints.get(c.deviceId);
+    if (point) {
+      // offline, the charge point takes the card itself and queues the start (LocalAuthorizeOffline)
+      point.cardStart(c.portNo, c.cardId).then(
+        (r) => log(`${c.deviceId} connector ${c.portNo}: card ${c.cardId} ${r.accepted ? 'charging' : `refused (${r.reason})`}`),
+        (err: unknown) => log(`${c.deviceId} connector ${c.portNo}: card ${c.cardId} failed: ${(err as Error).message}`),
+      );
+      return;
+    }
     const pile = walkUps.get(c.deviceId);
     if (!pile?.online) return log(`${c.deviceId}: card ${c.cardId} not presented (pile offline)`);
     pile.cardStart(c.portNo, c.cardId).then(
@@ -89,7 +121,9 @@ for (const c of plan.cards) {
 }
 
 log(`${plan.piles.length} piles of station ${plan.stationId}, ${plan.walkUp.length} walk-up piles: ws ${plan.wsUrl}, tcp ${plan.tcp.host}:${plan.tcp.port}`);
+if (plan.ocpp.length) log(`${plan.ocpp.length} OCPP 1.6J charge points: ${plan.ocppUrl}/<id>`);
 for (const pile of piles.values()) pile.start();
+for (const point of chargePoints.values()) point.start();
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -98,6 +132,7 @@ async function shutdown(signal: string) {
   log(`${signal}: logging the piles out`);
   timers.forEach(clearTimeout);
   await Promise.all([...piles.values()].map((p) => p.stop()));
+  await Promise.all([...chargePoints.values()].map((p) => p.stop()));
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -7,3 +7,4 @@ export * from './args.js';
 export * from './client.js';
 export * from './ports.js';
 export * from './walkup.js';
+export * from './ocpp-client.js';
