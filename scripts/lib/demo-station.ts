@@ -16,6 +16,7 @@ export const DEMO_STATION = {
 
 export interface DemoDevice {
   deviceId: string;
+  protocol: 'json' | 'ocpp1.6';
   pileId: string;
   pileNo: string;
   secret: string;
@@ -24,10 +25,12 @@ export interface DemoDevice {
   pileType: 1 | 2;
 }
 
-/** The two demo piles: a 60 kW DC pile and a 7 kW AC pile, two ports each. */
+/** The demo piles: a 60 kW DC pile and a 7 kW AC pile of two ports each on the JSON protocol, and a 22 kW AC
+ *  OCPP 1.6J charge point with two connectors. */
 export const DEMO_DEVICES: readonly Omit<DemoDevice, 'secret' | 'pileId'>[] = [
-  { deviceId: '860000000000001', pileNo: 'W1', ports: 2, powerKw: 60, pileType: 1 },
-  { deviceId: '860000000000002', pileNo: 'W2', ports: 2, powerKw: 7, pileType: 2 },
+  { deviceId: '860000000000001', protocol: 'json', pileNo: 'W1', ports: 2, powerKw: 60, pileType: 1 },
+  { deviceId: '860000000000002', protocol: 'json', pileNo: 'W2', ports: 2, powerKw: 7, pileType: 2 },
+  { deviceId: 'VQ-OCPP-0001', protocol: 'ocpp1.6', pileNo: 'W3', ports: 2, powerKw: 22, pileType: 2 },
 ];
 
 interface Answer {
@@ -96,7 +99,7 @@ export async function seedDemoStation(opts: {
       await call(gatewayUrl, 'POST', '/api/admin/devices', token, {
         deviceId: device.deviceId,
         stationId: DEMO_STATION.stationId,
-        protocol: 'json',
+        protocol: device.protocol,
         pileNo: device.pileNo,
         pileType: device.pileType,
         powerKw: device.powerKw,

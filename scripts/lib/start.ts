@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { runWalkUpPiles, type WalkUpPiles } from '@voltq/pile-sim';
+import { runOcppChargePoints, runWalkUpPiles, type OcppChargePoints, type WalkUpPiles } from '@voltq/pile-sim';
 import { DEMO_STATION, seedDemoStation, type DemoDevice } from './demo-station.js';
 import { DEFAULT_PILE_TCP_PORT, DEFAULT_PORT_BASE, repoRoot, startPlatform, type Platform, type ServiceName } from './platform.js';
 
@@ -94,17 +94,17 @@ closeSync(simulatorLog);
 // never show on a command line. A car is full after 40 kWh, so a "charge until full" order ends on its own.
 let demoDevices: DemoDevice[] = [];
 let walkUpPiles: WalkUpPiles | undefined;
+let chargePoints: OcppChargePoints | undefined;
+const ocppUrl = platform.env.DEVICE_BRIDGE_URL!.replace(/\/piles$/, '/ocpp');
 try {
   demoDevices = await seedDemoStation({
     gatewayUrl: platform.gatewayUrl,
     admin: { username: adminUser, password: adminPassword },
     secretsFile: join(dataDir, 'demo-devices.json'),
   });
-  walkUpPiles = await runWalkUpPiles({
-    url: platform.env.DEVICE_BRIDGE_URL!,
-    piles: demoDevices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, ports: d.ports, powerKw: d.powerKw })),
-    carKwh: 40,
-  });
+  const spec = (d: DemoDevice) => ({ deviceId: d.deviceId, secret: d.secret, ports: d.ports, connectors: d.ports, powerKw: d.powerKw });
+  walkUpPiles = await runWalkUpPiles({ url: platform.env.DEVICE_BRIDGE_URL!, piles: demoDevices.filter((d) => d.protocol === 'json').map(spec), carKwh: 40 });
+  chargePoints = await runOcppChargePoints({ url: ocppUrl, points: demoDevices.filter((d) => d.protocol === 'ocpp1.6').map(spec), carKwh: 40 });
 } catch (err) {
   console.error(`[voltq] warning: the demo walk-up station is not running: ${(err as Error).message}`);
 }
@@ -117,7 +117,8 @@ VoltQ is running.
   admin login  ${adminUser} / ${adminPassword}   (POST ${gateway}/api/admin/login)
   piles        JSON over WebSocket ws://127.0.0.1:${platform.ports['device-bridge']}/piles, TCP 127.0.0.1:${platform.pileTcpPort}
                (simulated piles of the default station are connected)
-  walk-up      station ${DEMO_STATION.stationId} "${DEMO_STATION.name}": ${demoDevices.map((d) => `${d.pileId} (IMEI ${d.deviceId}, ${d.ports} ports, ${d.powerKw} kW)`).join(', ') || 'not seeded (see the warning above)'}
+  walk-up      station ${DEMO_STATION.stationId} "${DEMO_STATION.name}": ${demoDevices.map((d) => `${d.pileId} (${d.protocol === 'json' ? 'IMEI' : 'OCPP'} ${d.deviceId}, ${d.ports} ports, ${d.powerKw} kW)`).join(', ') || 'not seeded (see the warning above)'}
+  OCPP 1.6J    ${ocppUrl}/<chargePointId> (subprotocol ocpp1.6, HTTP Basic id:secret)${demoDevices.some((d) => d.protocol === 'ocpp1.6') ? `; the simulated charger ${ocppUrl}/${demoDevices.find((d) => d.protocol === 'ocpp1.6')!.deviceId} is connected` : ''}
                try GET ${gateway}/api/ChargingPile/qrcode/${demoDevices[0]?.deviceId ?? '<imei>'}
   MongoDB      ${platform.mongoUri}
   WeChat       ${platform.wechatSandboxUrl ? `local sandbox ${platform.wechatSandboxUrl} (mini-program login; pay pages at /sandbox/pay?code=…)` : platform.env.WECHAT_API_BASE_URL}
@@ -132,6 +133,7 @@ async function shutdown(code = 0) {
   // Services first: the device bridge shuts down without reporting its piles offline, so a restart does not
   // fault the piles and cut the charges running on them. The simulator goes last.
   await walkUpPiles?.stop();
+  await chargePoints?.stop();
   await platform?.stop();
   if (simulator.exitCode === null && simulator.signalCode === null) {
     simulator.kill('SIGTERM');

@@ -4,7 +4,7 @@
 // paid from the balance; the simulated car charges, the order stops itself at 2 kWh, the bill's five-tier split
 // matches the tariff to the fen, the balance is debited once and the statistics count the session.
 import t from 'tap';
-import { runWalkUpPiles, type WalkUpPiles } from '@voltq/pile-sim';
+import { runOcppChargePoints, runWalkUpPiles, type OcppChargePoints, type WalkUpPiles } from '@voltq/pile-sim';
 import { DEFAULT_TARIFF_SPEC } from '@voltq/tariff';
 import { startPlatform, type Platform } from '../../scripts/lib/platform.js';
 import { DEMO_STATION, seedDemoStation, type DemoDevice } from '../../scripts/lib/demo-station.js';
@@ -18,6 +18,7 @@ let platform: Platform;
 let api: GatewayClient;
 let devices: DemoDevice[];
 let piles: WalkUpPiles;
+let chargePoints: OcppChargePoints;
 
 t.before(async () => {
   platform = await startPlatform({
@@ -30,13 +31,21 @@ t.before(async () => {
   // a 60 kW car sped up 100 times: 2 kWh in about a second and a fifth of real time, a reading every 200 ms
   piles = await runWalkUpPiles({
     url: platform.env.DEVICE_BRIDGE_URL!,
-    piles: devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret, ports: d.ports, powerKw: d.powerKw })),
+    piles: devices.filter((d) => d.protocol === 'json').map((d) => ({ deviceId: d.deviceId, secret: d.secret, ports: d.ports, powerKw: d.powerKw })),
     speed: 100,
+    meterIntervalMs: 200,
+  });
+  // the OCPP 1.6J charge point of the demo station, on the bridge's /ocpp door
+  chargePoints = await runOcppChargePoints({
+    url: platform.env.DEVICE_BRIDGE_URL!.replace(/\/piles$/, '/ocpp'),
+    points: devices.filter((d) => d.protocol === 'ocpp1.6').map((d) => ({ deviceId: d.deviceId, secret: d.secret, connectors: d.ports, powerKw: d.powerKw })),
+    speed: 200,
     meterIntervalMs: 200,
   });
 });
 t.teardown(async () => {
   await piles?.stop();
+  await chargePoints?.stop();
   await platform?.stop();
   await removeNamespace(namespace);
 });
@@ -63,7 +72,7 @@ t.test('a walk-up charge of 2 kWh paid from a WeChat-recharged balance', async (
   t.equal(nearby.body?.code, 0, JSON.stringify(nearby.body));
   const station = (nearby.body.data.list as { id: string; availablePorts?: number; totalPorts?: number }[]).find((s) => s.id === DEMO_STATION.stationId);
   t.ok(station, 'the demo station is nearby');
-  t.match(station, { totalPorts: 4 });
+  t.match(station, { totalPorts: 6, availablePorts: 6 });
 
   // the user scans the first pile's code (its IMEI)
   const scanned = await api.get(`/api/ChargingPile/qrcode/${pile!.deviceId}`, token);
@@ -181,4 +190,25 @@ t.test('refusals by balance, port and occupancy; a stop on request', async (t) =
   t.equal(ended.body.data.stopReason, 1, 'stopped by the user');
   t.ok(ended.body.data.powerConsumption > 0, 'it charged something');
   t.equal((await api.post(`/api/order/${orderId}/stop`, { stopReason: 1 }, poor)).body?.code, 3003, 'a finished order cannot be stopped again');
+});
+
+t.test('an OCPP 1.6J charger: a WeChat-paid 1 kWh order through RemoteStartTransaction, metered and billed', async (t) => {
+  const res = await api.post('/api/user/register', { username: `ocpp${Date.now() % 1e8}`, password: 'a-long-password-1' });
+  const token = res.body.data.token as string;
+  const charger = devices.find((d) => d.protocol === 'ocpp1.6')!;
+  t.match((await api.get(`/api/devices/${charger.deviceId}/status`, token)).body.data, { imei: charger.deviceId, isConnected: true, endpoint: /^ocpp:\/\// });
+  const created = await api.post('/api/order/create', { pileId: charger.pileId, portId: `${charger.pileId}-2`, chargingMode: 4, chargingParameter: 1, paymentMethod: 1 }, token);
+  t.equal(created.body?.code, 0, `create: ${JSON.stringify(created.body)}`);
+  const orderId = created.body.data.orderId as string;
+  let last: unknown;
+  const done = await eventually(async () => {
+    const o = await api.get(`/api/order/${orderId}`, token);
+    last = o.body;
+    return o.body?.data?.status === 2 && o.body.data.totalAmount > 0 ? o : undefined;
+  }, 30_000, 200).catch((err: Error) => { throw new Error(`${err.message}; the order: ${JSON.stringify(last)}`); });
+  t.ok(done.body.data.powerConsumption >= 1, `at least 1 kWh metered (${done.body.data.powerConsumption})`);
+  t.equal(done.body.data.stopReason, 4, 'stopped by its energy limit');
+  const bills = await api.get('/api/bills?pageNum=1&pageSize=10', token);
+  const bill = (bills.body.data.list ?? bills.body.data.items)[0] as { orderId: string; energyKwh: number };
+  t.match(bill, { orderId, energyKwh: done.body.data.powerConsumption }, 'billed what the charger metered');
 });

@@ -5,9 +5,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DEV_PILE_MASTER_KEY } from '@voltq/pile-sim/secrets';
-import { DomainError, isDomainError, RedisOutbox, runIfMain, type RunServiceOptions, type ServiceContext } from '@voltq/kit';
+import { isDomainError, RedisOutbox, runIfMain, type RunServiceOptions, type ServiceContext } from '@voltq/kit';
 import type { OcppTransactions } from './domain/ocpp.js';
 import { configSchema } from './config.js';
+import { createOcppTransactions } from './ocpp-transactions.js';
 import { registerHandlers } from './handlers.js';
 import { PileHub, type DeviceLogEntry } from './hub.js';
 import { PileCommandRouter } from './pile-commands.js';
@@ -24,15 +25,15 @@ export interface OcppTransactionsWiring {
 }
 export type OcppTransactionsFactory = (wiring: OcppTransactionsWiring) => OcppTransactions | Promise<OcppTransactions>;
 
-/**
- * Until the transaction service (src/ocpp-transactions.ts, issue 12's second part) is wired here, transaction
- * messages are refused visibly: Authorize/Start/Meter answer a CALLERROR, a stop gets no answer (retried later).
- */
-const transactionsNotWired: OcppTransactionsFactory = () => {
-  const refuse = async (): Promise<never> => {
-    throw new DomainError('UNAVAILABLE', 'OCPP transactions are not available on this bridge yet');
-  };
-  return { authorize: refuse, startTransaction: refuse, meterValues: refuse, stopTransaction: refuse, issueIdTag: refuse, transactionOf: refuse };
+/** The OCPP transaction service of this replica (src/ocpp-transactions.ts): durable, idempotent transactions. */
+const realTransactions = (cardOwner: (cardId: string) => Promise<string | undefined>, staleSessionMs: number): OcppTransactionsFactory => async ({ ctx, presence }) => {
+  const service = await createOcppTransactions({
+    mongo: ctx.mongo!, bus: ctx.bus, presence, cardOwner, now: () => ctx.clock.now(), log: ctx.log,
+    staleSessionMs,
+  });
+  service.start();
+  ctx.onShutdown(() => service.stop());
+  return service;
 };
 
 /** The service, with the OCPP transaction service given (tests pass a stand-in). */
@@ -60,6 +61,15 @@ export function makeDeviceBridgeService(opts: { ocppTransactions?: OcppTransacti
       // notices first; the sweep of other replicas only catches piles of a replica that died
       const presence = new Presence(redis, ns, replicaId, { streamKey: outbox.streamKey, fields: (env) => RedisOutbox.fields(env) }, intervalMs * (misses + 1));
 
+      // the user holding a card (auth); undefined when nobody does, thrown when auth cannot tell now
+      const cardOwner = async (cardId: string): Promise<string | undefined> => {
+        try {
+          return (await bus.call('auth.cardOwner', { cardId })).userId;
+        } catch (err) {
+          if (isDomainError(err) && err.code === 'NOT_FOUND') return undefined;
+          throw err;
+        }
+      };
       const logEntry = (entry: DeviceLogEntry) => {
         recordDeviceLog(models, replicaId, entry)
           .catch((err: unknown) => log.warn({ err, pileId: entry.pileId, kind: entry.kind }, 'device log write failed'));
@@ -71,20 +81,13 @@ export function makeDeviceBridgeService(opts: { ocppTransactions?: OcppTransacti
         clockIso: (ms) => clock.iso(ms),
         realNow: () => Date.now(),
         authenticate: (deviceId, secret) => authenticatePile(models, deviceId, secret),
-        cardOwner: async (cardId) => {
-          try {
-            return (await bus.call('auth.cardOwner', { cardId })).userId;
-          } catch (err) {
-            if (isDomainError(err) && err.code === 'NOT_FOUND') return undefined;
-            throw err;
-          }
-        },
+        cardOwner,
         presence,
         envelope: (type, payload) => bus.envelope(type, payload),
         deviceLog: logEntry,
         session: { heartbeatIntervalMs: intervalMs, heartbeatMisses: misses, loginTimeoutMs: config.pileLoginTimeoutMs },
       });
-      const transactions = await (opts.ocppTransactions ?? transactionsNotWired)({ ctx, models, presence, replicaId });
+      const transactions = await (opts.ocppTransactions ?? realTransactions(cardOwner, config.ocppStaleSessionMs))({ ctx, models, presence, replicaId });
       const router = new PileCommandRouter({ bus, hub, presence, clock, log, replicaId });
       const registry = new DeviceRegistry({ models, presence, hub, bus, clock, log, replicaId });
 

@@ -106,7 +106,12 @@ export class OcppConnection implements HeldConnection {
     on('Heartbeat', () => ({ currentTime: now() }));
     on('StatusNotification', (p) => this.status(p));
     on('Authorize', (p) => deps.transactions.authorize(this.cp, String(p.idTag)));
-    on('StartTransaction', (p) => deps.transactions.startTransaction(this.cp, p as Parameters<OcppTransactions['startTransaction']>[1]));
+    on('StartTransaction', async (p) => {
+      const answer = await deps.transactions.startTransaction(this.cp, p as Parameters<OcppTransactions['startTransaction']>[1]);
+      // DESIGN "Devices": a transaction started with an invalid tag keeps its id and is stopped remotely, once answered
+      if (answer.idTagInfo.status === 'Invalid') setImmediate(() => this.stopInvalid(answer.transactionId));
+      return answer;
+    });
     on('MeterValues', (p) => deps.transactions.meterValues(this.cp, p as Parameters<OcppTransactions['meterValues']>[1]));
     on('StopTransaction', (p) => deps.transactions.stopTransaction(this.cp, p as Parameters<OcppTransactions['stopTransaction']>[1]), 'no-reply');
     // OCPP 1.6: a recipient with no implementation for the vendor answers UnknownVendorId (VoltQ takes none inbound)
@@ -180,6 +185,16 @@ export class OcppConnection implements HeldConnection {
       }
     }
     return {};
+  }
+
+  /** RemoteStopTransaction for a transaction the charge point started with a tag nobody may use. */
+  private stopInvalid(transactionId: number): void {
+    if (this.ended) return;
+    const pileId = this.identity.pileId;
+    this.client.call('RemoteStopTransaction', { transactionId }).then(
+      (reply: unknown) => this.deps.log.warn({ pileId, transactionId, reply }, 'transaction with an invalid idTag: stopped remotely'),
+      (err: unknown) => this.deps.log.error({ pileId, transactionId, err: (err as Error).message }, 'could not stop a transaction with an invalid idTag'),
+    );
   }
 
   /** device.command: the CALL, answered with the charge point's CALLRESULT (or a refusal, or the timeout). */
