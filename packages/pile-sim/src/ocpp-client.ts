@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { RPCClient, createRPCError } from 'ocpp-rpc';
 import type { IHandlersOption } from 'ocpp-rpc';
+import { startFleet } from './fleet.js';
 import { PortModel } from './ports.js';
 
 export type OcppStatus = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEV' | 'Finishing' | 'Unavailable' | 'Faulted';
@@ -682,33 +683,6 @@ export async function runOcppChargePoints(opts: RunOcppOptions): Promise<OcppCha
     ...(opts.carKwh !== undefined ? { carKwh: opts.carKwh } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   }));
-  const handle: OcppChargePoints = {
-    points,
-    get(deviceId) {
-      const point = points.find((p) => p.deviceId === deviceId);
-      if (!point) throw new Error(`no simulated charge point ${deviceId}`);
-      return point;
-    },
-    stop: async () => void (await Promise.all(points.map((p) => p.stop()))),
-  };
-  const online = points.map((p) => new Promise<void>((resolve, reject) => {
-    p.once('online', () => resolve());
-    p.once('refused', () => reject(new Error(`${p.deviceId}: refused at the upgrade (unknown id or wrong secret)`)));
-  }));
-  for (const p of points) p.start();
-  if (opts.waitOnline === false) return handle;
-  const timeoutMs = opts.readyTimeoutMs ?? 10_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      Promise.all(online),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`OCPP charge points not booted within ${timeoutMs} ms`)), timeoutMs))),
-    ]);
-  } catch (err) {
-    await handle.stop();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  return handle;
+  const fleet = await startFleet(points, { ...opts, what: 'OCPP charge point', refused: 'refused at the upgrade (unknown id or wrong secret)' });
+  return { points, ...fleet };
 }

@@ -1,6 +1,7 @@
 // Running registered walk-up piles from code (tests, scripts/lib/platform.ts) or the CLI: each logs in with the
 // device id and secret its registration answered, on WebSocket (`url`) or TCP (`tcp`).
 import { SimPile } from './client.js';
+import { startFleet } from './fleet.js';
 
 export interface WalkUpPileSpec {
   deviceId: string;
@@ -54,33 +55,6 @@ export async function runWalkUpPiles(opts: RunWalkUpOptions): Promise<WalkUpPile
     ...(opts.carKwh !== undefined ? { carKwh: opts.carKwh } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   }));
-  const handle: WalkUpPiles = {
-    piles,
-    get(deviceId) {
-      const pile = piles.find((p) => p.deviceId === deviceId);
-      if (!pile) throw new Error(`no simulated pile ${deviceId}`);
-      return pile;
-    },
-    stop: async () => void (await Promise.all(piles.map((p) => p.stop()))),
-  };
-  const online = piles.map((p) => new Promise<void>((resolve, reject) => {
-    p.once('online', () => resolve());
-    p.once('refused', () => reject(new Error(`${p.deviceId}: login refused (unknown device or wrong secret)`)));
-  }));
-  for (const p of piles) p.start();
-  if (opts.waitOnline === false) return handle;
-  const timeoutMs = opts.readyTimeoutMs ?? 10_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      Promise.all(online),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`walk-up piles not online within ${timeoutMs} ms`)), timeoutMs))),
-    ]);
-  } catch (err) {
-    await handle.stop();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  return handle;
+  const fleet = await startFleet(piles, { ...opts, what: 'walk-up pile', refused: 'login refused (unknown device or wrong secret)' });
+  return { piles, ...fleet };
 }
