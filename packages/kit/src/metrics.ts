@@ -1,6 +1,11 @@
 // prom-client registry per service: default process metrics plus bus counters and histograms.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+// a service's own metrics are made with these on `ctx.metrics.registry` (one registry per service, one /metrics)
+export { Counter, Gauge, Histogram } from 'prom-client';
+/** the latency buckets (s) of kit's histograms, for a service's own */
+export const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 export interface Metrics {
   registry: Registry;
   /** kind = publish | consume | rpc-server | rpc-client; outcome = ok | error | retry | dead-letter | duplicate | invalid | expired | timeout ... */
@@ -15,7 +20,7 @@ export function createMetrics(service: string, opts: { defaultMetrics?: boolean 
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
-  const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  const buckets = LATENCY_BUCKETS_S;
   return {
     registry,
     messages: new Counter({

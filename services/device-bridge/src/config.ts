@@ -24,6 +24,10 @@ export const configSchema = serviceConfigSchema('device-bridge', {
   /** OCPP door: WebSocket ping interval; a charge point that misses a pong is dropped within two of them.
    *  Default: PILE_HEARTBEAT_INTERVAL_MS */
   ocppPingIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+  /** new pile connections admitted per second on this replica, all doors together (token bucket, as many in a burst);
+   *  more are refused before authentication and retry: a reconnection storm neither crashes the bridge nor touches
+   *  the piles already logged in */
+  pileAdmissionPerSecond: Type.Integer({ minimum: 1, maximum: 100_000, default: 200 }),
   /** device_logs entries are removed after this many days (TTL index) */
   deviceLogTtlDays: Type.Integer({ minimum: 1, default: 30 }),
   /** an OCPP transaction with no StopTransaction this long (clock ms) after its last message is closed at its last reading */

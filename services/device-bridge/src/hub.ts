@@ -6,6 +6,7 @@ import type { Logger } from '@voltq/kit';
 import type { Authenticated, DeviceLogKind } from './store/devices.js';
 import type { Presence } from './store/presence.js';
 import { encode, type PileErrorCode, type ServerMessage } from '@voltq/pile-sim/protocol';
+import type { BridgeMetrics, InboundResult, PileProtocol } from './metrics.js';
 import { PileSession, type CloseReason, type Door, type Effect, type PileIdentity, type SessionOptions } from './domain/session.js';
 
 export interface Transport {
@@ -41,6 +42,9 @@ export interface HubDeps {
   envelope<K extends MessageType>(type: K, payload: MessagePayload<K>): Envelope<K>;
   deviceLog(entry: DeviceLogEntry): void;
   session: SessionOptions;
+  metrics?: BridgeMetrics;
+  /** the admission limit (domain/admission.ts): whether a new connection may come in now; unset = always */
+  admit?: () => boolean;
 }
 
 /** One accepted connection, as seen by its door. */
@@ -86,7 +90,17 @@ class Conn implements Connection {
   }
 
   receive(text: string): void {
-    this.enqueue(() => this.session.receive(text, this.hub.deps.realNow()));
+    this.enqueue(async () => {
+      const startedMs = performance.now();
+      const effects = this.session.receive(text, this.hub.deps.realNow());
+      const ok = await this.hub.run(this, effects);
+      // the action is the kind of what the session made of the message (an allow-list), never the pile's own words
+      const first = effects[0];
+      const refused = !first || (first.kind === 'send' && first.msg.type === 'error');
+      const action = refused ? 'invalid' : first.kind === 'authenticate' ? 'login' : first.kind;
+      const result: InboundResult = !ok ? 'error' : refused ? 'refused' : 'ok';
+      this.hub.deps.metrics?.inbound(this.transport.door, action, result, (performance.now() - startedMs) / 1000);
+    });
   }
 
   refuse(code: PileErrorCode, message: string): void {
@@ -119,7 +133,7 @@ export interface HeldConnection {
 }
 
 /** `device.pile-online`'s protocol of a door */
-const protocolOf = (door: Door | 'ocpp') => (door === 'ocpp' ? 'ocpp1.6' : door);
+const protocolOf = (door: Door | 'ocpp'): PileProtocol => (door === 'ocpp' ? 'ocpp1.6' : door);
 
 /** How a device.command sent to a pile held here ended. */
 export type ControlOutcome =
@@ -139,6 +153,33 @@ export class PileHub {
 
   get onlinePiles(): string[] {
     return [...this.piles.keys()];
+  }
+
+  /**
+   * A new connection on a door, before anything else (authentication is the expensive part): false = over the
+   * admission limit, the door refuses it in its protocol's way. Connections already in never come here again.
+   */
+  admit(protocol: PileProtocol): boolean {
+    if (this.deps.admit?.() ?? true) return true;
+    this.deps.metrics?.admissionRefused(protocol);
+    return false;
+  }
+
+  /** The protocol of the connection holding the pile here (logged in), if any. */
+  protocolHolding(pileId: string): PileProtocol | undefined {
+    const held = this.piles.get(pileId);
+    if (!held || !this.holds(pileId)) return undefined;
+    return held instanceof Conn ? held.transport.door : protocolOf(held.door);
+  }
+
+  /** Piles held here (logged in), by protocol. */
+  heldByProtocol(): Record<PileProtocol, number> {
+    const counts: Record<PileProtocol, number> = { 'ocpp1.6': 0, ws: 0, tcp: 0 };
+    for (const pileId of this.piles.keys()) {
+      const protocol = this.protocolHolding(pileId);
+      if (protocol) counts[protocol]++;
+    }
+    return counts;
   }
 
   connect(transport: Transport): Connection {
@@ -286,16 +327,20 @@ export class PileHub {
 
   // ---------- effects ----------
 
-  async run(conn: Conn, effects: Effect[]): Promise<void> {
+  /** false when an effect failed (the pile was told UNAVAILABLE) */
+  async run(conn: Conn, effects: Effect[]): Promise<boolean> {
+    let ok = true;
     for (const effect of effects) {
-      if (conn.finished) return;
+      if (conn.finished) return ok;
       try {
         await this.exec(conn, effect);
       } catch (err) {
+        ok = false;
         this.deps.log.error({ err, pileId: conn.session.identity?.pileId, effect: effect.kind }, 'pile message failed');
         this.send(conn, { type: 'error', code: 'UNAVAILABLE', message: 'the bridge could not store this message; retry', ...idOf(effect) });
       }
     }
+    return ok;
   }
 
   private send(conn: Conn, msg: ServerMessage): void {

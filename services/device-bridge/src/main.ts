@@ -8,6 +8,8 @@ import { DEV_PILE_MASTER_KEY } from '@voltq/pile-sim/secrets';
 import { isDomainError, RedisOutbox, runIfMain, type RunServiceOptions, type ServiceContext } from '@voltq/kit';
 import type { OcppTransactions } from './domain/ocpp.js';
 import { configSchema } from './config.js';
+import { AdmissionBucket } from './domain/admission.js';
+import { createBridgeMetrics } from './metrics.js';
 import { createOcppTransactions } from './ocpp-transactions.js';
 import { registerHandlers } from './handlers.js';
 import { PileHub, type DeviceLogEntry } from './hub.js';
@@ -74,6 +76,10 @@ export function makeDeviceBridgeService(opts: { ocppTransactions?: OcppTransacti
         recordDeviceLog(models, replicaId, entry)
           .catch((err: unknown) => log.warn({ err, pileId: entry.pileId, kind: entry.kind }, 'device log write failed'));
       };
+      // the gauge reads the hub at each scrape
+      const metrics = createBridgeMetrics(ctx.metrics.registry, () => hub.heldByProtocol());
+      // real time: a manual or scaled clock must not open or close the door
+      const admission = new AdmissionBucket(config.pileAdmissionPerSecond, Date.now());
       const hub = new PileHub({
         replicaId,
         log,
@@ -86,10 +92,12 @@ export function makeDeviceBridgeService(opts: { ocppTransactions?: OcppTransacti
         envelope: (type, payload) => bus.envelope(type, payload),
         deviceLog: logEntry,
         session: { heartbeatIntervalMs: intervalMs, heartbeatMisses: misses, loginTimeoutMs: config.pileLoginTimeoutMs },
+        metrics,
+        admit: () => admission.take(Date.now()),
       });
       const transactions = await (opts.ocppTransactions ?? realTransactions(cardOwner, config.ocppStaleSessionMs))({ ctx, models, presence, replicaId });
       const router = new PileCommandRouter({ bus, hub, presence, clock, log, replicaId });
-      const registry = new DeviceRegistry({ models, presence, hub, bus, clock, log, replicaId });
+      const registry = new DeviceRegistry({ models, presence, hub, bus, clock, log, replicaId, metrics });
 
       const { tcp, ocpp } = await registerHandlers({
         http: ctx.http,
@@ -115,6 +123,7 @@ export function makeDeviceBridgeService(opts: { ocppTransactions?: OcppTransacti
           checkLogin: (deviceId, secret) => checkPileLogin(models, deviceId, secret),
           pingIntervalMs: config.ocppPingIntervalMs ?? intervalMs,
           maxMessageBytes: config.pileMaxMessageBytes,
+          metrics,
         },
       });
       log.info({ port: tcp.port, replicaId }, 'pile TCP door listening');

@@ -10,6 +10,7 @@ import { bootIntervalS, faultChange, pileStateOf, portStateOf, type ChargePointS
 import type { CloseReason } from './domain/session.js';
 import type { ControlOutcome, DeviceLogEntry, HeldConnection, PileHub } from './hub.js';
 import { acceptedBy, ocppCommand } from './ocpp-commands.js';
+import type { BridgeMetrics, InboundResult } from './metrics.js';
 import type { Authenticated } from './store/devices.js';
 import type { Presence } from './store/presence.js';
 
@@ -29,6 +30,7 @@ export interface OcppConnectionDeps {
   deviceLog(entry: DeviceLogEntry): void;
   heartbeatIntervalMs: number;
   random(): number;
+  metrics?: BridgeMetrics;
 }
 
 type Params = Record<string, unknown>;
@@ -83,17 +85,23 @@ export class OcppConnection implements HeldConnection {
 
     const on = (method: string, handler: (params: Params) => Promise<unknown> | unknown, onFailure: 'error' | 'no-reply' = 'error') => {
       client.handle(method, async ({ params }: { params?: Params }) => {
+        const startedMs = performance.now();
+        let result: InboundResult = 'error';
         try {
-          return await this.serial(async () => {
+          const answer = await this.serial(async () => {
             if (this.ended || !deps.hub.isHolder(this)) return NOREPLY;
             if (!(await this.touch(method === 'Heartbeat'))) return NOREPLY;
             return handler(params ?? {});
           });
+          result = answer === NOREPLY ? 'refused' : 'ok';
+          return answer;
         } catch (err) {
           deps.log.error({ err, pileId, method }, 'OCPP call failed');
           // no CALLERROR for a stop (DESIGN: never refused): no answer, the charger retries it
           if (onFailure === 'no-reply') return NOREPLY;
           throw ocppRpc.createRPCError('InternalError', 'the central system could not store this message; retry');
+        } finally {
+          deps.metrics?.inbound('ocpp1.6', method, result, (performance.now() - startedMs) / 1000);
         }
       });
     };

@@ -12,6 +12,7 @@ import {
 import { DomainError, isDomainError, type Bus, type Clock, type Logger } from '@voltq/kit';
 import { deviceView, powerKwToW, type DeviceRecord } from './domain/devices.js';
 import type { PileHub } from './hub.js';
+import type { BridgeMetrics } from './metrics.js';
 import { hashSecret } from './secrets.js';
 import {
   deleteDevice, deviceTaken, findDevice, findDeviceByCode, insertDevice, listDevices, type DeviceModels,
@@ -30,6 +31,7 @@ export interface DeviceRegistryDeps {
   clock: Clock;
   log: Logger;
   replicaId: string;
+  metrics?: BridgeMetrics;
 }
 
 const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`, { resource: 'pile' });
@@ -114,7 +116,11 @@ export class DeviceRegistry {
 
     if (!hub.holds(device.pileId)) {
       const owner = await presence.ownerOf(device.pileId);
-      if (forwarded || !owner || owner === replicaId) throw offline();
+      if (forwarded || !owner || owner === replicaId) {
+        // counted where the command ends: here; a forwarded one is counted by the replica holding the pile
+        this.deps.metrics?.command(device.protocol === 'ocpp1.6' ? 'ocpp1.6' : 'json', p.control.command, 'offline');
+        throw offline();
+      }
       const callMs = Math.max(100, Math.min(timeoutMs + FORWARD_MARGIN_MS, deadline - Date.now()));
       log.debug({ deviceId: device.deviceId, owner, command: p.control.command }, 'device command forwarded to the replica holding the pile');
       try {
@@ -128,7 +134,9 @@ export class DeviceRegistry {
     }
 
     const commandId = randomUUID();
+    const protocol = hub.protocolHolding(device.pileId)!;
     const outcome = await hub.control(device.pileId, commandId, p.control, timeoutMs);
+    this.deps.metrics?.command(protocol, p.control.command, outcome.kind === 'ack' ? (outcome.accepted ? 'accepted' : 'rejected') : outcome.kind);
     if (outcome.kind === 'offline') throw offline();
     if (outcome.kind === 'timeout') {
       log.warn({ deviceId: device.deviceId, commandId, command: p.control.command }, 'pile did not answer a command');

@@ -89,6 +89,11 @@ export function registerOcppDoor(app: FastifyInstance, deps: OcppDoorDeps): Ocpp
       if (!req.ws) return;
       reply.hijack();
       const raw: IncomingMessage = req.raw;
+      if (!deps.hub.admit('ocpp1.6')) {
+        // a reconnection storm: refused before the password check (scrypt is the expensive part); the charger retries
+        raw.socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       // nothing arrives before the handshake's answer: the upgrade's head is empty
       void server.handleUpgrade(raw, raw.socket as Socket, Buffer.alloc(0));
     },

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { LineSplitter } from '@voltq/pile-sim/framing';
+import { encode } from '@voltq/pile-sim/protocol';
 import type { PileHub } from '../hub.js';
 
 export interface TcpDoor {
@@ -12,6 +13,12 @@ export interface TcpDoor {
 export async function startTcpDoor(hub: PileHub, opts: { host: string; port: number; maxMessageBytes: number }): Promise<TcpDoor> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    if (!hub.admit('tcp')) {
+      // a reconnection storm: the pile retries later; nothing is read from it
+      socket.on('error', () => undefined);
+      socket.end(encode({ type: 'error', code: 'UNAVAILABLE', message: 'too many piles are connecting; retry in a second' }) + '\n');
+      return;
+    }
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);

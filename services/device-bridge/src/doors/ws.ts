@@ -13,6 +13,8 @@ export async function registerWsDoor(http: FastifyInstance, hub: PileHub, maxMes
   await http.register(websocket, { options: { maxPayload: maxMessageBytes } });
   await http.register(async (app) => {
     app.get('/piles', { websocket: true }, (socket, req) => {
+      // a reconnection storm: 1013 try again later, before any login is read
+      if (!hub.admit('ws')) return socket.close(1013, 'too many piles are connecting; retry');
       const conn = hub.connect({
         door: 'ws',
         remote: `${req.ip}:${req.socket.remotePort ?? ''}`,
