@@ -6,9 +6,8 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import t from 'tap';
-import type { StationView } from '@voltq/contracts';
-import { createLocalClock, runService } from '@voltq/kit';
-import { startServiceHarness } from '../../../../test/support/service-harness.js';
+import { runService } from '@voltq/kit';
+import { startBridgeHarness } from '../support/bridge-harness.js';
 import type { OcppTransactions } from '../../src/domain/ocpp.js';
 import { makeDeviceBridgeService } from '../../src/main.js';
 import { freePort } from '../support/ports.js';
@@ -17,27 +16,9 @@ const { RPCClient } = createRequire(import.meta.url)('ocpp-rpc') as typeof impor
 
 const run = randomBytes(3).toString('hex');
 const replicaId = `replica-adm-${run}`;
-const h = await startServiceHarness({
-  label: 'dba',
-  busName: 'observer',
-  clock: createLocalClock(),
-  queues: [
-    'device-bridge.transient',
-    ...['register', 'list', 'get', 'remove', 'command'].map((m) => `rpc.device.${m}`),
-    'rpc.scheduler.getStation',
-    'rpc.auth.cardOwner',
-    `rpc.device.command.${replicaId}`,
-    `rpc.device.disconnect.${replicaId}`,
-  ],
-  rpcTimeoutMs: 15_000,
-});
+const h = await startBridgeHarness('dba', [replicaId]);
 t.teardown(() => h.close());
 
-const station: StationView = {
-  stationId: 'park', name: 'Park', address: 'somewhere', latitude: 31, longitude: 121, kind: 'walk-up', status: 'online', tariffId: 'default',
-  freePorts: 0, totalPorts: 0, piles: [], createdAt: 0, updatedAt: 0,
-};
-await h.bus.serve('scheduler.getStation', async () => station);
 const standIn: OcppTransactions = {
   authorize: async () => ({ idTagInfo: { status: 'Accepted' } }),
   startTransaction: async () => ({ transactionId: 1, idTagInfo: { status: 'Accepted' } }),

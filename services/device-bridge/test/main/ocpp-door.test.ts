@@ -8,9 +8,8 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import mongoose from 'mongoose';
 import WebSocket from 'ws';
-import type { StationView } from '@voltq/contracts';
-import { createLocalClock, DomainError, runService } from '@voltq/kit';
-import { startServiceHarness } from '../../../../test/support/service-harness.js';
+import { runService } from '@voltq/kit';
+import { startBridgeHarness } from '../support/bridge-harness.js';
 import type { OcppChargePoint, OcppTransactions } from '../../src/domain/ocpp.js';
 import { makeDeviceBridgeService } from '../../src/main.js';
 import { freePort } from '../support/ports.js';
@@ -20,30 +19,9 @@ type Client = InstanceType<typeof RPCClient>;
 
 const run = randomBytes(3).toString('hex');
 const replicaId = `replica-ocpp-${run}`;
-const h = await startServiceHarness({
-  label: 'dbo',
-  busName: 'observer',
-  clock: createLocalClock(),
-  queues: [
-    'device-bridge.transient',
-    ...['register', 'list', 'get', 'remove', 'command'].map((m) => `rpc.device.${m}`),
-    'rpc.scheduler.getStation',
-    'rpc.auth.cardOwner',
-    `rpc.device.command.${replicaId}`,
-    `rpc.device.disconnect.${replicaId}`,
-  ],
-  rpcTimeoutMs: 15_000,
-});
+const h = await startBridgeHarness('dbo', [replicaId]);
 t.teardown(() => h.close());
 
-const station: StationView = {
-  stationId: 'park', name: 'Park', address: 'somewhere', latitude: 31, longitude: 121, kind: 'walk-up', status: 'online', tariffId: 'default',
-  freePorts: 0, totalPorts: 0, piles: [], createdAt: 0, updatedAt: 0,
-};
-await h.bus.serve('scheduler.getStation', async ({ stationId }) => {
-  if (stationId !== 'park') throw new DomainError('NOT_FOUND', 'station not found', { resource: 'station' });
-  return station;
-});
 
 // the stand-in of OcppTransactions (its own helper writes the real one): records what the door hands it
 const issued: { cp: OcppChargePoint; start: { connectorId: number; sessionId: string } }[] = [];

@@ -9,10 +9,9 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import type { StationView } from '@voltq/contracts';
-import { Bus, createLocalClock, DomainError, isDomainError, runService } from '@voltq/kit';
+import { Bus, DomainError, isDomainError, runService } from '@voltq/kit';
 import { SimChargePoint } from '@voltq/pile-sim';
-import { startServiceHarness } from '../../../../test/support/service-harness.js';
+import { serveCardOwner, startBridgeHarness } from '../support/bridge-harness.js';
 import { deviceBridgeService } from '../../src/main.js';
 import { freePort } from '../support/ports.js';
 
@@ -20,32 +19,10 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const run = randomBytes(3).toString('hex');
 const replicaA = `replica-a-${run}`;
 const replicaB = `replica-b-${run}`;
-const h = await startServiceHarness({
-  label: 'dbr',
-  busName: 'observer',
-  clock: createLocalClock(),
-  queues: [
-    'device-bridge.transient',
-    ...['register', 'list', 'get', 'remove', 'command'].map((m) => `rpc.device.${m}`),
-    'rpc.scheduler.getStation',
-    'rpc.auth.cardOwner',
-    ...[replicaA, replicaB].flatMap((r) => [`rpc.device.command.${r}`, `rpc.device.disconnect.${r}`]),
-  ],
-  rpcTimeoutMs: 15_000,
-});
+const h = await startBridgeHarness('dbr', [replicaA, replicaB]);
 t.teardown(() => h.close());
 
-const station: StationView = {
-  stationId: 'park', name: 'Park', address: 'somewhere', latitude: 31, longitude: 121, kind: 'walk-up', status: 'online', tariffId: 'default',
-  freePorts: 0, totalPorts: 0, piles: [], createdAt: 0, updatedAt: 0,
-};
-await h.bus.serve('scheduler.getStation', async ({ stationId }) => {
-  if (stationId !== 'park') throw new DomainError('NOT_FOUND', 'station not found', { resource: 'station' });
-  return station;
-});
-await h.bus.serve('auth.cardOwner', async ({ cardId }) => {
-  throw new DomainError('NOT_FOUND', `card ${cardId} not found`, { resource: 'card' });
-});
+await serveCardOwner(h);
 
 // every forward A makes to B's shard goes through kit's Bus.call in this process (B is another process): counted
 const forwardsToB: number[] = [];

@@ -4,10 +4,10 @@
 // target, card starts, a pile that never answers, a disconnected one, and removal closing the connection.
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { WMS_PER_KWH, type Envelope, type StationView } from '@voltq/contracts';
-import { createLocalClock, DomainError, runService } from '@voltq/kit';
+import { WMS_PER_KWH, type Envelope } from '@voltq/contracts';
+import { runService } from '@voltq/kit';
 import { runWalkUpPiles, type WalkUpPiles } from '@voltq/pile-sim';
-import { startServiceHarness } from '../../../../test/support/service-harness.js';
+import { serveCardOwner, startBridgeHarness } from '../support/bridge-harness.js';
 import { deviceBridgeService } from '../../src/main.js';
 import { RawPile } from '../support/helpers.js';
 import { freePort } from '../support/ports.js';
@@ -15,34 +15,10 @@ import { freePort } from '../support/ports.js';
 const run = randomBytes(3).toString('hex');
 const replicaIds = ['a', 'b'].map((r) => `replica-${r}-${run}`);
 const [replicaA, replicaB] = replicaIds as [string, string];
-const h = await startServiceHarness({
-  label: 'dbw',
-  busName: 'observer',
-  clock: createLocalClock(),
-  queues: [
-    'device-bridge.transient',
-    ...['register', 'list', 'get', 'remove', 'command'].map((m) => `rpc.device.${m}`),
-    'rpc.scheduler.getStation',
-    'rpc.auth.cardOwner',
-    ...replicaIds.flatMap((r) => [`rpc.device.command.${r}`, `rpc.device.disconnect.${r}`]),
-  ],
-  rpcTimeoutMs: 15_000,
-});
+const h = await startBridgeHarness('dbw', replicaIds);
 t.teardown(() => h.close());
 
-// what the scheduler and auth answer (their own services are not under test here)
-const station: StationView = {
-  stationId: 'park', name: 'Park', address: 'somewhere', latitude: 31, longitude: 121, kind: 'walk-up', status: 'online', tariffId: 'default',
-  freePorts: 0, totalPorts: 0, piles: [], createdAt: 0, updatedAt: 0,
-};
-await h.bus.serve('scheduler.getStation', async ({ stationId }) => {
-  if (stationId !== 'park') throw new DomainError('NOT_FOUND', 'station not found', { resource: 'station' });
-  return station;
-});
-await h.bus.serve('auth.cardOwner', async ({ cardId }) => {
-  if (cardId !== 'CARD-7') throw new DomainError('NOT_FOUND', 'card not found', { resource: 'card' });
-  return { cardId, userId: 'user-7' };
-});
+await serveCardOwner(h);
 
 const tcpPorts: number[] = [];
 const services = [];
