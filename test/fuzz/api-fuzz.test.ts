@@ -785,7 +785,9 @@ function idsIn(dialect: Dialect, data: unknown, out: Set<string> = new Set()): S
 /** The families learnt from a user's own answers (new orders and bills); cars and users only from the setup (a
  * car id is the client's choice). */
 /** Answers that are the same for every user (the app's configuration, tariffs, stations): ids in them are no one's. */
-const PUBLIC_PREFIXES = ['/api/config', '/api/station/'];
+// Piles and ports (004) are the same for every user too: the one per-user field, a port's current order, is shown to
+// its owner only (services/gateway/test/dialects/d004/routes/piles.test.ts checks that).
+const PUBLIC_PREFIXES = ['/api/config', '/api/station/', '/api/ChargingPile/station/', '/api/ChargingPile/qrcode/', '/api/pile/', '/api/ChargingPort', '/api/port/', '/api/devices'];
 const isPublic = (path: string) => PUBLIC_PREFIXES.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
 const LEARNT: ReadonlySet<string> = new Set(['text', 'orderNo', 'billNo']);
 

@@ -32,7 +32,7 @@ export const ControlResult = Type.Object({
   orderId: Type.String(),
   status: Type.Integer({ description: "the order's status: 0 created, 1 charging, 2 finished, 3 cancelled, 4 abnormal" }),
 });
-export const PileStatusQuery = Closed({ deviceAddress: DeviceAddress, portNo: Type.Optional(Type.String({ pattern: '^[0-9]{1,2}$', description: 'one port only' })) });
+export const PileStatusQuery = Closed({ deviceAddress: DeviceAddress, portNo: Type.Optional(Type.String({ pattern: '^[1-9][0-9]?$', description: 'one port only (1..99)' })) });
 export const PileControlStatus = Type.Object({
   deviceAddress: Type.String(),
   status: Status,
