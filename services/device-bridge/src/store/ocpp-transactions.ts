@@ -7,7 +7,7 @@
 import mongoose, { Schema } from 'mongoose';
 import type { Envelope } from '@voltq/contracts';
 import { isDuplicateKey, MongoCounters, outboxField } from '@voltq/kit';
-import type { StoredStop, TxStatus } from '../domain/ocpp-transactions.js';
+import type { ParsedSample, StoredStop, TxStatus } from '../domain/ocpp-transactions.js';
 
 export interface TransactionDoc {
   _id: number; // the transactionId answered to the charge point
@@ -41,19 +41,13 @@ export interface TransactionDoc {
   createdAt: number;
 }
 
-export interface SampleDoc {
+/** A stored sampledValue: the parsed sample (domain/ocpp-transactions.ts) with its owner and pending events. */
+export interface SampleDoc extends ParsedSample {
   deviceId: string;
   /** sampleOwner(): `tx:<id>` or `connector:<n>` */
   owner: string;
   transactionId?: number;
   connectorId: number;
-  timestampMs: number;
-  measurand: string;
-  phase: string;
-  context: string;
-  unit: string;
-  value: string;
-  energyWms?: number;
   pending: Envelope[];
   pendingSince?: number;
   receivedAt: number;
